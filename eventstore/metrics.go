@@ -1,0 +1,39 @@
+package eventstore
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	appended      prometheus.Counter
+	appendErrors  prometheus.Counter
+	duplicates    prometheus.Counter
+	appendSeconds prometheus.Histogram
+	readEvents    prometheus.Counter
+}
+
+func newMetrics() metrics {
+	return metrics{
+		appended: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dxledger_store_appended_events_total", Help: "Events appended by this process."}),
+		appendErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dxledger_store_append_errors_total", Help: "Appends refused: conflicts, bad input, database errors."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dxledger_store_idempotent_replays_total", Help: "Appends answered from an earlier command with the same id."}),
+		appendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "dxledger_store_append_seconds", Help: "Latency of successful appends.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		readEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dxledger_store_subscription_events_total", Help: "Events delivered to subscriptions."}),
+	}
+}
+
+func (m metrics) register(r prometheus.Registerer) error {
+	var errs []error
+	for _, c := range []prometheus.Collector{m.appended, m.appendErrors, m.duplicates, m.appendSeconds, m.readEvents} {
+		errs = append(errs, r.Register(c))
+	}
+	return errors.Join(errs...)
+}

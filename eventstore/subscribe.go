@@ -1,0 +1,175 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// notifyChannel is the PostgreSQL channel that announces new events to other processes.
+const notifyChannel = "dxledger_events"
+
+// broadcast wakes every waiter at once: wait returns a channel that fire closes.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *broadcast) init() { b.ch = make(chan struct{}) }
+
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+func (b *broadcast) fire() {
+	b.mu.Lock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+	b.mu.Unlock()
+}
+
+func jsonValid(b []byte) bool { return json.Valid(b) }
+
+// signalAppended wakes local subscribers and asks the notifier to tell other processes.
+// NOTIFY is sent after the commit, from its own goroutine and coalesced, rather than inside
+// the append: a NOTIFY in the transaction takes a database-wide lock at commit, which
+// serialises every writer's commit and defeats group commit.
+func (s *Store) signalAppended() {
+	s.wake.fire()
+	select {
+	case s.appended <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) startBackground() {
+	s.bgOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.bgCancel = cancel
+		s.bgDone.Add(2)
+		go func() { defer s.bgDone.Done(); s.notifier(ctx) }()
+		go func() { defer s.bgDone.Done(); s.listener(ctx) }()
+	})
+}
+
+// notifier sends at most one NOTIFY per couple of milliseconds, whatever the append rate.
+func (s *Store) notifier(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.appended:
+		}
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("notify failed; readers fall back to polling", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// listener holds one connection in LISTEN and wakes local subscribers on every notification,
+// so appends by other processes are seen at once. When the connection fails, polling covers
+// until it is back.
+func (s *Store) listener(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.cfg.Logger.Warn("listen connection lost; polling until it is back", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// A connection left in LISTEN must not go back to the pool.
+		conn.Conn().Close(context.Background())
+		conn.Release()
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return err
+		}
+		s.wake.fire()
+	}
+}
+
+// Handler receives a batch of records in global order. An error stops the subscription.
+type Handler func(ctx context.Context, batch []Record) error
+
+// SubscribeConfig tunes a subscription.
+type SubscribeConfig struct {
+	// BatchSize is the most records handed to the handler at once. Default 500.
+	BatchSize int
+}
+
+// Subscribe calls fn with every event after position after, in commit-safe global order,
+// batch by batch, until ctx ends (it then returns nil) or fn fails (it returns fn's error).
+// It wakes on appends of this process and on NOTIFY from others, and polls as a fallback.
+func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConfig, fn Handler) error {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	s.startBackground()
+	// After a wake that found nothing (an older transaction still open hides newer rows),
+	// look again soon, backing off to the poll interval.
+	retry := s.cfg.PollInterval
+	for {
+		woken := s.wake.wait()
+		batch, err := s.ReadAll(ctx, after, cfg.BatchSize)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.cfg.Logger.Warn("subscription read failed; retrying", "position", after.String(), "err", err)
+			batch = nil
+		}
+		if len(batch) > 0 {
+			if err := fn(ctx, batch); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("subscription at %s: %w", after, err)
+			}
+			s.metrics.readEvents.Add(float64(len(batch)))
+			after = batch[len(batch)-1].Position
+			retry = time.Millisecond
+			if len(batch) == cfg.BatchSize {
+				continue
+			}
+		}
+		timer := time.NewTimer(retry)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-woken:
+			timer.Stop()
+			retry = time.Millisecond
+		case <-timer.C:
+			retry = min(2*retry, s.cfg.PollInterval)
+		}
+	}
+}

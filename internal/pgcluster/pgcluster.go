@@ -1,0 +1,438 @@
+// Package pgcluster runs a private PostgreSQL cluster from the machine's own server binaries
+// (initdb, pg_ctl): the embedded default of `dxledger serve` and the throwaway database of the
+// tests. The cluster listens on a unix socket only, runs as the `postgres` user when the
+// process is root (initdb and postgres refuse root), and survives a crash of its owner: a later
+// Start adopts a postmaster that is still running or clears a stale postmaster.pid.
+package pgcluster
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrNoBinaries is returned when initdb and pg_ctl cannot be found.
+var ErrNoBinaries = errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found in PATH or /usr/lib/postgresql/*/bin; " +
+	"install them (Debian: apt-get install postgresql) or set DXLEDGER_DATABASE_URL to use an existing server")
+
+// ErrInUse is returned when another process holds the data directory.
+var ErrInUse = errors.New("data directory is in use by another dxledger process")
+
+// SuperUser is the cluster's superuser name, used by every connection.
+const SuperUser = "dxledger"
+
+// Config says where the cluster lives and how it runs.
+type Config struct {
+	// Dir is the cluster's home: PGDATA is Dir/data, the socket Dir/run (or a short directory
+	// under the system temp dir when that path would be too long for a unix socket), the server
+	// log Dir/postgres.log.
+	Dir string
+	// BinDir holds initdb and pg_ctl; empty means search PATH, then /usr/lib/postgresql/*/bin.
+	BinDir string
+	// Fsync turns fsync and synchronous_commit on. Off only for throwaway test clusters.
+	Fsync bool
+	// Settings are extra postgresql.conf settings passed on the command line.
+	Settings map[string]string
+	// Logger receives start/stop messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Cluster is a running private PostgreSQL cluster.
+type Cluster struct {
+	cfg       Config
+	binDir    string
+	dataDir   string
+	socketDir string
+	lock      *os.File
+	cred      *syscall.Credential
+	log       *slog.Logger
+}
+
+// FindBinDir returns the directory that holds initdb and pg_ctl: hint when given, else the
+// directory of initdb on PATH, else the newest /usr/lib/postgresql/*/bin.
+func FindBinDir(hint string) (string, error) {
+	has := func(dir string) bool {
+		for _, b := range []string{"initdb", "pg_ctl", "postgres"} {
+			if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	if hint != "" {
+		if has(hint) {
+			return hint, nil
+		}
+		return "", fmt.Errorf("pg_bin_dir %s: %w", hint, ErrNoBinaries)
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil && has(filepath.Dir(real)) {
+			return filepath.Dir(real), nil
+		}
+		if has(filepath.Dir(p)) {
+			return filepath.Dir(p), nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if has(d) {
+			return d, nil
+		}
+	}
+	return "", ErrNoBinaries
+}
+
+func versionOf(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+// Start initialises the cluster on first use and starts it, or adopts a postmaster of this
+// directory left running by a crashed owner. It holds a lock on Dir until Stop.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	binDir, err := FindBinDir(cfg.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("cluster dir: %w", err)
+	}
+	cfg.Dir = dir
+	c := &Cluster{cfg: cfg, binDir: binDir, dataDir: filepath.Join(dir, "data"), log: cfg.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cluster dir: %w", err)
+	}
+	if err := c.acquireLock(); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			c.releaseLock()
+		}
+	}()
+	if os.Geteuid() == 0 {
+		if c.cred, err = postgresCredential(); err != nil {
+			return nil, err
+		}
+		if err := makeTraversable(dir); err != nil {
+			return nil, err
+		}
+	}
+	c.socketDir = socketDirFor(dir)
+	if err := c.ownedDir(c.socketDir, 0o700); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(c.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if err := c.initdb(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return c, nil
+}
+
+// socketDirFor keeps the socket path under the ~107-byte limit of unix sockets.
+func socketDirFor(dir string) string {
+	d := filepath.Join(dir, "run")
+	if len(d)+len("/.s.PGSQL.5432") < 100 {
+		return d
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(os.TempDir(), "dxledger-"+hex.EncodeToString(sum[:6]))
+}
+
+func (c *Cluster) acquireLock() error {
+	f, err := os.OpenFile(filepath.Join(c.cfg.Dir, "owner.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("lock cluster dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(f.Name())
+		f.Close()
+		return fmt.Errorf("%s (pid %s): %w", c.cfg.Dir, strings.TrimSpace(string(holder)), ErrInUse)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	c.lock = f
+	return nil
+}
+
+func (c *Cluster) releaseLock() {
+	if c.lock != nil {
+		_ = syscall.Flock(int(c.lock.Fd()), syscall.LOCK_UN)
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+func postgresCredential() (*syscall.Credential, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root, PostgreSQL must run as the postgres user, which does not exist (Debian: apt-get install postgresql creates it): %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// makeTraversable lets the postgres user reach dir: every parent needs the x bit for others.
+func makeTraversable(dir string) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(d, fi.Mode().Perm()|0o011); err != nil {
+				return fmt.Errorf("make %s traversable for the postgres user: %w", d, err)
+			}
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
+// ownedDir creates dir (mode perm) owned by the user PostgreSQL runs as.
+func (c *Cluster) ownedDir(dir string, perm os.FileMode) error {
+	if err := os.MkdirAll(dir, perm); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, perm); err != nil {
+		return err
+	}
+	if c.cred != nil {
+		if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.binDir, name), args...)
+	cmd.Env = []string{"LC_ALL=C.UTF-8", "LANG=C.UTF-8", "PATH=" + c.binDir + ":/usr/bin:/bin", "TZ=UTC"}
+	cmd.Dir = "/"
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	}
+	return cmd
+}
+
+func (c *Cluster) initdb(ctx context.Context) error {
+	c.log.Info("initialising embedded PostgreSQL", "data_dir", c.dataDir, "bin_dir", c.binDir)
+	if err := c.ownedDir(c.dataDir, 0o700); err != nil {
+		return err
+	}
+	out, err := c.command(ctx, "initdb", "-D", c.dataDir, "-U", SuperUser, "--auth=trust",
+		"--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions").CombinedOutput()
+	if err != nil {
+		// A half-made cluster would block the next start: leave an empty dir instead.
+		entries, _ := os.ReadDir(c.dataDir)
+		for _, e := range entries {
+			os.RemoveAll(filepath.Join(c.dataDir, e.Name()))
+		}
+		return fmt.Errorf("initdb: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// PostmasterPID returns the pid recorded in postmaster.pid, or 0.
+func (c *Cluster) PostmasterPID() int {
+	f, err := os.Open(filepath.Join(c.dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	if !s.Scan() {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(s.Text()))
+	return pid
+}
+
+// isOurPostmaster says whether pid is a live postgres process serving this data dir.
+func (c *Cluster) isOurPostmaster(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	if len(args) == 0 || filepath.Base(args[0]) != "postgres" {
+		return false
+	}
+	for i, a := range args {
+		if a == "-D" && i+1 < len(args) && filepath.Clean(args[i+1]) == c.dataDir {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Cluster) start(ctx context.Context) error {
+	if pid := c.PostmasterPID(); pid != 0 {
+		if c.isOurPostmaster(pid) {
+			c.log.Warn("adopting a PostgreSQL left running by an earlier process", "pid", pid, "data_dir", c.dataDir)
+			return c.waitReady(ctx)
+		}
+		// The postmaster is gone. If its pid now belongs to another process PostgreSQL would
+		// refuse to start, so the stale file goes; a dead pid it would handle itself.
+		c.log.Warn("removing stale postmaster.pid", "pid", pid, "data_dir", c.dataDir)
+		if err := os.Remove(filepath.Join(c.dataDir, "postmaster.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale postmaster.pid: %w", err)
+		}
+	}
+	fsync := "off"
+	if c.cfg.Fsync {
+		fsync = "on"
+	}
+	opts := []string{
+		"-c", "listen_addresses=",
+		"-c", "unix_socket_directories=" + c.socketDir,
+		"-c", "fsync=" + fsync,
+		"-c", "synchronous_commit=" + fsync,
+		"-c", "full_page_writes=" + fsync,
+		"-c", "max_connections=200",
+	}
+	keys := make([]string, 0, len(c.cfg.Settings))
+	for k := range c.cfg.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		opts = append(opts, "-c", k+"="+c.cfg.Settings[k])
+	}
+	logFile := filepath.Join(c.cfg.Dir, "postgres.log")
+	if f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		f.Close()
+		if c.cred != nil {
+			_ = os.Chown(logFile, int(c.cred.Uid), int(c.cred.Gid))
+		}
+	}
+	// After a kill -9 the old backends may still hold shared memory for a moment: retry.
+	var lastErr error
+	for attempt := 0; attempt < 20; attempt++ {
+		args := []string{"start", "-w", "-t", "60", "-D", c.dataDir, "-l", logFile, "-o", shellJoin(opts)}
+		out, err := c.command(ctx, "pg_ctl", args...).CombinedOutput()
+		if err == nil {
+			c.log.Info("embedded PostgreSQL started", "pid", c.PostmasterPID(), "socket_dir", c.socketDir)
+			return nil
+		}
+		lastErr = fmt.Errorf("pg_ctl start: %w: %s%s", err, strings.TrimSpace(string(out)), c.logTail(logFile))
+		select {
+		case <-ctx.Done():
+			return errors.Join(lastErr, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return lastErr
+}
+
+func (c *Cluster) logTail(logFile string) string {
+	b, err := os.ReadFile(logFile)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) > 600 {
+		b = b[len(b)-600:]
+	}
+	return "\nserver log: " + strings.TrimSpace(string(b))
+}
+
+func (c *Cluster) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(c.socketDir, ".s.PGSQL.5432")); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("adopted PostgreSQL did not open its socket in %s", c.socketDir)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// shellJoin quotes options for pg_ctl -o, which passes them through /bin/sh.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// URL returns a connection URL for database db over the cluster's unix socket.
+func (c *Cluster) URL(db string) string {
+	u := url.URL{Scheme: "postgres", User: url.User(SuperUser), Path: "/" + db}
+	u.RawQuery = url.Values{"host": {c.socketDir}, "sslmode": {"disable"}}.Encode()
+	return u.String()
+}
+
+// DataDir is the cluster's PGDATA.
+func (c *Cluster) DataDir() string { return c.dataDir }
+
+// SocketDir is the directory that holds the cluster's unix socket.
+func (c *Cluster) SocketDir() string { return c.socketDir }
+
+// BinDir is where the server binaries were found.
+func (c *Cluster) BinDir() string { return c.binDir }
+
+// Stop shuts the cluster down (fast mode: open sessions are ended, committed work is kept) and
+// releases the directory lock.
+func (c *Cluster) Stop(ctx context.Context) error {
+	defer c.releaseLock()
+	if c.PostmasterPID() == 0 {
+		return nil
+	}
+	out, err := c.command(ctx, "pg_ctl", "stop", "-w", "-t", "60", "-m", "fast", "-D", c.dataDir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	c.log.Info("embedded PostgreSQL stopped", "data_dir", c.dataDir)
+	return nil
+}
+
+// Restart stops and starts the cluster again, keeping the lock.
+func (c *Cluster) Restart(ctx context.Context) error {
+	if c.PostmasterPID() != 0 && c.isOurPostmaster(c.PostmasterPID()) {
+		out, err := c.command(ctx, "pg_ctl", "stop", "-w", "-m", "fast", "-D", c.dataDir).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("pg_ctl stop: %w: %s", err, strings.TrimSpace(string(out)))
+		}
+	}
+	return c.start(ctx)
+}

@@ -51,7 +51,7 @@ func TestAppendAndReadStream(t *testing.T) {
 		t.Fatalf("read %d records, want 2", len(recs))
 	}
 	r := recs[0]
-	if r.ID != res.EventIDs[0] || r.Version != 1 || r.Type != "project.proposed.v1" || string(r.Data) != `{"n": 1}` {
+	if r.ID != res.EventIDs[0] || r.Version != 1 || r.Type != "project.proposed.v1" || string(r.Data) != `{"n":1}` {
 		t.Errorf("first record = %+v (data %s), want id %s version 1 type project.proposed.v1", r, r.Data, res.EventIDs[0])
 	}
 	if !r.Metadata.OccurredOn.Equal(day) || r.Metadata.Actor != "u1" || r.Metadata.Role != "admin" || r.Metadata.Unit != "SO-TTTT" || r.Metadata.RequestID != "req-1" {
@@ -83,7 +83,7 @@ func TestAppendRefusesBadInput(t *testing.T) {
 		"no events":     {"s-1", nil},
 		"no type":       {"s-1", []Event{{Data: []byte(`{}`)}}},
 		"not json":      {"s-1", []Event{{Type: "x.v1", Data: []byte(`{`)}}},
-		"nul in string": {"s-1", []Event{{Type: "x.v1", Data: []byte(`{"a":"\u0000"}`)}}},
+		"bad utf-8":     {"s-1", []Event{{Type: "x.v1", Data: []byte("{\"a\":\"\xff\"}")}}},
 	}
 	for name, c := range cases {
 		_, err := s.Append(ctx, c.stream, AnyVersion, c.events)
@@ -408,7 +408,7 @@ func TestVerify(t *testing.T) {
 		`UPDATE events SET data = '{"n": 999}' WHERE stream_id = 'p-1' AND version = 2`,
 		`UPDATE events SET actor = 'someone-else' WHERE stream_id = 'p-2' AND version = 4`,
 		`DELETE FROM events WHERE stream_id = 'p-0' AND version = 3`,
-		`DELETE FROM events WHERE stream_id = 'p-1' AND version = 4`,
+		`UPDATE events SET hash = sha256(hash) WHERE stream_id = 'p-2' AND version = 2`,
 	}
 	for _, q := range tamper {
 		if _, err := db.Pool.Exec(ctx, q); err != nil {
@@ -423,9 +423,9 @@ func TestVerify(t *testing.T) {
 	for _, p := range rep.Problems {
 		got = append(got, fmt.Sprintf("%s/%d", p.StreamID, p.Version))
 	}
-	want := []string{"p-0/4", "p-1/2", "p-2/4", "p-1/0"}
-	// p-0/4: its predecessor is gone; p-1/2 and p-2/4: changed; p-1: its newest event is gone,
-	// so the stream head no longer matches (a stream-level problem, version 0).
+	want := []string{"p-0/4", "p-1/2", "p-2/2", "p-2/3", "p-2/4"}
+	// p-0/4: its predecessor is gone; p-1/2 and p-2/4: changed; p-2/2: its hash was replaced,
+	// which also breaks the link from p-2/3.
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("problems at %v, want %v\n%v", got, want, rep.Problems)
 	}

@@ -1,0 +1,66 @@
+// Command dxledger is the one binary of dxledger: the server, its database tools, benchmarks
+// and (later) a terminal client. main only wires the process to run, which tests call
+// directly.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // the province's time zone must load on machines without zone data
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "dxledger:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage is returned after usage has been printed.
+var errUsage = errors.New("usage")
+
+const usage = `dxledger — tracks a province's digital-transformation programme as events.
+
+Usage:
+  dxledger serve     [flags]   serve the API (starts a private PostgreSQL unless DXLEDGER_DATABASE_URL is set)
+  dxledger migrate   [flags]   apply database migrations and exit
+  dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
+  dxledger bench append [--writers N] [--events M] [--floor] [--json]
+  dxledger bench read   [--events M] [--json]
+  dxledger help
+
+Run "dxledger <command> --help" for the flags of a command.
+`
+
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], environ, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], environ, stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, args[1:], environ, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], environ, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		return errUsage
+	}
+}

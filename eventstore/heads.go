@@ -1,0 +1,48 @@
+package eventstore
+
+import "sync"
+
+// headCache remembers the newest (version, hash) of recently used streams so that an append
+// after a load needs no extra round trip to chain its hash. It cannot be wrong in a way that
+// matters: the hash of version v of a stream never changes, and if the stream has moved past v
+// in the meantime, the insert of v+1 hits the unique index and the append is a conflict.
+type headCache struct {
+	mu    sync.Mutex
+	max   int
+	heads map[string]head
+}
+
+type head struct {
+	version int64
+	hash    []byte
+}
+
+func newHeadCache(max int) *headCache {
+	return &headCache{max: max, heads: make(map[string]head, max)}
+}
+
+// get returns the cached hash of stream at version, if that is what the cache holds.
+func (c *headCache) get(stream string, version int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.heads[stream]
+	if !ok || h.version != version {
+		return nil, false
+	}
+	return h.hash, true
+}
+
+func (c *headCache) put(stream string, version int64, hash []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.heads[stream]; ok && h.version >= version {
+		return
+	}
+	if len(c.heads) >= c.max {
+		for k := range c.heads { // evict an arbitrary entry; map order is random enough
+			delete(c.heads, k)
+			break
+		}
+	}
+	c.heads[stream] = head{version, hash}
+}

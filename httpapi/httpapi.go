@@ -1,0 +1,178 @@
+// Package httpapi is the JSON API of shared/API.md: a thin adapter that authenticates the
+// caller and hands work to the command handler and the projections' queries. It holds no rules
+// and never touches the store directly.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Authenticator finds the user a bearer token belongs to.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (identity.User, error)
+}
+
+// Deps are what the API needs.
+type Deps struct {
+	// Health reports whether the store answers.
+	Health func(ctx context.Context) error
+	// Metrics serves /metrics.
+	Metrics http.Handler
+	// Registerer receives the HTTP metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	Auth       Authenticator
+	Logger     *slog.Logger
+}
+
+type api struct {
+	Deps
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New returns the API's handler.
+func New(d Deps) (http.Handler, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &api{
+		Deps: d,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dxledger_http_requests_total", Help: "HTTP requests by route and status code."},
+			[]string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dxledger_http_request_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
+			[]string{"route"}),
+	}
+	if d.Registerer != nil {
+		if err := errors.Join(d.Registerer.Register(a.requests), d.Registerer.Register(a.duration)); err != nil {
+			return nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
+	mux.Handle("GET /api/v1/me", a.authed(a.me))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})
+	})
+	return a.observe(mux), nil
+}
+
+func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Health(ctx); err != nil {
+		a.Logger.Warn("health check failed", "err", err, "request_id", requestID(r.Context()))
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Detail: "the store does not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *api) me(w http.ResponseWriter, r *http.Request, u identity.User) {
+	writeJSON(w, http.StatusOK, u)
+}
+
+// authed wraps a handler that needs a user: no or a bad bearer token is 401.
+func (a *api) authed(h func(http.ResponseWriter, *http.Request, identity.User)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger"`)
+			writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: "send Authorization: Bearer <token>"})
+			return
+		}
+		u, err := a.Auth.Authenticate(r.Context(), strings.TrimSpace(token))
+		if errors.Is(err, identity.ErrUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger", error="invalid_token"`)
+			writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: "the token is unknown"})
+			return
+		}
+		if err != nil {
+			a.Logger.Error("authenticate", "err", err, "request_id", requestID(r.Context()))
+			writeProblem(w, Problem{Status: http.StatusInternalServerError, Detail: "the request could not be completed"})
+			return
+		}
+		h(w, r, u)
+	})
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// observe gives every request an id (X-Request-ID, kept if the client sent a sane one),
+// recovers panics as a 500 problem without internals, counts and times the request by route,
+// and logs it once.
+func (a *api) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
+			id = ulid.Make().String()
+		}
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.Logger.Error("panic serving request", "panic", p, "request_id", id, "path", r.URL.Path)
+				if sw.status == 0 {
+					writeProblem(sw, Problem{Status: http.StatusInternalServerError, Detail: "the request could not be completed; request id " + id})
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			a.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			a.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			if route != "GET /metrics" && route != "GET /healthz" {
+				a.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+					"duration_ms", time.Since(start).Milliseconds(), "request_id", id)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

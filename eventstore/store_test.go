@@ -79,11 +79,11 @@ func TestAppendRefusesBadInput(t *testing.T) {
 		stream string
 		events []Event
 	}{
-		"empty stream":  {"", []Event{ev("x.v1", 1)}},
-		"no events":     {"s-1", nil},
-		"no type":       {"s-1", []Event{{Data: []byte(`{}`)}}},
-		"not json":      {"s-1", []Event{{Type: "x.v1", Data: []byte(`{`)}}},
-		"bad utf-8":     {"s-1", []Event{{Type: "x.v1", Data: []byte("{\"a\":\"\xff\"}")}}},
+		"empty stream": {"", []Event{ev("x.v1", 1)}},
+		"no events":    {"s-1", nil},
+		"no type":      {"s-1", []Event{{Data: []byte(`{}`)}}},
+		"not json":     {"s-1", []Event{{Type: "x.v1", Data: []byte(`{`)}}},
+		"bad utf-8":    {"s-1", []Event{{Type: "x.v1", Data: []byte("{\"a\":\"\xff\"}")}}},
 	}
 	for name, c := range cases {
 		_, err := s.Append(ctx, c.stream, AnyVersion, c.events)

@@ -84,4 +84,3 @@ func (s *Store) Verify(ctx context.Context, progress func(events int64)) (Verify
 	}
 	return rep, nil
 }
-

@@ -277,10 +277,7 @@ func (c *Cluster) PostmasterPID() int {
 
 // isOurPostmaster says whether pid is a live postgres process serving this data dir.
 func (c *Cluster) isOurPostmaster(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+	if !Running(pid) {
 		return false
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -415,15 +412,42 @@ func (c *Cluster) BinDir() string { return c.binDir }
 // releases the directory lock.
 func (c *Cluster) Stop(ctx context.Context) error {
 	defer c.releaseLock()
-	if c.PostmasterPID() == 0 {
+	pid := c.PostmasterPID()
+	if pid == 0 {
 		return nil
 	}
 	out, err := c.command(ctx, "pg_ctl", "stop", "-w", "-t", "60", "-m", "fast", "-D", c.dataDir).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("pg_ctl stop: %w: %s", err, strings.TrimSpace(string(out)))
 	}
+	// pg_ctl returns once postmaster.pid is gone, a moment before the process itself.
+	for deadline := time.Now().Add(10 * time.Second); Running(pid) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if Running(pid) {
+		return fmt.Errorf("pg_ctl stop: postmaster %d still running", pid)
+	}
 	c.log.Info("embedded PostgreSQL stopped", "data_dir", c.dataDir)
 	return nil
+}
+
+// Running reports whether process pid exists and is not a zombie.
+func Running(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name: "pid (comm) S ...".
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	return true
 }
 
 // Restart stops and starts the cluster again, keeping the lock.

@@ -1,0 +1,232 @@
+// Package item is the lifecycle of a transformation model or a project: proposed, funded from
+// several sources in full or in part, implemented with progress reports and disbursements,
+// evaluated — or suspended, resumed, cancelled. It is pure: Decide turns a command into new
+// facts or refuses it, Evolve folds a fact into the state. Which stage an action may start
+// from and who may fire it is the workflow definition's business (workflows/); the command
+// carries the stage the definition leads to. Money and date rules live here.
+package item
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/money"
+)
+
+// Request is a funding request and what became of it.
+type Request struct {
+	ID          string
+	Source      Source
+	Amount      money.VND
+	Year        int
+	RequestedOn civil.Date
+	Endorsed    bool
+	// FirstApproval is set while an approval waits for a second finance officer.
+	FirstApproval *FundingApprovalProposed
+	Status        RequestStatus
+	Approved      money.VND
+	Officers      []string
+	DecidedOn     civil.Date
+}
+
+// RequestStatus is where a funding request stands.
+type RequestStatus string
+
+// The statuses of a request.
+const (
+	RequestPending  RequestStatus = "pending"
+	RequestApproved RequestStatus = "approved"
+	RequestRejected RequestStatus = "rejected"
+)
+
+// State is an item as its events made it.
+type State struct {
+	ID              string
+	Kind            Kind
+	Version         int64 // number of events applied
+	Title           string
+	UnitCode        string
+	Pillar          Pillar
+	Sector          string
+	Scope           string
+	ModelID         string
+	EstimatedCost   money.VND
+	StartDate       civil.Date
+	EndDate         civil.Date
+	WorkflowVersion int
+	Stage           Stage
+	SuspendedFrom   Stage
+	ProposedOn      civil.Date
+	FirstFundedOn   civil.Date
+	Requests        []Request
+	Requested       money.VND
+	Approved        money.VND
+	Disbursed       money.VND
+	// ApprovedBySource and DisbursedBySource hold the money per funding source.
+	ApprovedBySource  map[Source]money.VND
+	DisbursedBySource map[Source]money.VND
+	Progress          int
+	LastProgressOn    civil.Date
+	ImplementedOn     civil.Date
+	Evaluation        *Evaluated
+	SameAs            string
+	FlaggedNoProgress civil.Date // the last time the no-progress flag was raised
+	OverdueSince      civil.Date
+}
+
+// Exists reports whether the item was proposed.
+func (s State) Exists() bool { return s.ID != "" }
+
+// Request returns the funding request with the given id.
+func (s State) Request(id string) (Request, bool) {
+	for _, r := range s.Requests {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Request{}, false
+}
+
+// Errors Decide returns. The typed ones carry the numbers; all match errors.Is on a sentinel.
+var (
+	ErrNotFound         = errors.New("item not found")
+	ErrAlreadyExists    = errors.New("item already exists")
+	ErrRequestNotFound  = errors.New("funding request not found")
+	ErrAlreadyDecided   = errors.New("funding request already decided")
+	ErrNeedsEndorsement = errors.New("the steering committee must endorse this request before finance decides it")
+	ErrSameOfficer      = errors.New("the second approval must come from another finance officer")
+	ErrNotAModel        = errors.New("only a model registration can be marked the same as another model")
+	ErrSecondApproval   = errors.New("the second approval must confirm the amount of the first")
+	ErrTooEarly         = errors.New("the business date is before a fact it depends on")
+	ErrTooMuch          = errors.New("amount exceeds what is allowed")
+)
+
+// OverApprovalError: more approved than was requested.
+type OverApprovalError struct {
+	RequestID string
+	Requested money.VND
+	Approved  money.VND
+}
+
+func (e *OverApprovalError) Error() string {
+	return fmt.Sprintf("request %s: approving %d đồng, but only %d were requested", e.RequestID, e.Approved, e.Requested)
+}
+
+// Is makes errors.Is(err, ErrTooMuch) true.
+func (e *OverApprovalError) Is(target error) bool { return target == ErrTooMuch }
+
+// OverDisbursementError: more disbursed from a source than was approved from it.
+type OverDisbursementError struct {
+	Source    Source
+	Approved  money.VND
+	Disbursed money.VND
+	Amount    money.VND
+}
+
+func (e *OverDisbursementError) Error() string {
+	return fmt.Sprintf("disbursing %d đồng from %s: %d approved, %d already disbursed, %d left",
+		e.Amount, e.Source, e.Approved, e.Disbursed, e.Approved-e.Disbursed)
+}
+
+// Is makes errors.Is(err, ErrTooMuch) true.
+func (e *OverDisbursementError) Is(target error) bool { return target == ErrTooMuch }
+
+// DateError: a business date breaks an ordering rule.
+type DateError struct {
+	Field string
+	Date  civil.Date
+	Rule  string
+}
+
+func (e *DateError) Error() string { return fmt.Sprintf("%s %s: %s", e.Field, e.Date, e.Rule) }
+
+// Is makes errors.Is(err, ErrTooEarly) true.
+func (e *DateError) Is(target error) bool { return target == ErrTooEarly }
+
+// Evolve folds one event into the state. It never fails and accepts every event ever stored.
+func Evolve(s State, e Event) State {
+	s.Version++
+	switch e := e.(type) {
+	case *Proposed:
+		s.ID, s.Kind, s.Title, s.UnitCode = e.ID, e.Kind, e.Title, e.UnitCode
+		s.Pillar, s.Sector, s.Scope, s.ModelID = e.Pillar, e.Sector, e.Scope, e.ModelID
+		s.EstimatedCost, s.StartDate, s.EndDate = e.EstimatedCost, e.StartDate, e.EndDate
+		s.WorkflowVersion, s.Stage, s.ProposedOn = e.WorkflowVersion, e.Stage, e.On
+		s.ApprovedBySource = map[Source]money.VND{}
+		s.DisbursedBySource = map[Source]money.VND{}
+	case *FundingRequested:
+		s.Requests = append(slices.Clone(s.Requests), Request{ID: e.RequestID, Source: e.Source, Amount: e.Amount,
+			Year: e.Year, RequestedOn: e.On, Status: RequestPending})
+		s.Requested += e.Amount
+	case *FundingEndorsed:
+		s.updateRequest(e.RequestID, func(r *Request) { r.Endorsed = true })
+	case *FundingApprovalProposed:
+		s.updateRequest(e.RequestID, func(r *Request) { r.FirstApproval = e })
+	case *FundingApproved:
+		s.updateRequest(e.RequestID, func(r *Request) {
+			r.Status, r.Approved, r.Officers, r.DecidedOn, r.FirstApproval = RequestApproved, e.Amount, e.Officers, e.On, nil
+		})
+		s.Approved += e.Amount
+		s.ApprovedBySource = addTo(s.ApprovedBySource, e.Source, e.Amount)
+		if s.FirstFundedOn.IsZero() {
+			s.FirstFundedOn = e.On
+		}
+		s.Stage = e.Stage
+	case *FundingRejected:
+		s.updateRequest(e.RequestID, func(r *Request) {
+			r.Status, r.Officers, r.DecidedOn, r.FirstApproval = RequestRejected, []string{e.Officer}, e.On, nil
+		})
+	case *Disbursed:
+		s.Disbursed += e.Amount
+		s.DisbursedBySource = addTo(s.DisbursedBySource, e.Source, e.Amount)
+	case *ProgressReported:
+		s.Progress, s.LastProgressOn = e.Percent, e.On
+	case *Implemented:
+		s.Stage, s.ImplementedOn = e.Stage, e.On
+		s.Progress = 100
+	case *Evaluated:
+		s.Stage, s.Evaluation = e.Stage, e
+	case *Suspended:
+		s.Stage, s.SuspendedFrom = e.Stage, e.From
+	case *Resumed:
+		s.Stage, s.SuspendedFrom = e.Stage, ""
+	case *Cancelled:
+		s.Stage = e.Stage
+	case *MarkedSameAs:
+		s.SameAs = e.ModelID
+	case *FlaggedNoProgress:
+		s.FlaggedNoProgress = e.On
+	case *BecameOverdue:
+		s.OverdueSince = e.On
+	}
+	return s
+}
+
+func (s *State) updateRequest(id string, f func(*Request)) {
+	s.Requests = slices.Clone(s.Requests)
+	for i := range s.Requests {
+		if s.Requests[i].ID == id {
+			f(&s.Requests[i])
+		}
+	}
+}
+
+func addTo(m map[Source]money.VND, src Source, v money.VND) map[Source]money.VND {
+	out := make(map[Source]money.VND, len(m)+1)
+	for k, x := range m {
+		out[k] = x
+	}
+	out[src] += v
+	return out
+}
+
+// Fold applies events in order to the zero state.
+func Fold(events []Event) State {
+	var s State
+	for _, e := range events {
+		s = Evolve(s, e)
+	}
+	return s
+}

@@ -1,0 +1,112 @@
+package item
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind says whether an item is a transformation model or a project.
+type Kind string
+
+// The kinds of item; each is also the prefix of its stream ids and event type names.
+const (
+	Model   Kind = "model"
+	Project Kind = "project"
+)
+
+// Pillar is one of the three pillars of the programme.
+type Pillar string
+
+// The pillars: chính quyền số, kinh tế số, xã hội số.
+const (
+	Government Pillar = "government"
+	Economy    Pillar = "economy"
+	Society    Pillar = "society"
+)
+
+// Source is where funding comes from.
+type Source string
+
+// Sources is every funding source of API.md.
+var Sources = []Source{"central_budget", "provincial_budget", "district_budget", "commune_budget", "enterprise", "oda", "other"}
+
+// Rating is the steering committee's verdict on an implemented item.
+type Rating string
+
+// Ratings is every rating of API.md.
+var Ratings = []Rating{"effective", "partly_effective", "not_effective"}
+
+// DefaultSectors is the sector list an administrator starts with and can extend.
+var DefaultSectors = []string{"agriculture", "education", "health", "finance", "commerce", "tourism", "transport",
+	"natural_resources", "infrastructure", "industry", "culture", "labour", "justice", "public_security", "general"}
+
+// Stage is where an item is in its lifecycle. The names come from the workflow definition;
+// these are the default's.
+type Stage string
+
+// The default definition's stages.
+const (
+	StageProposed    Stage = "proposed"
+	StageFunded      Stage = "funded"
+	StageImplemented Stage = "implemented"
+	StageEvaluated   Stage = "evaluated"
+	StageSuspended   Stage = "suspended"
+	StageCancelled   Stage = "cancelled"
+)
+
+// Limits on free text, so a runaway client cannot store a novel in a title.
+const (
+	MaxTitle = 500
+	MaxNote  = 4000
+)
+
+// FieldError says what is wrong with one field of a command; the API reports them by name.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Invalid collects every FieldError of a command.
+type Invalid []*FieldError
+
+func (v Invalid) Error() string {
+	msgs := make([]string, len(v))
+	for i, e := range v {
+		msgs[i] = e.Error()
+	}
+	return "invalid command: " + strings.Join(msgs, "; ")
+}
+
+func (v *Invalid) add(field, format string, args ...any) {
+	*v = append(*v, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v Invalid) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+func validPillar(p Pillar) bool { return p == Government || p == Economy || p == Society }
+
+// ValidSource reports whether s is a funding source of API.md.
+func ValidSource(s Source) bool { return slices.Contains(Sources, s) }
+
+// ValidRating reports whether r is a rating of API.md.
+func ValidRating(r Rating) bool { return slices.Contains(Ratings, r) }
+
+// text trims s and checks its length; it reports whether s is usable.
+func text(v *Invalid, field, s string, required bool, max int) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && required:
+		v.add(field, "must not be empty")
+	case len([]rune(s)) > max:
+		v.add(field, "must be at most %d characters", max)
+	}
+	return s
+}

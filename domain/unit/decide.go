@@ -1,0 +1,189 @@
+package unit
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dxledger/dxledger/domain/civil"
+)
+
+// Command asks for a change to one unit. The handler fills in every date.
+type Command interface {
+	// UnitCode is the code of the unit whose stream the command changes.
+	UnitCode() string
+	command()
+}
+
+// Register brings a unit into being on On. ParentKind is the kind of the unit ParentCode
+// names, looked up by the caller: Decide sees one stream only.
+type Register struct {
+	Code       string
+	Name       string
+	Kind       Kind
+	ParentCode string
+	ParentKind Kind
+	On         civil.Date
+}
+
+// Rename gives a unit a new name from On.
+type Rename struct {
+	Code    string
+	NewName string
+	On      civil.Date
+}
+
+// Merge makes IntoCode the successor of Code from EffectiveDate. Whether IntoCode may take
+// it in spans streams: check it first with Directory.CheckMerge.
+type Merge struct {
+	Code          string
+	IntoCode      string
+	EffectiveDate civil.Date
+}
+
+// Dissolve ends a unit from EffectiveDate, with no successor.
+type Dissolve struct {
+	Code          string
+	EffectiveDate civil.Date
+}
+
+// UnitCode is the code of the unit to register.
+func (c Register) UnitCode() string { return c.Code }
+
+// UnitCode is the code of the unit to rename.
+func (c Rename) UnitCode() string { return c.Code }
+
+// UnitCode is the code of the unit to merge (not its successor's).
+func (c Merge) UnitCode() string { return c.Code }
+
+// UnitCode is the code of the unit to dissolve.
+func (c Dissolve) UnitCode() string { return c.Code }
+
+func (Register) command() {}
+func (Rename) command()   {}
+func (Merge) command()    {}
+func (Dissolve) command() {}
+
+// MaxNameLen is the longest name a unit may have, in characters.
+const MaxNameLen = 300
+
+// Decide returns the events that carry out c on the unit s, or refuses with one of the
+// package's typed errors (a missing or malformed field: one *FieldError per field, joined).
+func Decide(s State, c Command) ([]Event, error) {
+	switch c := c.(type) {
+	case Register:
+		return register(s, c)
+	case Rename:
+		return rename(s, c)
+	case Merge:
+		return merge(s, c)
+	case Dissolve:
+		return dissolve(s, c)
+	}
+	return nil, fmt.Errorf("command %T: %w", c, ErrInvalid)
+}
+
+func register(s State, c Register) ([]Event, error) {
+	if s.Code != "" {
+		return nil, &AlreadyRegisteredError{Code: s.Code, On: s.Registered}
+	}
+	name, nameErr := checkName(c.Name)
+	var kindErr, parentErr error
+	if !c.Kind.valid() {
+		kindErr = &FieldError{Field: "kind", Reason: fmt.Sprintf("kind %q: want province, department, district or commune", c.Kind)}
+	}
+	if c.ParentCode != "" {
+		parentErr = checkCode("parent_code", c.ParentCode)
+	}
+	if err := errors.Join(checkCode("code", c.Code), nameErr, kindErr, parentErr, checkDate(c.On)); err != nil {
+		return nil, err
+	}
+	if !parentFits(c) {
+		return nil, &ParentError{Code: c.Code, Kind: c.Kind, ParentCode: c.ParentCode, ParentKind: c.ParentKind}
+	}
+	return []Event{Registered{Code: c.Code, Name: name, Kind: c.Kind, ParentCode: c.ParentCode, On: c.On}}, nil
+}
+
+func parentFits(c Register) bool {
+	switch {
+	case c.ParentCode == c.Code:
+		return false
+	case c.Kind == Province:
+		return c.ParentCode == ""
+	case c.Kind == Commune:
+		return c.ParentCode != "" && (c.ParentKind == District || c.ParentKind == Province)
+	}
+	return c.ParentCode != "" && c.ParentKind == Province
+}
+
+func rename(s State, c Rename) ([]Event, error) {
+	name, nameErr := checkName(c.NewName)
+	if err := errors.Join(nameErr, checkDate(c.On)); err != nil {
+		return nil, err
+	}
+	if err := changeable(s, c.Code, c.On); err != nil {
+		return nil, err
+	}
+	if name == s.Name {
+		return nil, nil // nothing changes
+	}
+	return []Event{Renamed{Code: c.Code, Name: name, On: c.On}}, nil
+}
+
+func merge(s State, c Merge) ([]Event, error) {
+	if err := errors.Join(checkCode("into_code", c.IntoCode), checkDate(c.EffectiveDate)); err != nil {
+		return nil, err
+	}
+	if err := changeable(s, c.Code, c.EffectiveDate); err != nil {
+		return nil, err
+	}
+	if c.IntoCode == c.Code {
+		return nil, &CycleError{Chain: []string{c.Code, c.Code}}
+	}
+	return []Event{Merged{Code: c.Code, IntoCode: c.IntoCode, EffectiveDate: c.EffectiveDate}}, nil
+}
+
+func dissolve(s State, c Dissolve) ([]Event, error) {
+	if err := checkDate(c.EffectiveDate); err != nil {
+		return nil, err
+	}
+	if err := changeable(s, c.Code, c.EffectiveDate); err != nil {
+		return nil, err
+	}
+	return []Event{Dissolved{Code: c.Code, EffectiveDate: c.EffectiveDate}}, nil
+}
+
+// changeable refuses a change dated on to the unit code, whose state is s: the unit must be
+// registered by then and neither merged nor dissolved.
+func changeable(s State, code string, on civil.Date) error {
+	switch {
+	case s.Code == "" || s.Code != code:
+		return &NotRegisteredError{Code: code}
+	case s.MergedInto != "":
+		return &AlreadyMergedError{Code: s.Code, Into: s.MergedInto, On: s.MergedOn}
+	case !s.DissolvedOn.IsZero():
+		return &DissolvedError{Code: s.Code, On: s.DissolvedOn}
+	case on.Before(s.Registered):
+		return &BeforeRegistrationError{Code: s.Code, Registered: s.Registered, On: on}
+	}
+	return nil
+}
+
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > MaxNameLen || !utf8.ValidString(name) {
+		return "", &FieldError{Field: "name", Reason: fmt.Sprintf("want 1 to %d characters of valid UTF-8 text, got %d", MaxNameLen, n)}
+	}
+	return name, nil
+}
+
+// checkDate refuses a missing date, an impossible one and one outside civil's range, so
+// that every stored date decodes again.
+func checkDate(d civil.Date) error {
+	if _, err := civil.Parse(d.String()); err != nil {
+		return &FieldError{Field: "effective_date", Reason: fmt.Sprintf("want a real day between %s and %s, got %q", civil.Earliest, civil.Latest, d.String())}
+	}
+	return nil
+}

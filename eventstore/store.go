@@ -120,8 +120,9 @@ type appendOptions struct {
 }
 
 // WithCommandID makes the append idempotent: if commandID was appended before with the same
-// stream and fingerprint, Append appends nothing and returns the first result (Duplicate set);
-// with another stream or fingerprint it returns ErrCommandReused.
+// fingerprint, Append appends nothing and returns the first result (Duplicate set, StreamID the
+// stream it went to, which for a new stream may differ from the one asked for now); with
+// another fingerprint it returns ErrCommandReused.
 func WithCommandID(commandID string, fingerprint []byte) AppendOption {
 	return func(o *appendOptions) {
 		o.commandID = commandID
@@ -275,6 +276,14 @@ func readHead(ctx context.Context, db runner, stream string) (version int64, has
 	return version, hash, err
 }
 
+// Previous returns the first result of command commandID, if it was appended (Duplicate set;
+// StreamID is the stream it went to). A command id that comes back with another fingerprint
+// is ErrCommandReused. Callers that must not decide twice look here before deciding; stream
+// only labels errors.
+func (s *Store) Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (Result, bool, error) {
+	return s.previousCommand(ctx, s.pool, stream, appendOptions{commandID: commandID, fingerprint: fingerprint})
+}
+
 // previousCommand returns the first result of command o.commandID, if it was appended.
 func (s *Store) previousCommand(ctx context.Context, db runner, stream string, o appendOptions) (Result, bool, error) {
 	var (
@@ -291,10 +300,10 @@ func (s *Store) previousCommand(ctx context.Context, db runner, stream string, o
 	if err != nil {
 		return Result{}, false, fmt.Errorf("append to %s: command %s: %w", stream, o.commandID, err)
 	}
-	if stored != stream || !bytes.Equal(fp, o.fingerprint) {
+	if !bytes.Equal(fp, o.fingerprint) {
 		return Result{}, true, fmt.Errorf("append to %s: command %s: %w", stream, o.commandID, ErrCommandReused)
 	}
-	res.StreamID, res.Duplicate = stream, true
+	res.StreamID, res.Duplicate = stored, true
 	for _, id := range ids {
 		res.EventIDs = append(res.EventIDs, ulid.ULID(id))
 	}
@@ -380,6 +389,21 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from int64) ([]Re
 	recs, err := scanRecords(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	return recs, nil
+}
+
+// ReadPrefix returns the events of every stream whose id starts with prefix, stream by stream
+// in version order. It scans the table: meant for small categories read once (units).
+func (s *Store) ReadPrefix(ctx context.Context, prefix string) ([]Record, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+		WHERE left(stream_id, length($1)) = $1 ORDER BY stream_id, version`, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("read %s*: %w", prefix, err)
+	}
+	recs, err := scanRecords(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %s*: %w", prefix, err)
 	}
 	return recs, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/workflows"
 	"github.com/oklog/ulid/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,7 +32,10 @@ type Deps struct {
 	// Registerer receives the HTTP metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 	Auth       Authenticator
-	Logger     *slog.Logger
+	// Handler executes commands and loads items; Users manages people and tokens.
+	Handler *workflows.Handler
+	Users   *identity.Store
+	Logger  *slog.Logger
 }
 
 type api struct {
@@ -66,6 +70,13 @@ func New(d Deps) (http.Handler, error) {
 		mux.Handle("GET /metrics", d.Metrics)
 	}
 	mux.Handle("GET /api/v1/me", a.authed(a.me))
+	if d.Handler != nil {
+		a.itemRoutes(mux)
+		a.unitRoutes(mux)
+	}
+	if d.Users != nil {
+		a.userRoutes(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})
 	})

@@ -12,6 +12,8 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/httpapi"
 	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/workflows"
+	"github.com/dxledger/dxledger/workflows/definition"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,6 +40,14 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	defer store.Close()
 	reg.MustRegister(storeCollector{store})
 
+	defs, err := loadDefinitions(cfg.WorkflowFile)
+	if err != nil {
+		return err
+	}
+	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Location: cfg.Location, Logger: log})
+	if err != nil {
+		return err
+	}
 	ids := identity.New(db.Pool, nil)
 	if cfg.BootstrapToken != "" {
 		created, err := ids.Bootstrap(ctx, cfg.BootstrapToken)
@@ -48,7 +58,9 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 			log.Info("administrator created from DXLEDGER_BOOTSTRAP_TOKEN")
 		}
 	}
-	handler, err := httpapi.New(httpapi.Deps{
+	api, err := httpapi.New(httpapi.Deps{
+		Handler:    handler,
+		Users:      ids,
 		Health:     store.Ping,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Registerer: reg,
@@ -58,7 +70,21 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg.HTTPAddr, cfg.ShutdownTimeout, handler, stdout, log)
+	return serveHTTP(ctx, cfg.HTTPAddr, cfg.ShutdownTimeout, api, stdout, log)
+}
+
+// loadDefinitions returns the embedded workflow definition and, when configured, the
+// administrator's file beside it: items keep the version they started under.
+func loadDefinitions(file string) (*definition.Registry, error) {
+	defs := []*definition.Definition{definition.Default()}
+	if file != "" {
+		d, err := definition.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		defs = append(defs, d)
+	}
+	return definition.NewRegistry(defs...)
 }
 
 // serveHTTP listens on addr and serves until ctx ends, then lets in-flight requests finish

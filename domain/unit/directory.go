@@ -72,3 +72,17 @@ func (d *Directory) CheckMerge(code, into string, on civil.Date) error {
 	}
 	return nil
 }
+
+// All returns every unit, in no particular order.
+func (d *Directory) All() []State {
+	out := make([]State, 0, len(d.units))
+	for _, s := range d.units {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Clone returns an independent copy of d.
+func (d *Directory) Clone() *Directory {
+	return NewDirectory(d.All())
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Roles of API.md.
@@ -95,13 +96,35 @@ func (s *Store) Bootstrap(ctx context.Context, token string) (bool, error) {
 	return created, nil
 }
 
-// Create registers a user and returns it with a new token, shown only this once.
-func (s *Store) Create(ctx context.Context, name, role, unitCode string) (User, string, error) {
+// MinPasswordLength is the shortest password accepted for the web pages.
+const MinPasswordLength = 12
+
+// ErrWeakPassword is returned for a password shorter than MinPasswordLength.
+var ErrWeakPassword = fmt.Errorf("password must have at least %d characters", MinPasswordLength)
+
+// Create registers a user and returns it with a new token, shown only this once. password is
+// optional (""); when given it is stored as a bcrypt hash.
+func (s *Store) Create(ctx context.Context, name, role, unitCode, password string) (User, string, error) {
+	var hash []byte
+	if password != "" {
+		if len([]rune(password)) < MinPasswordLength {
+			return User{}, "", ErrWeakPassword
+		}
+		var err error
+		if hash, err = bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost); err != nil {
+			return User{}, "", fmt.Errorf("create user: %w", err) // longer than bcrypt's 72 bytes
+		}
+	}
 	token := NewToken()
 	var u User
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		u, err = s.create(ctx, tx, name, role, unitCode, token)
+		if u, err = s.create(ctx, tx, name, role, unitCode, token); err != nil {
+			return err
+		}
+		if hash != nil {
+			_, err = tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE user_id = $1`, u.ID, string(hash))
+		}
 		return err
 	})
 	if err != nil {
@@ -126,6 +149,23 @@ func (s *Store) create(ctx context.Context, tx pgx.Tx, name, role, unitCode, tok
 		return User{}, err
 	}
 	return u, nil
+}
+
+// List returns every user, oldest first, without tokens or password hashes.
+func (s *Store) List(ctx context.Context) ([]User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT user_id, name, role, coalesce(unit_code, ''), created_at FROM users ORDER BY created_at, user_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
+		var u User
+		err := r.Scan(&u.ID, &u.Name, &u.Role, &u.UnitCode, &u.CreatedAt)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
 }
 
 // Authenticate returns the user a bearer token belongs to.

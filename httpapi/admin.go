@@ -1,0 +1,182 @@
+package httpapi
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/role"
+	"github.com/dxledger/dxledger/domain/unit"
+	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/workflows"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+type unitBody struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	ParentCode string `json:"parent_code"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+type mergeBody struct {
+	IntoCode      string `json:"into_code"`
+	EffectiveDate string `json:"effective_date"`
+}
+
+type unitView struct {
+	Code           string     `json:"code"`
+	Name           string     `json:"name"`
+	Kind           string     `json:"kind"`
+	ParentCode     string     `json:"parent_code"`
+	SuccessorCode  string     `json:"successor_code,omitempty"`
+	EffectiveUntil civil.Date `json:"effective_until,omitzero"`
+}
+
+func (a *api) unitRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		var b unitBody
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var f fields
+		c := unit.Register{Code: b.Code, Name: b.Name, Kind: unit.Kind(b.Kind), ParentCode: b.ParentCode, On: f.date("occurred_on", b.OccurredOn)}
+		if err := f.err(); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		o, err := options(r, fp)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		res, err := a.Handler.RegisterUnit(r.Context(), actor(r, u), c, o)
+		a.respond(w, r, res, err, http.StatusCreated)
+	}))
+	mux.Handle("POST /api/v1/units/{code}/merge", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		var b mergeBody
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var f fields
+		c := unit.Merge{Code: r.PathValue("code"), IntoCode: b.IntoCode, EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
+		if b.IntoCode == "" {
+			f.add("into_code", "is required")
+		}
+		if err := f.err(); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		o, err := options(r, fp)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		res, err := a.Handler.MergeUnit(r.Context(), actor(r, u), c, o)
+		a.respond(w, r, res, err, http.StatusOK)
+	}))
+	mux.Handle("GET /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		d, err := a.Handler.Units(r.Context())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		items := []unitView{}
+		for _, s := range d.All() {
+			v := unitView{Code: s.Code, Name: s.Name, Kind: string(s.Kind), ParentCode: s.ParentCode, SuccessorCode: s.MergedInto}
+			switch {
+			case !s.MergedOn.IsZero():
+				v.EffectiveUntil = s.MergedOn
+			case !s.DissolvedOn.IsZero():
+				v.EffectiveUntil = s.DissolvedOn
+			}
+			items = append(items, v)
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].Code < items[j].Code })
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	}))
+}
+
+type userBody struct {
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	UnitCode string `json:"unit_code"`
+	Password string `json:"password"`
+}
+
+func (a *api) userRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		if u.Role != string(role.Admin) {
+			a.fail(w, r, &workflows.ForbiddenError{Role: role.Role(u.Role), Action: "create a user", Reason: "only an administrator manages users"})
+			return
+		}
+		var b userBody
+		if _, err := decode(w, r, &b); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var bad fields
+		rl, err := role.Parse(b.Role)
+		if err != nil {
+			bad.add("role", "must be admin, focal_point, finance_officer or steering_committee")
+		}
+		if b.Name == "" || len([]rune(b.Name)) > 200 {
+			bad.add("name", "is required, at most 200 characters")
+		}
+		switch {
+		case rl == role.FocalPoint && b.UnitCode == "":
+			bad.add("unit_code", "a focal point is bound to one unit")
+		case rl != role.FocalPoint && b.UnitCode != "" && err == nil:
+			bad.add("unit_code", "only a focal point is bound to a unit")
+		}
+		if b.Password != "" && (len([]rune(b.Password)) < identity.MinPasswordLength || len(b.Password) > 72) {
+			bad.add("password", "must have 12 to 72 characters")
+		}
+		if b.UnitCode != "" {
+			if d, err := a.Handler.Units(r.Context()); err == nil {
+				if _, ok := d.Lookup(b.UnitCode); !ok {
+					bad.add("unit_code", "no such unit")
+				}
+			}
+		}
+		if len(bad) > 0 {
+			a.fail(w, r, &unprocessable{fields: bad})
+			return
+		}
+		created, token, err := a.Users.Create(r.Context(), b.Name, string(rl), b.UnitCode, b.Password)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
+			"role": created.Role, "unit_code": created.UnitCode})
+	}))
+	mux.Handle("GET /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		if u.Role != string(role.Admin) {
+			a.fail(w, r, &workflows.ForbiddenError{Role: role.Role(u.Role), Action: "list users", Reason: "only an administrator manages users"})
+			return
+		}
+		users, err := a.Users.List(r.Context())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if users == nil {
+			users = []identity.User{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": users})
+	}))
+}
+
+// unprocessable is a 422 with the fields that break a rule.
+type unprocessable struct{ fields []FieldError }
+
+func (e *unprocessable) Error() string { return "fields break a rule" }
+

@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// MaxBody is the largest request body accepted; larger is 413.
+const MaxBody = 1 << 20
+
+// errBodyTooLarge and badRequest are decoding failures, mapped to 413 and 400.
+var errBodyTooLarge = errors.New("request body larger than 1 MiB")
+
+type badRequest struct {
+	detail string
+	fields []FieldError
+}
+
+func (e *badRequest) Error() string { return e.detail }
+
+// decode reads a JSON object strictly into v: unknown fields, trailing data, wrong types
+// (a fraction or a string in a _vnd field) are 400 naming the field. It returns a fingerprint of
+// the body as a JSON value (key order and spacing do not matter), for Idempotency-Key.
+func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, errBodyTooLarge
+	}
+	if err != nil {
+		return nil, &badRequest{detail: "could not read the request body"}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, decodeError(err)
+	}
+	if dec.More() {
+		return nil, &badRequest{detail: "the body must be a single JSON object"}
+	}
+	var value any
+	dec = json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&value); err != nil {
+		return nil, decodeError(err)
+	}
+	canonical, _ := json.Marshal(value) // maps marshal with sorted keys
+	sum := sha256.Sum256(canonical)
+	return sum[:], nil
+}
+
+func decodeError(err error) error {
+	var (
+		syntax   *json.SyntaxError
+		typeErr  *json.UnmarshalTypeError
+		fieldErr = func(field, msg string) error {
+			return &badRequest{detail: "a field has the wrong form", fields: []FieldError{{Field: field, Message: msg}}}
+		}
+	)
+	switch {
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequest{detail: "the body is not valid JSON"}
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return &badRequest{detail: "the body must be a JSON object"}
+		}
+		want := typeErr.Type.String()
+		switch {
+		case strings.HasSuffix(field, "_vnd"):
+			want = "a whole number of đồng (no fractions, no quotes), at most 10^15"
+		case want == "int":
+			want = "a whole number"
+		}
+		return fieldErr(field, "must be "+want)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no typed error for this one; its message is stable since Go 1.10.
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldErr(name, "unknown field")
+	}
+	return &badRequest{detail: "the body could not be read as JSON: " + err.Error()}
+}
+

@@ -1,0 +1,313 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/domain/money"
+	"github.com/dxledger/dxledger/domain/role"
+	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/workflows"
+)
+
+// kinds maps the URL's collection to the item kind.
+var kinds = map[string]item.Kind{"models": item.Model, "projects": item.Project}
+
+func actor(r *http.Request, u identity.User) workflows.Actor {
+	return workflows.Actor{UserID: u.ID, Role: role.Role(u.Role), UnitCode: u.UnitCode, RequestID: requestID(r.Context())}
+}
+
+// options reads If-Match and Idempotency-Key.
+func options(r *http.Request, fingerprint []byte) (workflows.Options, error) {
+	o := workflows.Options{IdempotencyKey: r.Header.Get("Idempotency-Key"), Fingerprint: fingerprint, Route: r.Method + " " + r.URL.Path}
+	if len(o.IdempotencyKey) > 200 {
+		return o, &badRequest{detail: "Idempotency-Key: at most 200 characters"}
+	}
+	if v := r.Header.Get("If-Match"); v != "" {
+		n, err := strconv.ParseInt(strings.Trim(v, `"W/`), 10, 64)
+		if err != nil || n < 0 {
+			return o, &badRequest{detail: "If-Match: want the stream version, a whole number"}
+		}
+		o.IfMatch = &n
+	}
+	return o, nil
+}
+
+type writeResponse struct {
+	ID        string `json:"id"`
+	Version   int64  `json:"version"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+func (a *api) respond(w http.ResponseWriter, r *http.Request, res workflows.Result, err error, status int) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, writeResponse{ID: res.ID, Version: res.Version, RequestID: res.RequestID})
+}
+
+type proposeBody struct {
+	Title         string    `json:"title"`
+	UnitCode      string    `json:"unit_code"`
+	Pillar        string    `json:"pillar"`
+	Sector        string    `json:"sector"`
+	Scope         string    `json:"scope"`
+	ModelID       string    `json:"model_id"`
+	EstimatedCost money.VND `json:"estimated_cost_vnd"`
+	StartDate     string    `json:"start_date"`
+	EndDate       string    `json:"end_date"`
+	OccurredOn    string    `json:"occurred_on"`
+}
+
+func (a *api) propose(kind item.Kind) func(http.ResponseWriter, *http.Request, identity.User) {
+	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		var b proposeBody
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var f fields
+		c := item.Propose{Meta: item.Meta{On: f.date("occurred_on", b.OccurredOn)}, Kind: kind, Title: b.Title,
+			UnitCode: b.UnitCode, Pillar: item.Pillar(b.Pillar), Sector: b.Sector, Scope: b.Scope, ModelID: b.ModelID,
+			EstimatedCost: b.EstimatedCost, StartDate: f.date("start_date", b.StartDate), EndDate: f.date("end_date", b.EndDate)}
+		if kind == item.Model && b.ModelID != "" {
+			f.add("model_id", "only a project names a model")
+		}
+		if err := f.err(); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		o, err := options(r, fp)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		res, err := a.Handler.Propose(r.Context(), actor(r, u), c, o)
+		a.respond(w, r, res, err, http.StatusCreated)
+	}
+}
+
+// act decodes body B, builds the command and runs it as action.
+func act[B any](a *api, action string, status int, build func(*B, *fields, *http.Request) item.Command) func(http.ResponseWriter, *http.Request, identity.User) {
+	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		kind, ok := kinds[r.PathValue("kind")]
+		if !ok {
+			a.fail(w, r, workflows.ErrNotFound)
+			return
+		}
+		var b B
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		var f fields
+		c := build(&b, &f, r)
+		if err := f.err(); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		o, err := options(r, fp)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		name := action
+		if d, ok := c.(*item.DecideFunding); ok && !d.Approve {
+			name = workflows.ActReject // one call, two actions of the definition
+		}
+		res, err := a.Handler.Act(r.Context(), actor(r, u), kind, r.PathValue("id"), name, c, o)
+		a.respond(w, r, res, err, status)
+	}
+}
+
+type fundingRequestBody struct {
+	Source     string    `json:"source"`
+	Amount     money.VND `json:"amount_vnd"`
+	Year       int       `json:"year"`
+	OccurredOn string    `json:"occurred_on"`
+}
+
+type noteBody struct {
+	Note       string `json:"note"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+type decisionBody struct {
+	Decision   string     `json:"decision"`
+	Approved   *money.VND `json:"approved_vnd"`
+	Note       string     `json:"note"`
+	OccurredOn string     `json:"occurred_on"`
+}
+
+type moneyBody struct {
+	Source     string    `json:"source"`
+	Amount     money.VND `json:"amount_vnd"`
+	Date       string    `json:"date"`
+	OccurredOn string    `json:"occurred_on"`
+}
+
+type progressBody struct {
+	Percent    *int   `json:"percent"`
+	Date       string `json:"date"`
+	Note       string `json:"note"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+type datedNoteBody struct {
+	Date       string `json:"date"`
+	Note       string `json:"note"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+type evaluationBody struct {
+	Rating     string `json:"rating"`
+	Score      *int   `json:"score"`
+	Note       string `json:"note"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+type reasonBody struct {
+	Reason     string `json:"reason"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+type sameAsBody struct {
+	ModelID    string `json:"model_id"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+// businessDate: a write with a date field uses it; occurred_on is accepted too, and they
+// must agree.
+func businessDate(f *fields, date, occurredOn string) civil.Date {
+	d := f.date("date", date)
+	o := f.date("occurred_on", occurredOn)
+	switch {
+	case date == "":
+		return o
+	case occurredOn != "" && d != o:
+		f.add("occurred_on", "must equal date when both are given")
+	}
+	return d
+}
+
+func meta(f *fields, occurredOn string) item.Meta {
+	return item.Meta{On: f.date("occurred_on", occurredOn)}
+}
+
+func (a *api) itemRoutes(mux *http.ServeMux) {
+	for _, coll := range []string{"models", "projects"} {
+		kind := kinds[coll]
+		base := "/api/v1/" + coll
+		mux.Handle("POST "+base, a.authed(a.propose(kind)))
+		mux.Handle("GET "+base+"/{id}", a.authed(a.getItem(kind)))
+		mux.Handle("GET "+base+"/{id}/events", a.authed(a.itemEvents(kind)))
+	}
+	path := "/api/v1/{kind}/{id}"
+	mux.Handle("POST "+path+"/funding-requests", a.authed(act(a, workflows.ActRequestFunding, http.StatusCreated,
+		func(b *fundingRequestBody, f *fields, r *http.Request) item.Command {
+			return &itemRequestFunding{Meta: meta(f, b.OccurredOn), Source: item.Source(b.Source), Amount: b.Amount, Year: b.Year}
+		})))
+	mux.Handle("POST "+path+"/funding-requests/{request_id}/endorsement", a.authed(act(a, workflows.ActEndorse, http.StatusOK,
+		func(b *noteBody, f *fields, r *http.Request) item.Command {
+			return &itemEndorse{Meta: meta(f, b.OccurredOn), RequestID: r.PathValue("request_id"), Note: b.Note}
+		})))
+	mux.Handle("POST "+path+"/funding-requests/{request_id}/decision", a.authed(a.decision()))
+	mux.Handle("POST "+path+"/disbursements", a.authed(act(a, workflows.ActDisburse, http.StatusCreated,
+		func(b *moneyBody, f *fields, r *http.Request) item.Command {
+			if b.Date == "" && b.OccurredOn == "" {
+				f.add("date", "is required (YYYY-MM-DD)")
+			}
+			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount}
+		})))
+	mux.Handle("POST "+path+"/progress", a.authed(act(a, workflows.ActProgress, http.StatusCreated,
+		func(b *progressBody, f *fields, r *http.Request) item.Command {
+			if b.Percent == nil {
+				f.add("percent", "is required (0 to 100)")
+				b.Percent = new(int)
+			}
+			if b.Date == "" && b.OccurredOn == "" {
+				f.add("date", "is required (YYYY-MM-DD)")
+			}
+			return &itemProgress{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Percent: *b.Percent, Note: b.Note}
+		})))
+	mux.Handle("POST "+path+"/implemented", a.authed(act(a, workflows.ActImplemented, http.StatusOK,
+		func(b *datedNoteBody, f *fields, r *http.Request) item.Command {
+			if b.Date == "" && b.OccurredOn == "" {
+				f.add("date", "is required (YYYY-MM-DD)")
+			}
+			return &itemImplemented{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Note: b.Note}
+		})))
+	mux.Handle("POST "+path+"/evaluation", a.authed(act(a, workflows.ActEvaluate, http.StatusOK,
+		func(b *evaluationBody, f *fields, r *http.Request) item.Command {
+			if b.Score == nil {
+				f.add("score", "is required (0 to 100)")
+				b.Score = new(int)
+			}
+			return &itemEvaluate{Meta: meta(f, b.OccurredOn), Rating: item.Rating(b.Rating), Score: *b.Score, Note: b.Note}
+		})))
+	mux.Handle("POST "+path+"/suspend", a.authed(act(a, workflows.ActSuspend, http.StatusOK,
+		func(b *reasonBody, f *fields, r *http.Request) item.Command {
+			return &itemSuspend{Meta: meta(f, b.OccurredOn), Reason: b.Reason}
+		})))
+	mux.Handle("POST "+path+"/resume", a.authed(act(a, workflows.ActResume, http.StatusOK,
+		func(b *noteBody, f *fields, r *http.Request) item.Command {
+			return &itemResume{Meta: meta(f, b.OccurredOn), Note: b.Note}
+		})))
+	mux.Handle("POST "+path+"/cancel", a.authed(act(a, workflows.ActCancel, http.StatusOK,
+		func(b *reasonBody, f *fields, r *http.Request) item.Command {
+			return &itemCancel{Meta: meta(f, b.OccurredOn), Reason: b.Reason}
+		})))
+	mux.Handle("POST /api/v1/models/{id}/same-as", a.authed(a.sameAs()))
+}
+
+// Local names for the domain's commands, so the route table above reads in one column.
+type (
+	itemRequestFunding = item.RequestFunding
+	itemEndorse        = item.EndorseFunding
+	itemDisburse       = item.Disburse
+	itemProgress       = item.ReportProgress
+	itemImplemented    = item.MarkImplemented
+	itemEvaluate       = item.Evaluate
+	itemSuspend        = item.Suspend
+	itemResume         = item.Resume
+	itemCancel         = item.Cancel
+)
+
+// decision is approve or reject: two actions of the definition behind one call.
+func (a *api) decision() func(http.ResponseWriter, *http.Request, identity.User) {
+	return act(a, workflows.ActApprove, http.StatusOK, func(b *decisionBody, f *fields, r *http.Request) item.Command {
+		c := &item.DecideFunding{Meta: meta(f, b.OccurredOn), RequestID: r.PathValue("request_id"), Note: b.Note}
+		switch b.Decision {
+		case "approve":
+			c.Approve = true
+			if b.Approved == nil {
+				f.add("approved_vnd", "is required when approving")
+			} else {
+				c.Amount = *b.Approved
+			}
+		case "reject":
+		default:
+			f.add("decision", "must be approve or reject")
+		}
+		return c
+	})
+}
+
+func (a *api) sameAs() func(http.ResponseWriter, *http.Request, identity.User) {
+	h := act(a, workflows.ActSameAs, http.StatusOK, func(b *sameAsBody, f *fields, r *http.Request) item.Command {
+		if b.ModelID == "" {
+			f.add("model_id", "is required")
+		}
+		return &item.MarkSameAs{Meta: meta(f, b.OccurredOn), ModelID: b.ModelID}
+	})
+	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		r.SetPathValue("kind", "models")
+		h(w, r, u)
+	}
+}

@@ -1,0 +1,177 @@
+// Package workflows runs the programme's lifecycle: command handlers that load a stream,
+// check who may act (authorisation is decided here, not in HTTP) and what the workflow
+// definition allows, let the domain decide, and append the result with the version they read;
+// and the process managers that turn deadlines into events.
+package workflows
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/role"
+	"github.com/dxledger/dxledger/domain/unit"
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/workflows/definition"
+	"github.com/oklog/ulid/v2"
+)
+
+// Store is what the handlers need of the event store.
+type Store interface {
+	ReadStream(ctx context.Context, stream string, from int64) ([]eventstore.Record, error)
+	ReadPrefix(ctx context.Context, prefix string) ([]eventstore.Record, error)
+	Append(ctx context.Context, stream string, expected int64, events []eventstore.Event, opts ...eventstore.AppendOption) (eventstore.Result, error)
+	Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (eventstore.Result, bool, error)
+}
+
+// Actor is who gives a command, and through which request.
+type Actor struct {
+	UserID    string
+	Role      role.Role
+	UnitCode  string // a focal point's unit
+	RequestID string
+}
+
+// Options are the caller's conditions on a write.
+type Options struct {
+	// IfMatch pins the stream version the caller read (HTTP If-Match): on a mismatch the
+	// write is a conflict instead of being retried.
+	IfMatch *int64
+	// IdempotencyKey makes a retry return the first answer. Fingerprint identifies the
+	// request (the decoded body): the same key with another fingerprint is refused.
+	IdempotencyKey string
+	Fingerprint    []byte
+	// Route distinguishes the same key sent to two different calls.
+	Route string
+}
+
+// Result is the outcome of a write.
+type Result struct {
+	ID        string // the item's or unit's id
+	Version   int64  // the stream version after the write
+	RequestID string // a funding request's id, for request_funding
+	Created   bool   // a new stream
+	Duplicate bool   // answered from an earlier request with the same idempotency key
+}
+
+// Errors the handlers return besides the domain's and the store's.
+var (
+	ErrForbidden = errors.New("not allowed")
+	ErrNotFound  = errors.New("not found")
+	// ErrIdempotencyMismatch: the same Idempotency-Key was used with another request.
+	ErrIdempotencyMismatch = errors.New("idempotency key was used with another request")
+)
+
+// ConflictError is the store's version conflict (HTTP 409), as callers of the handlers see it.
+type ConflictError = eventstore.ConflictError
+
+// ForbiddenError says who may not do what, and why.
+type ForbiddenError struct {
+	Role   role.Role
+	Action string
+	Reason string
+}
+
+func (e *ForbiddenError) Error() string {
+	return fmt.Sprintf("%s may not %s: %s", e.Role, e.Action, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
+// Config configures a Handler.
+type Config struct {
+	Store       Store
+	Definitions *definition.Registry
+	// Now is the clock; Location the province's time zone (what "today" means).
+	Now      func() time.Time
+	Location *time.Location
+	// Sectors is the sector list; empty means item.DefaultSectors.
+	Sectors []string
+	// Retries bounds how often a command is re-decided after losing a race. Default 5.
+	Retries int
+	Logger  *slog.Logger
+}
+
+// Handler executes commands.
+type Handler struct {
+	cfg Config
+
+	unitsMu sync.Mutex
+	units   *unit.Directory // loaded on first use
+}
+
+// NewHandler returns a Handler.
+func NewHandler(cfg Config) (*Handler, error) {
+	if cfg.Store == nil || cfg.Definitions == nil {
+		return nil, errors.New("workflows: Store and Definitions are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Retries <= 0 {
+		cfg.Retries = 5
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg}, nil
+}
+
+// Today is the current day in the province.
+func (h *Handler) Today() civil.Date { return civil.Of(h.cfg.Now().In(h.cfg.Location)) }
+
+func newID() string { return ulid.Make().String() }
+
+// commandID derives the store's command id from who sent which key to which call, so that
+// two users (or two calls) never share one.
+func commandID(a Actor, o Options) string {
+	if o.IdempotencyKey == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(a.UserID + "\x00" + o.Route + "\x00" + o.IdempotencyKey))
+	return "idem:" + hex.EncodeToString(sum[:16])
+}
+
+func metadata(a Actor, on civil.Date, loc *time.Location) eventstore.Metadata {
+	return eventstore.Metadata{Actor: a.UserID, Role: string(a.Role), Unit: a.UnitCode, RequestID: a.RequestID,
+		CorrelationID: a.RequestID, OccurredOn: time.Date(on.Year, on.Month, on.Day, 0, 0, 0, 0, time.UTC)}
+}
+
+// appendOpts turns the caller's idempotency key into the store's command id.
+func appendOpts(a Actor, o Options) []eventstore.AppendOption {
+	if id := commandID(a, o); id != "" {
+		return []eventstore.AppendOption{eventstore.WithCommandID(id, o.Fingerprint)}
+	}
+	return nil
+}
+
+// previous answers a retried request from the store, before anything is decided again.
+func (h *Handler) previous(ctx context.Context, stream string, a Actor, o Options) (eventstore.Result, bool, error) {
+	id := commandID(a, o)
+	if id == "" {
+		return eventstore.Result{}, false, nil
+	}
+	res, found, err := h.cfg.Store.Previous(ctx, stream, id, o.Fingerprint)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		return res, true, ErrIdempotencyMismatch
+	}
+	return res, found, err
+}
+
+func definitionFor(reg *definition.Registry, version int) (*definition.Definition, error) {
+	def, ok := reg.Get(version)
+	if !ok {
+		return nil, fmt.Errorf("workflow definition version %d is not loaded", version)
+	}
+	return def, nil
+}

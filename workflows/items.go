@@ -1,0 +1,311 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/domain/role"
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/workflows/definition"
+)
+
+// Item actions, as the workflow definition names them.
+const (
+	ActPropose        = "propose"
+	ActRequestFunding = "request_funding"
+	ActEndorse        = "endorse_funding"
+	ActApprove        = "approve_funding"
+	ActReject         = "reject_funding"
+	ActDisburse       = "disburse"
+	ActProgress       = "report_progress"
+	ActImplemented    = "mark_implemented"
+	ActEvaluate       = "evaluate"
+	ActSuspend        = "suspend"
+	ActResume         = "resume"
+	ActCancel         = "cancel"
+	ActSameAs         = "mark_same_as"
+)
+
+// StreamID is the stream of item id of kind k.
+func StreamID(k item.Kind, id string) string { return string(k) + "-" + id }
+
+// Item is an item's current state with its stream version.
+type Item struct {
+	item.State
+	Version int64
+}
+
+// LoadItem reads an item's stream and folds it. An unknown item is ErrNotFound.
+func (h *Handler) LoadItem(ctx context.Context, k item.Kind, id string) (Item, error) {
+	recs, err := h.cfg.Store.ReadStream(ctx, StreamID(k, id), 0)
+	if err != nil {
+		return Item{}, err
+	}
+	var s item.State
+	for _, r := range recs {
+		e, err := item.Decode(r.Type, r.Data, civil.Of(r.Metadata.OccurredOn))
+		if err != nil {
+			return Item{}, fmt.Errorf("load %s: %w", r.StreamID, err)
+		}
+		s = item.Evolve(s, e)
+	}
+	if !s.Exists() || s.Kind != k {
+		return Item{}, fmt.Errorf("%s %s: %w", k, id, ErrNotFound)
+	}
+	return Item{State: s, Version: int64(len(recs))}, nil
+}
+
+// Propose registers a new model or project. The id, the initial stage and the workflow
+// version are filled here.
+func (h *Handler) Propose(ctx context.Context, a Actor, c item.Propose, o Options) (Result, error) {
+	if res, found, err := h.previous(ctx, "", a, o); found || err != nil {
+		return Result{ID: idOf(c.Kind, res.StreamID), Version: res.ToVersion, Duplicate: true}, err
+	}
+	def := h.cfg.Definitions.Current()
+	to, err := def.Allowed(ActPropose, "", a.Role)
+	if err != nil {
+		return Result{}, refusal(a, ActPropose, err)
+	}
+	if a.Role == role.FocalPoint && c.UnitCode != a.UnitCode {
+		return Result{}, &ForbiddenError{Role: a.Role, Action: ActPropose, Reason: "a focal point registers items of their own unit only"}
+	}
+	if err := h.checkUnitActive(ctx, c.UnitCode, h.Today()); err != nil {
+		return Result{}, err
+	}
+	if !slices.Contains(h.sectors(), c.Sector) {
+		return Result{}, item.Invalid{{Field: "sector", Message: "unknown sector code"}}
+	}
+	if c.Kind == item.Project && c.ModelID != "" {
+		if _, err := h.LoadItem(ctx, item.Model, c.ModelID); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Result{}, item.Invalid{{Field: "model_id", Message: "no such model"}}
+			}
+			return Result{}, err
+		}
+	}
+	c.ID, c.Stage, c.WorkflowVersion = newID(), item.Stage(to), def.Version
+	c.Today, c.Actor = h.Today(), a.UserID
+	events, err := item.Decide(item.State{}, &c)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := h.appendItem(ctx, a, c.Kind, c.ID, eventstore.NoStream, events, o)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{ID: idOf(c.Kind, res.StreamID), Version: res.ToVersion, Created: !res.Duplicate, Duplicate: res.Duplicate}, nil
+}
+
+func idOf(k item.Kind, stream string) string {
+	if len(stream) > len(k)+1 {
+		return stream[len(k)+1:]
+	}
+	return ""
+}
+
+func (h *Handler) sectors() []string {
+	if len(h.cfg.Sectors) > 0 {
+		return h.cfg.Sectors
+	}
+	return item.DefaultSectors
+}
+
+// Act runs one action on an existing item: load, authorise, check the transition against the
+// item's own workflow version, decide, append with the version read. When it loses a race it
+// reloads and decides again (a few times), unless the caller pinned the version (If-Match).
+//
+// cmd is the command with the caller's fields; Meta, the stage the definition leads to and the
+// guard thresholds are filled here.
+func (h *Handler) Act(ctx context.Context, a Actor, k item.Kind, id, action string, cmd item.Command, o Options) (Result, error) {
+	stream := StreamID(k, id)
+	if res, found, err := h.previous(ctx, stream, a, o); found || err != nil {
+		return h.answer(ctx, k, id, res, true, err)
+	}
+	for attempt := 1; ; attempt++ {
+		it, err := h.LoadItem(ctx, k, id)
+		if err != nil {
+			return Result{}, err
+		}
+		if o.IfMatch != nil && *o.IfMatch != it.Version {
+			return Result{}, &eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version}
+		}
+		events, err := h.decide(ctx, a, it, action, cmd)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(events) == 0 { // nothing new: the command was already satisfied
+			return Result{ID: id, Version: it.Version}, nil
+		}
+		res, err := h.appendItem(ctx, a, k, id, it.Version, events, o)
+		if errors.Is(err, eventstore.ErrConflict) && o.IfMatch == nil && attempt < h.cfg.Retries {
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		return h.answer(ctx, k, id, res, res.Duplicate, nil)
+	}
+}
+
+// answer builds the result of a write, reading back the funding request id a retried
+// request_funding created the first time.
+func (h *Handler) answer(ctx context.Context, k item.Kind, id string, res eventstore.Result, dup bool, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{ID: id, Version: res.ToVersion, Duplicate: dup}
+	recs, err := h.cfg.Store.ReadStream(ctx, StreamID(k, id), res.FromVersion-1)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, r := range recs {
+		if r.Version > res.ToVersion {
+			break
+		}
+		if e, err := item.Decode(r.Type, r.Data, civil.Of(r.Metadata.OccurredOn)); err == nil {
+			if fr, ok := e.(*item.FundingRequested); ok {
+				out.RequestID = fr.RequestID
+			}
+		}
+	}
+	return out, nil
+}
+
+// decide authorises the action and asks the domain.
+func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, cmd item.Command) ([]item.Event, error) {
+	def, err := definitionFor(h.cfg.Definitions, it.WorkflowVersion)
+	if err != nil {
+		return nil, err
+	}
+	to, err := def.Allowed(action, string(it.Stage), a.Role)
+	if err != nil {
+		return nil, refusal(a, action, err)
+	}
+	if a.Role == role.FocalPoint {
+		if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
+			return nil, &ForbiddenError{Role: a.Role, Action: action, Reason: err.Error()}
+		}
+	}
+	meta := item.Meta{Today: h.Today(), Actor: a.UserID}
+	act, _ := def.Action(action)
+	switch c := cmd.(type) {
+	case *item.RequestFunding:
+		c.Meta, c.RequestID = withMeta(c.Meta, meta), newID()
+	case *item.EndorseFunding:
+		c.Meta = withMeta(c.Meta, meta)
+	case *item.DecideFunding:
+		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
+		if slices.Contains(act.Guards, definition.GuardEndorsementRequired) && def.Guards.EndorsementRequired != nil {
+			c.EndorsementAbove = def.Guards.EndorsementRequired.AboveVND
+		}
+		if slices.Contains(act.Guards, definition.GuardTwoOfficers) && def.Guards.TwoOfficers != nil {
+			c.TwoOfficersAbove = def.Guards.TwoOfficers.AboveVND
+		}
+	case *item.Disburse:
+		c.Meta = withMeta(c.Meta, meta)
+	case *item.ReportProgress:
+		c.Meta = withMeta(c.Meta, meta)
+	case *item.MarkImplemented:
+		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
+	case *item.Evaluate:
+		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
+	case *item.Suspend:
+		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
+	case *item.Resume:
+		c.Meta = withMeta(c.Meta, meta) // back to the stage it was suspended from
+	case *item.Cancel:
+		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
+	case *item.MarkSameAs:
+		c.Meta = withMeta(c.Meta, meta)
+		if c.ModelID != "" && c.ModelID != it.ID {
+			target, err := h.LoadItem(ctx, item.Model, c.ModelID)
+			if errors.Is(err, ErrNotFound) {
+				return nil, item.Invalid{{Field: "model_id", Message: "no such model"}}
+			}
+			if err != nil {
+				return nil, err
+			}
+			if target.SameAs == it.ID {
+				return nil, item.Invalid{{Field: "model_id", Message: "that model is already marked the same as this one"}}
+			}
+		}
+	case *item.FlagNoProgress:
+		c.Meta = withMeta(c.Meta, meta)
+	case *item.MarkOverdue:
+		c.Meta = withMeta(c.Meta, meta)
+	default:
+		return nil, fmt.Errorf("workflows: no rules for %T", cmd)
+	}
+	return item.Decide(it.State, cmd)
+}
+
+// withMeta keeps the caller's business date and fills the rest.
+func withMeta(caller, filled item.Meta) item.Meta {
+	filled.On = caller.On
+	return filled
+}
+
+// refusal turns the definition's answer into the handler's errors.
+func refusal(a Actor, action string, err error) error {
+	var roleErr *definition.RoleError
+	if errors.As(err, &roleErr) {
+		return &ForbiddenError{Role: a.Role, Action: action, Reason: "the workflow definition does not let this role take this action"}
+	}
+	return err
+}
+
+func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id string, expected int64, events []item.Event, o Options) (eventstore.Result, error) {
+	out := make([]eventstore.Event, len(events))
+	for i, e := range events {
+		typ, data, err := item.Encode(k, e)
+		if err != nil {
+			return eventstore.Result{}, err
+		}
+		out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, e.Date(), h.cfg.Location)}
+	}
+	res, err := h.cfg.Store.Append(ctx, StreamID(k, id), expected, out, appendOpts(a, o)...)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		return res, ErrIdempotencyMismatch
+	}
+	return res, err
+}
+
+
+// EventView is one stored event of a stream, for display.
+type EventView struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Version    int64           `json:"version"`
+	OccurredOn civil.Date      `json:"occurred_on"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	Actor      string          `json:"actor"`
+	Role       string          `json:"role,omitempty"`
+	Unit       string          `json:"unit,omitempty"`
+	RequestID  string          `json:"request_id,omitempty"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// ItemEvents returns an item's events in stream order.
+func (h *Handler) ItemEvents(ctx context.Context, k item.Kind, id string) ([]EventView, error) {
+	recs, err := h.cfg.Store.ReadStream(ctx, StreamID(k, id), 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s %s: %w", k, id, ErrNotFound)
+	}
+	out := make([]EventView, len(recs))
+	for i, r := range recs {
+		m := r.Metadata
+		out[i] = EventView{ID: r.ID.String(), Type: r.Type, Version: r.Version, OccurredOn: civil.Of(m.OccurredOn),
+			RecordedAt: m.RecordedAt.In(h.cfg.Location), Actor: m.Actor, Role: m.Role, Unit: m.Unit, RequestID: m.RequestID,
+			Data: json.RawMessage(r.Data)}
+	}
+	return out, nil
+}

@@ -179,4 +179,3 @@ func (a *api) userRoutes(mux *http.ServeMux) {
 type unprocessable struct{ fields []FieldError }
 
 func (e *unprocessable) Error() string { return "fields break a rule" }
-

@@ -88,4 +88,3 @@ func decodeError(err error) error {
 	}
 	return &badRequest{detail: "the body could not be read as JSON: " + err.Error()}
 }
-

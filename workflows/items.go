@@ -276,7 +276,6 @@ func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id strin
 	return res, err
 }
 
-
 // EventView is one stored event of a stream, for display.
 type EventView struct {
 	ID         string          `json:"id"`

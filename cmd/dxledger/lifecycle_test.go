@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
@@ -106,8 +107,8 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 	focal.do("GET", "/api/v1/users", nil).must(t, 403, "focal point lists users")
 
 	proposal := map[string]any{"title": "Nền tảng truy xuất nguồn gốc nông sản", "unit_code": "SO-NNPTNT", "pillar": "economy",
-		"sector": "agriculture", "estimated_cost_vnd": 40_000_000_000, "start_date": "2022-04-01", "end_date": "2023-12-31",
-		"occurred_on": "2022-03-15"}
+		"sector": "agriculture", "estimated_cost_vnd": 40_000_000_000, "start_date": ago(60), "end_date": ago(-365),
+		"occurred_on": ago(60)}
 	otherFocal.do("POST", "/api/v1/projects", proposal).must(t, 403, "another unit's focal point proposes for SO-NNPTNT")
 	p := focal.do("POST", "/api/v1/projects", proposal).must(t, 201, "propose")
 	id := p.str("id")
@@ -117,7 +118,7 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 	path := "/api/v1/projects/" + id
 
 	// A retry with the same Idempotency-Key returns the first answer and appends nothing.
-	req := map[string]any{"source": "central_budget", "amount_vnd": 20_000_000_000, "year": 2022, "occurred_on": "2022-03-20"}
+	req := map[string]any{"source": "central_budget", "amount_vnd": 20_000_000_000, "year": 2022, "occurred_on": ago(55)}
 	r1 := focal.do("POST", path+"/funding-requests", req, "Idempotency-Key", "req-1").must(t, 201, "request funding")
 	r2 := focal.do("POST", path+"/funding-requests", req, "Idempotency-Key", "req-1").must(t, 201, "retry request funding")
 	if r1.raw != r2.raw || r1.str("request_id") == "" {
@@ -127,15 +128,15 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 		must(t, 422, "same key, other body")
 	rid := r1.str("request_id")
 	otherFocal.do("POST", path+"/funding-requests", req).must(t, 403, "another unit's focal point asks for money")
-	fin1.do("POST", path+"/progress", map[string]any{"percent": 10, "date": "2022-04-01"}).must(t, 403, "finance reports progress")
+	fin1.do("POST", path+"/progress", map[string]any{"percent": 10, "date": ago(50)}).must(t, 403, "finance reports progress")
 
 	decision := path + "/funding-requests/" + rid + "/decision"
-	fin1.do("POST", decision, map[string]any{"decision": "approve", "approved_vnd": 12_000_000_000, "occurred_on": "2022-04-05"}).
+	fin1.do("POST", decision, map[string]any{"decision": "approve", "approved_vnd": 12_000_000_000, "occurred_on": ago(45)}).
 		must(t, 422, "approve a 20 tỷ request before the committee endorsed it")
-	bcd.do("POST", path+"/funding-requests/"+rid+"/endorsement", map[string]any{"note": "Đồng ý chủ trương", "occurred_on": "2022-04-01"}).
+	bcd.do("POST", path+"/funding-requests/"+rid+"/endorsement", map[string]any{"note": "Đồng ý chủ trương", "occurred_on": ago(50)}).
 		must(t, 200, "endorse")
 	fin1.do("POST", decision, map[string]any{"decision": "approve", "approved_vnd": 25_000_000_000}).must(t, 422, "approve more than requested")
-	fin1.do("POST", decision, map[string]any{"decision": "approve", "approved_vnd": 12_000_000_000, "occurred_on": "2022-04-05"}).
+	fin1.do("POST", decision, map[string]any{"decision": "approve", "approved_vnd": 12_000_000_000, "occurred_on": ago(45)}).
 		must(t, 200, "approve in part")
 	fin2.do("POST", decision, map[string]any{"decision": "reject"}).must(t, 409, "decide the same request again")
 
@@ -145,18 +146,18 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("after approval: %s", cur.raw)
 	}
 	v := cur.num("version")
-	focal.do("POST", path+"/progress", map[string]any{"percent": 30, "date": "2022-06-30"}, "If-Match", itoa(v-1)).must(t, 409, "stale If-Match")
-	focal.do("POST", path+"/progress", map[string]any{"percent": 30, "date": "2022-06-30"}, "If-Match", itoa(v)).must(t, 201, "progress")
+	focal.do("POST", path+"/progress", map[string]any{"percent": 30, "date": ago(35)}, "If-Match", itoa(v-1)).must(t, 409, "stale If-Match")
+	focal.do("POST", path+"/progress", map[string]any{"percent": 30, "date": ago(35)}, "If-Match", itoa(v)).must(t, 201, "progress")
 
-	focal.do("POST", path+"/disbursements", map[string]any{"source": "central_budget", "amount_vnd": 13_000_000_000, "date": "2022-07-01"}).
+	focal.do("POST", path+"/disbursements", map[string]any{"source": "central_budget", "amount_vnd": 13_000_000_000, "date": ago(30)}).
 		must(t, 422, "disburse more than approved")
-	focal.do("POST", path+"/disbursements", map[string]any{"source": "central_budget", "amount_vnd": 5_000_000_000, "date": "2022-04-01"}).
+	focal.do("POST", path+"/disbursements", map[string]any{"source": "central_budget", "amount_vnd": 5_000_000_000, "date": ago(46)}).
 		must(t, 422, "disburse before the approval")
-	fin2.do("POST", path+"/disbursements", map[string]any{"source": "central_budget", "amount_vnd": 5_000_000_000, "date": "2022-07-01"}).
+	fin2.do("POST", path+"/disbursements", map[string]any{"source": "central_budget", "amount_vnd": 5_000_000_000, "date": ago(30)}).
 		must(t, 201, "disburse")
 	bcd.do("POST", path+"/evaluation", map[string]any{"rating": "effective", "score": 90}).must(t, 409, "evaluate before implemented")
-	focal.do("POST", path+"/implemented", map[string]any{"date": "2023-11-30", "note": "Đưa vào vận hành"}).must(t, 200, "implemented")
-	bcd.do("POST", path+"/evaluation", map[string]any{"rating": "effective", "score": 90, "note": "Hiệu quả", "occurred_on": "2023-12-15"}).
+	focal.do("POST", path+"/implemented", map[string]any{"date": ago(20), "note": "Đưa vào vận hành"}).must(t, 200, "implemented")
+	bcd.do("POST", path+"/evaluation", map[string]any{"rating": "effective", "score": 90, "note": "Hiệu quả", "occurred_on": ago(10)}).
 		must(t, 200, "evaluate")
 
 	final := focal.do("GET", path, nil).must(t, 200, "get")
@@ -180,9 +181,16 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 	if strings.Join(types, " ") != want {
 		t.Errorf("events:\n got %s\nwant %s", strings.Join(types, " "), want)
 	}
-	if list[0]["occurred_on"] != "2022-03-15" {
+	if list[0]["occurred_on"] != ago(60) {
 		t.Errorf("proposal's business date %v, want 2022-03-15", list[0]["occurred_on"])
 	}
+}
+
+// ago is the business date n days before today in the province (after, for negative n), so
+// that no deadline falls due while the test runs.
+func ago(n int) string {
+	loc, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	return time.Now().In(loc).AddDate(0, 0, -n).Format(time.DateOnly)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

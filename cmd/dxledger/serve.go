@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/httpapi"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/workflows"
@@ -48,6 +49,21 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	bridge, err := wmbridge.NewSubscriber(store, wmbridge.SubscriberConfig{Logger: log})
+	if err != nil {
+		return err
+	}
+	managersDone := make(chan error, 1)
+	managersCtx, stopManagers := context.WithCancel(ctx)
+	go func() { managersDone <- workflows.RunManagers(managersCtx, handler, workflows.ManagersConfig{Events: bridge, Logger: log}) }()
+	defer func() {
+		stopManagers()
+		if err := <-managersDone; err != nil {
+			log.Error("process managers", "err", err)
+		}
+		bridge.Close()
+	}()
+
 	ids := identity.New(db.Pool, nil)
 	if cfg.BootstrapToken != "" {
 		created, err := ids.Bootstrap(ctx, cfg.BootstrapToken)

@@ -1,0 +1,72 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/dxledger/dxledger/eventstore/wmbridge"
+)
+
+// ManagersConfig configures the process managers.
+type ManagersConfig struct {
+	// Events is the store's bridge into watermill: the managers follow every event.
+	Events message.Subscriber
+	// TickEvery is how often deadlines are checked against the clock. Default 1 minute.
+	TickEvery time.Duration
+	Logger    *slog.Logger
+}
+
+// ClockTopic is the in-process topic (GoChannel) that carries clock ticks to the managers.
+const ClockTopic = "clock.ticked"
+
+// RunManagers runs the process managers on a watermill Router (with its retry and recoverer
+// middleware) until ctx ends: the deadline manager follows the store's events through the
+// bridge and is woken by clock ticks published on an in-process GoChannel.
+func RunManagers(ctx context.Context, h *Handler, cfg ManagersConfig) error {
+	if cfg.TickEvery <= 0 {
+		cfg.TickEvery = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	logger := watermill.NewSlogLogger(cfg.Logger)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
+	if err != nil {
+		return fmt.Errorf("process managers: %w", err)
+	}
+	router.AddMiddleware(
+		middleware.Recoverer,
+		middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second,
+			Multiplier: 2, Logger: logger}.Middleware,
+	)
+	clock := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1}, logger)
+	defer clock.Close()
+
+	d := NewDeadlines(h)
+	router.AddConsumerHandler("deadlines_follow_events", wmbridge.AllTopics, cfg.Events, d.Handle)
+	router.AddConsumerHandler("deadlines_on_tick", ClockTopic, clock, func(msg *message.Message) error {
+		return d.Tick(msg.Context())
+	})
+
+	go func() {
+		t := time.NewTicker(cfg.TickEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := clock.Publish(ClockTopic, message.NewMessage(watermill.NewULID(), nil)); err != nil {
+					cfg.Logger.Warn("clock tick not published", "err", err)
+				}
+			}
+		}
+	}()
+	return router.Run(ctx)
+}

@@ -55,7 +55,9 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	managersDone := make(chan error, 1)
 	managersCtx, stopManagers := context.WithCancel(ctx)
-	go func() { managersDone <- workflows.RunManagers(managersCtx, handler, workflows.ManagersConfig{Events: bridge, Logger: log}) }()
+	go func() {
+		managersDone <- workflows.RunManagers(managersCtx, handler, workflows.ManagersConfig{Events: bridge, Logger: log})
+	}()
 	defer func() {
 		stopManagers()
 		if err := <-managersDone; err != nil {

@@ -27,9 +27,9 @@ type envelope struct {
 	Payload  []byte            `json:"payload"`
 }
 
-// encodeEnvelope returns the JSON of msg's envelope. It refuses what JSON and PostgreSQL's
-// jsonb would not give back unchanged: invalid UTF-8 (encoding/json replaces it) and NUL
-// (jsonb refuses \u0000).
+// encodeEnvelope returns the JSON of msg's envelope. It refuses what would not come back
+// unchanged: invalid UTF-8, which encoding/json replaces, and NUL, which the UUID cannot hold
+// in the command id (PostgreSQL text) and jsonb, should the store move to it, would refuse.
 func encodeEnvelope(msg *message.Message) ([]byte, error) {
 	if len(msg.UUID) > MaxUUIDLength {
 		return nil, fmt.Errorf("uuid is %d bytes, at most %d", len(msg.UUID), MaxUUIDLength)

@@ -4,7 +4,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"strconv"
+	"sync"
+	"time"
 	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -53,7 +57,16 @@ type Publisher struct {
 	store  *eventstore.Store
 	cfg    PublisherConfig
 	closed atomic.Bool
+	// topics serialises this publisher's appends to one topic (striped by a hash of the
+	// topic): concurrent AnyVersion appends to one stream race for the next version number,
+	// and the store gives up with ErrConflict after a few lost races.
+	topics [64]sync.Mutex
 }
+
+// conflictRetries is how often publish tries again, after a short random pause, when the
+// store answers an AnyVersion append with ErrConflict (other processes appending to the same
+// stream won the race for the next version more often than the store retries).
+const conflictRetries = 20
 
 // NewPublisher returns a publisher that appends to store. It does not own the store: Close
 // leaves it open.
@@ -103,10 +116,28 @@ func (p *Publisher) publish(topic string, msg *message.Message) error {
 		opts = append(opts, eventstore.WithCommandID(commandID(topic, msg.UUID), sum[:]))
 	}
 	ev := eventstore.Event{Type: MessageEventType, Data: data, Metadata: p.cfg.Metadata(msg)}
-	if _, err := p.store.Append(msg.Context(), topic, eventstore.AnyVersion, []eventstore.Event{ev}, opts...); err != nil {
-		return fmt.Errorf("message %q: %w", msg.UUID, err)
+	mu := &p.topics[fnv32a(topic)%uint32(len(p.topics))]
+	mu.Lock()
+	defer mu.Unlock()
+	ctx := msg.Context()
+	for attempt := 1; ; attempt++ {
+		_, err := p.store.Append(ctx, topic, eventstore.AnyVersion, []eventstore.Event{ev}, opts...)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, eventstore.ErrConflict) || attempt > conflictRetries {
+			return fmt.Errorf("message %q: %w", msg.UUID, err)
+		}
+		if err := sleep(ctx, time.Duration(1+rand.IntN(attempt*2))*time.Millisecond); err != nil {
+			return fmt.Errorf("message %q: %w", msg.UUID, err)
+		}
 	}
-	return nil
+}
+
+func fnv32a(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum32()
 }
 
 // commandID scopes a message UUID to its topic: the suite (and real callers) may publish one

@@ -35,7 +35,9 @@ func Parse(src []byte, origin string) (*Definition, error) {
 	dc := &decoder{origin: origin, at: map[string]*yaml.Node{}, bad: map[string]bool{}, damaged: map[string]bool{}}
 	d := dc.definition(root)
 	v := &validator{d: d, at: dc.at, bad: dc.bad, damaged: dc.damaged}
-	v.check()
+	if !dc.bad[""] { // when the document is not a mapping, its contents are beside the point
+		v.check()
+	}
 	if err := joinProblems(append(dc.probs, v.probs...)); err != nil {
 		return nil, err
 	}
@@ -189,7 +191,7 @@ func (dc *decoder) entries(n *yaml.Node, path string) []entry {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" {
 			dc.problem(k, path, "key %s: want a name", describe(k))
-			dc.lost(path)
+			dc.lost(child(path, k.Value))
 			continue
 		}
 		if f, dup := first[k.Value]; dup {
@@ -215,7 +217,13 @@ func (dc *decoder) fields(n *yaml.Node, path string, known ...string) map[string
 		if isNull(e.v) {
 			continue
 		}
-		dc.at[p] = e.v
+		// A scalar is named by its value; a list or mapping, which may start on the next
+		// line, by its key.
+		if e.v.Kind == yaml.ScalarNode {
+			dc.at[p] = e.v
+		} else {
+			dc.at[p] = e.k
+		}
 		out[e.key] = e.v
 	}
 	return out

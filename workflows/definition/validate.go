@@ -299,7 +299,7 @@ func (v *validator) reachable() {
 	if v.damaged["stages"] || v.damaged["actions"] {
 		return
 	}
-	if _, ok := v.stageAt[d.Initial]; !ok {
+	if _, ok := v.stageAt[d.Initial]; !ok || v.terminal(d.Initial) {
 		return
 	}
 	type edge struct{ from, to string }
@@ -334,7 +334,7 @@ func (v *validator) reachable() {
 		}
 	}
 	for i, s := range d.Stages {
-		if s.Name != "" && !reach[s.Name] && !s.Terminal {
+		if slices.Contains(KnownStages, s.Name) && !reach[s.Name] && !s.Terminal {
 			v.report(index("stages", i), "stage %q cannot be reached from the initial stage %q by any action, and is not marked terminal", s.Name, d.Initial)
 		}
 	}

@@ -35,7 +35,10 @@ type Deps struct {
 	// Handler executes commands and loads items; Users manages people and tokens.
 	Handler *workflows.Handler
 	Users   *identity.Store
-	Logger  *slog.Logger
+	// Reports answers the report calls; Location is the province's time zone.
+	Reports  Reports
+	Location *time.Location
+	Logger   *slog.Logger
 }
 
 type api struct {
@@ -48,6 +51,9 @@ type api struct {
 func New(d Deps) (http.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
 	}
 	a := &api{
 		Deps: d,
@@ -76,6 +82,9 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Users != nil {
 		a.userRoutes(mux)
+	}
+	if d.Reports != nil && d.Handler != nil {
+		a.reportRoutes(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})

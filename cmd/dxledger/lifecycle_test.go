@@ -182,7 +182,31 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 		t.Errorf("events:\n got %s\nwant %s", strings.Join(types, " "), want)
 	}
 	if list[0]["occurred_on"] != ago(60) {
-		t.Errorf("proposal's business date %v, want 2022-03-15", list[0]["occurred_on"])
+		t.Errorf("proposal's business date %v, want %s", list[0]["occurred_on"], ago(60))
+	}
+
+	// The steering committee's report, fed by the projections (which follow the store a moment
+	// behind the writes).
+	var gaps reply
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		gaps = bcd.do("GET", "/api/v1/reports/funding-gaps?group_by=unit", nil).must(t, 200, "funding gaps")
+		if strings.Contains(gaps.raw, `"disbursed_vnd":5000000000`) {
+			break
+		}
+	}
+	wantRow := `{"key":"SO-NNPTNT","estimated_vnd":40000000000,"requested_vnd":20000000000,"approved_vnd":12000000000,"disbursed_vnd":5000000000,"gap_vnd":28000000000,"items_with_gap":1}`
+	if !strings.Contains(gaps.raw, wantRow) {
+		t.Errorf("funding gaps by unit:\n got %s\nwant a row %s", gaps.raw, wantRow)
+	}
+	before := bcd.do("GET", "/api/v1/reports/funding-gaps?group_by=unit&as_of="+ago(47), nil).must(t, 200, "funding gaps as of before the approval")
+	if !strings.Contains(before.raw, `"approved_vnd":0`) || !strings.Contains(before.raw, `"requested_vnd":20000000000`) {
+		t.Errorf("as of the day before the approval: %s", before.raw)
+	}
+	bcd.do("GET", "/api/v1/reports/funding-gaps?group_by=colour", nil).must(t, 400, "unknown group_by")
+	bcd.do("GET", "/api/v1/reports/completion?group_by=unit&as_of=2022-02-30", nil).must(t, 400, "bad as_of")
+	done := bcd.do("GET", "/api/v1/reports/completion?group_by=unit&kind=project", nil).must(t, 200, "completion")
+	if !strings.Contains(done.raw, `"evaluated":1`) {
+		t.Errorf("completion: %s", done.raw)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/httpapi"
 	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/projections"
 	"github.com/dxledger/dxledger/workflows"
 	"github.com/dxledger/dxledger/workflows/definition"
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,15 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		bridge.Close()
 	}()
 
+	runner := projections.NewRunner(db.Pool, store, log)
+	projectorDone := make(chan error, 1)
+	go func() { projectorDone <- runner.FollowAll(managersCtx) }()
+	defer func() {
+		if err := <-projectorDone; err != nil {
+			log.Error("projections", "err", err)
+		}
+	}()
+
 	ids := identity.New(db.Pool, nil)
 	if cfg.BootstrapToken != "" {
 		created, err := ids.Bootstrap(ctx, cfg.BootstrapToken)
@@ -79,6 +89,8 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	api, err := httpapi.New(httpapi.Deps{
 		Handler:    handler,
 		Users:      ids,
+		Reports:    projections.NewReports(db.Pool, nil, cfg.Location),
+		Location:   cfg.Location,
 		Health:     store.Ping,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Registerer: reg,

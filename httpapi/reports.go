@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/projections"
+)
+
+// Reports is what the report calls need of the projections.
+type Reports interface {
+	FundingGaps(ctx context.Context, groupBy string, q projections.Query) (projections.FundingGapReport, error)
+	ModelCounts(ctx context.Context, groupBy string, q projections.Query) (projections.ModelCountReport, error)
+	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
+}
+
+// reportQuery reads as_of and known_at; a bad one is a 400 naming the parameter.
+func (a *api) reportQuery(r *http.Request) (projections.Query, error) {
+	var (
+		q projections.Query
+		f fields
+	)
+	v := r.URL.Query()
+	if s := v.Get("as_of"); s != "" {
+		q.AsOf = f.date("as_of", s)
+		if today := a.Handler.Today(); q.AsOf.After(today) {
+			f.add("as_of", "must not be after today")
+		}
+	}
+	if s := v.Get("known_at"); s != "" {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			q.KnownAt = t
+		} else if d, err := civil.Parse(s); err == nil {
+			// A day means the end of that day in the province.
+			q.KnownAt = d.AddDays(1).Time(a.Location).Add(-time.Nanosecond)
+		} else {
+			f.add("known_at", "must be an RFC 3339 time or a day YYYY-MM-DD")
+		}
+	}
+	if v.Get("group_by") == "" {
+		f.add("group_by", "is required")
+	}
+	return q, f.err()
+}
+
+func (a *api) reportRoutes(mux *http.ServeMux) {
+	serve := func(run func(r *http.Request, q projections.Query) (any, error)) http.Handler {
+		return a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+			q, err := a.reportQuery(r)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			out, err := run(r, q)
+			if errors.Is(err, projections.ErrBadQuery) {
+				err = &badRequest{detail: err.Error(), fields: []FieldError{{Field: "group_by", Message: err.Error()}}}
+			}
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, out)
+		})
+	}
+	mux.Handle("GET /api/v1/reports/funding-gaps", serve(func(r *http.Request, q projections.Query) (any, error) {
+		return a.Reports.FundingGaps(r.Context(), r.URL.Query().Get("group_by"), q)
+	}))
+	mux.Handle("GET /api/v1/reports/model-counts", serve(func(r *http.Request, q projections.Query) (any, error) {
+		return a.Reports.ModelCounts(r.Context(), r.URL.Query().Get("group_by"), q)
+	}))
+	mux.Handle("GET /api/v1/reports/completion", serve(func(r *http.Request, q projections.Query) (any, error) {
+		return a.Reports.Completion(r.Context(), r.URL.Query().Get("kind"), r.URL.Query().Get("group_by"), q)
+	}))
+}

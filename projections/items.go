@@ -1,0 +1,138 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/domain/unit"
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/jackc/pgx/v5"
+)
+
+// Items is the read model of models and projects: what each was proposed as (pj_items) and
+// every counted fact of its life, effective-dated (pj_item_facts).
+type Items struct{}
+
+// Name is "items".
+func (Items) Name() string { return "items" }
+
+// Reset empties the tables.
+func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts`)
+	return err
+}
+
+func isItemStream(s string) bool {
+	return strings.HasPrefix(s, "model-") || strings.HasPrefix(s, "project-")
+}
+
+// Apply writes the batch's rows with COPY: one round trip per table, whatever the batch size.
+func (Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) error {
+	var items, facts [][]any
+	for _, r := range batch {
+		if !isItemStream(r.StreamID) {
+			continue
+		}
+		on := civil.Of(r.Metadata.OccurredOn)
+		e, err := item.Decode(r.Type, r.Data, on)
+		if err != nil {
+			return fmt.Errorf("%s v%d: %w", r.StreamID, r.Version, err)
+		}
+		id := r.StreamID[strings.IndexByte(r.StreamID, '-')+1:]
+		day := r.Metadata.OccurredOn
+		at := r.Metadata.RecordedAt
+		fact := func(kind string, source string, year int, amount int64, stage string, percent int, ref string) {
+			facts = append(facts, []any{id, r.Version, kind, day, at, source, year, amount, stage, percent, ref})
+		}
+		switch e := e.(type) {
+		case *item.Proposed:
+			items = append(items, []any{id, string(e.Kind), e.Title, e.UnitCode, string(e.Pillar), e.Sector, e.Scope, e.ModelID,
+				int64(e.EstimatedCost), dateOrNil(e.StartDate), dateOrNil(e.EndDate), day, at})
+			fact("stage", "", 0, 0, string(e.Stage), 0, "")
+		case *item.FundingRequested:
+			fact("requested", string(e.Source), e.Year, int64(e.Amount), "", 0, e.RequestID)
+		case *item.FundingApproved:
+			fact("approved", string(e.Source), e.Year, int64(e.Amount), string(e.Stage), 0, e.RequestID)
+		case *item.Disbursed:
+			fact("disbursed", string(e.Source), on.Year, int64(e.Amount), "", 0, "")
+		case *item.ProgressReported:
+			fact("progress", "", 0, 0, "", e.Percent, "")
+		case *item.Implemented:
+			fact("stage", "", 0, 0, string(e.Stage), 100, "")
+		case *item.Evaluated:
+			fact("stage", "", 0, 0, string(e.Stage), 0, string(e.Rating))
+		case *item.Suspended:
+			fact("stage", "", 0, 0, string(e.Stage), 0, "")
+		case *item.Resumed:
+			fact("stage", "", 0, 0, string(e.Stage), 0, "")
+		case *item.Cancelled:
+			fact("stage", "", 0, 0, string(e.Stage), 0, "")
+		case *item.MarkedSameAs:
+			fact("same_as", "", 0, 0, "", 0, e.ModelID)
+		}
+	}
+	if len(items) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_items"}, []string{"item_id", "kind", "title", "unit_code", "pillar",
+			"sector", "scope", "model_id", "estimated_vnd", "start_date", "end_date", "proposed_on", "recorded_at"},
+			pgx.CopyFromRows(items)); err != nil {
+			return err
+		}
+	}
+	if len(facts) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_item_facts"}, []string{"item_id", "version", "fact", "occurred_on",
+			"recorded_at", "source", "year", "amount", "stage", "percent", "ref"}, pgx.CopyFromRows(facts)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dateOrNil(d civil.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.Time(utc)
+}
+
+// Units is the read model of units and their successions.
+type Units struct{}
+
+// Name is "units".
+func (Units) Name() string { return "units" }
+
+// Reset empties the tables.
+func (Units) Reset(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `TRUNCATE pj_units, pj_unit_merges`)
+	return err
+}
+
+// Apply writes unit registrations, renames and merges.
+func (Units) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) error {
+	for _, r := range batch {
+		if !strings.HasPrefix(r.StreamID, "unit-") {
+			continue
+		}
+		e, err := unit.Decode(r.Type, r.Data)
+		if err != nil {
+			return fmt.Errorf("%s v%d: %w", r.StreamID, r.Version, err)
+		}
+		at := r.Metadata.RecordedAt
+		switch e := e.(type) {
+		case unit.Registered:
+			_, err = tx.Exec(ctx, `INSERT INTO pj_units (code, name, kind, parent_code, registered_on, recorded_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, e.Code, e.Name, string(e.Kind), e.ParentCode, e.On.Time(utc), at)
+		case unit.Renamed:
+			_, err = tx.Exec(ctx, `UPDATE pj_units SET name = $2 WHERE code = $1`, e.Code, e.Name)
+		case unit.Merged:
+			_, err = tx.Exec(ctx, `INSERT INTO pj_unit_merges (code, into_code, effective_date, recorded_at)
+				VALUES ($1, $2, $3, $4)`, e.Code, e.IntoCode, e.EffectiveDate.Time(utc), at)
+		}
+		if err != nil {
+			return fmt.Errorf("%s v%d: %w", r.StreamID, r.Version, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+// Package projections keeps the read models behind the steering committee's reports: tables
+// fed from the event store in its commit-safe global order, each with a checkpoint written in
+// the same transaction as its rows (so every event takes effect exactly once), rebuildable from
+// zero, and queried "as of" a business date and "as known at" a past moment.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Projection is one read model.
+type Projection interface {
+	// Name is the projection's stable name, its checkpoint's key.
+	Name() string
+	// Apply folds a batch of events into the projection's tables, inside tx.
+	Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) error
+	// Reset empties the projection's tables, inside tx.
+	Reset(ctx context.Context, tx pgx.Tx) error
+}
+
+// All returns every projection, in the order they are run.
+func All() []Projection { return []Projection{Units{}, Items{}} }
+
+// ByName returns the projection called name.
+func ByName(name string) (Projection, bool) {
+	for _, p := range All() {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// Runner feeds projections from the store.
+type Runner struct {
+	pool  *pgxpool.Pool
+	store *eventstore.Store
+	log   *slog.Logger
+	batch int
+}
+
+// NewRunner returns a runner on the store's database.
+func NewRunner(pool *pgxpool.Pool, store *eventstore.Store, log *slog.Logger) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{pool: pool, store: store, log: log, batch: 2000}
+}
+
+// Checkpoint is where a projection stands.
+type Checkpoint struct {
+	Position  eventstore.Position
+	Events    int64
+	UpdatedAt time.Time
+}
+
+// Checkpoint reads p's checkpoint (Start when it never ran).
+func (r *Runner) Checkpoint(ctx context.Context, name string) (Checkpoint, error) {
+	var c Checkpoint
+	err := r.pool.QueryRow(ctx, `SELECT tx_id, seq, events, updated_at FROM projection_checkpoints WHERE name = $1`, name).
+		Scan(&c.Position.TxID, &c.Position.Seq, &c.Events, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Checkpoint{}, nil
+	}
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("checkpoint of %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// apply runs one batch and moves the checkpoint, in one transaction.
+func (r *Runner) apply(ctx context.Context, p Projection, batch []eventstore.Record) error {
+	last := batch[len(batch)-1].Position
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if err := p.Apply(ctx, tx, batch); err != nil {
+			return fmt.Errorf("projection %s at %s: %w", p.Name(), batch[0].Position, err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (name, tx_id, seq, events, updated_at)
+			VALUES ($1, $2::xid8, $3, $4, now())
+			ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, seq = EXCLUDED.seq,
+				events = projection_checkpoints.events + EXCLUDED.events, updated_at = now()`,
+			p.Name(), last.TxID, last.Seq, len(batch))
+		return err
+	})
+}
+
+// Follow keeps p up to date until ctx ends: it continues from p's checkpoint and applies every
+// new event in commit-safe order.
+func (r *Runner) Follow(ctx context.Context, p Projection) error {
+	cp, err := r.Checkpoint(ctx, p.Name())
+	if err != nil {
+		return err
+	}
+	r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
+	return r.store.Subscribe(ctx, cp.Position, eventstore.SubscribeConfig{BatchSize: r.batch}, func(ctx context.Context, b []eventstore.Record) error {
+		return r.apply(ctx, p, b)
+	})
+}
+
+// FollowAll runs Follow for every projection until ctx ends or one fails.
+func (r *Runner) FollowAll(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(All()))
+	for _, p := range All() {
+		go func() { errc <- r.Follow(ctx, p) }()
+	}
+	var first error
+	for range All() {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// Rebuild empties p and applies every event from the start of the store, reporting progress
+// (events applied so far) as it goes. The reset and the first batch are one transaction, so a
+// reader never sees the projection empty unless the store is.
+func (r *Runner) Rebuild(ctx context.Context, p Projection, progress func(applied int64)) (int64, error) {
+	if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if err := p.Reset(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name())
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("reset %s: %w", p.Name(), err)
+	}
+	var applied int64
+	pos := eventstore.Start
+	for {
+		batch, err := r.store.ReadAll(ctx, pos, r.batch)
+		if err != nil {
+			return applied, err
+		}
+		if len(batch) == 0 {
+			return applied, nil
+		}
+		if err := r.apply(ctx, p, batch); err != nil {
+			return applied, err
+		}
+		applied += int64(len(batch))
+		pos = batch[len(batch)-1].Position
+		if progress != nil {
+			progress(applied)
+		}
+	}
+}

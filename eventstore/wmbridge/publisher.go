@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/dxledger/dxledger/eventstore"

@@ -3,6 +3,7 @@ package wmbridge_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -77,8 +78,9 @@ func nothing(t *testing.T, msgs <-chan *message.Message, d time.Duration) {
 // TestPubSub runs watermill's conformance suite. Every constructor call makes a new Publisher
 // and Subscriber on one shared database and store: the store is the broker, and a new
 // instance must see what earlier ones published (Persistent). The suite runs in its short
-// mode (ForceShort) to fit -race on two cores; TestReconnect is skipped for want of a
-// RestartServiceCommand.
+// mode (ForceShort: about 10s with -race on two cores) unless DXLEDGER_WMBRIDGE_FULL_SUITE is
+// set (then up to 10,000 messages a test: about 2 minutes). TestReconnect is skipped for want
+// of a RestartServiceCommand.
 func TestPubSub(t *testing.T) {
 	store, db := newStore(t)
 	features := tests.Features{
@@ -87,7 +89,7 @@ func TestPubSub(t *testing.T) {
 		GuaranteedOrder:                  true,
 		Persistent:                       true,
 		NewSubscriberReceivesOldMessages: true,
-		ForceShort:                       false,
+		ForceShort:                       os.Getenv("DXLEDGER_WMBRIDGE_FULL_SUITE") == "",
 	}
 	construct := func(t *testing.T, group string) (message.Publisher, message.Subscriber) {
 		pub, err := wmbridge.NewPublisher(store, wmbridge.PublisherConfig{})

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	mrand "math/rand/v2"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +67,8 @@ type Store struct {
 
 	wake     broadcast
 	appended chan struct{}
-	bgOnce   sync.Once
+	bgMu     sync.Mutex
+	closed   bool
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
 
@@ -97,10 +99,15 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the store's background goroutines. It does not close the pool.
+// Close stops the store's background goroutines. It does not close the pool. A Subscribe
+// after Close starts none.
 func (s *Store) Close() {
-	if s.bgCancel != nil {
-		s.bgCancel()
+	s.bgMu.Lock()
+	s.closed = true
+	cancel := s.bgCancel
+	s.bgMu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 	s.bgDone.Wait()
 }
@@ -144,8 +151,15 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		res, err := s.tryAppend(ctx, stream, expected, events, o)
-		if err != nil && expected == AnyVersion && errors.Is(err, ErrConflict) && attempt < 10 {
-			continue // AnyVersion only lost a race for the next version number: take the one after
+		if err != nil && expected == AnyVersion && errors.Is(err, ErrConflict) && attempt < 50 {
+			// AnyVersion only lost a race for the next version number: take the one after,
+			// after a short random pause so that many writers on one stream spread out.
+			select {
+			case <-ctx.Done():
+				return Result{}, ctx.Err()
+			case <-time.After(time.Duration(mrand.Int64N(int64(attempt) * int64(time.Millisecond)))):
+			}
+			continue
 		}
 		if err != nil {
 			s.metrics.appendErrors.Inc()

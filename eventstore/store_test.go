@@ -460,3 +460,28 @@ func FuzzParsePosition(f *testing.F) {
 		}
 	})
 }
+
+// AnyVersion appends never conflict, however many writers share the stream.
+func TestAnyVersionUnderContention(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for w := 0; w < 50; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Append(context.Background(), "busy-1", AnyVersion, []Event{ev("x.v1", w)}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("AnyVersion append: %v", err)
+	}
+	if v, _ := s.Version(context.Background(), "busy-1"); v != 50 {
+		t.Errorf("version %d, want 50", v)
+	}
+}

@@ -47,13 +47,16 @@ func (s *Store) signalAppended() {
 }
 
 func (s *Store) startBackground() {
-	s.bgOnce.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.bgCancel = cancel
-		s.bgDone.Add(2)
-		go func() { defer s.bgDone.Done(); s.notifier(ctx) }()
-		go func() { defer s.bgDone.Done(); s.listener(ctx) }()
-	})
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed || s.bgCancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.bgCancel = cancel
+	s.bgDone.Add(2)
+	go func() { defer s.bgDone.Done(); s.notifier(ctx) }()
+	go func() { defer s.bgDone.Done(); s.listener(ctx) }()
 }
 
 // notifier sends at most one NOTIFY per couple of milliseconds, whatever the append rate.

@@ -71,7 +71,7 @@ type mergeRow struct {
 	on   civil.Date
 }
 
-type money struct{ requested, approved, disbursed int64 }
+type sums struct{ requested, approved, disbursed int64 }
 
 type itemRow struct {
 	id, kind, title, unit, pillar, sector, modelID string
@@ -80,9 +80,9 @@ type itemRow struct {
 	stage                                          string
 	progress                                       int
 	sameAs                                         string
-	bySource                                       map[string]*money
-	byYear                                         map[int]*money
-	total                                          money
+	bySource                                       map[string]*sums
+	byYear                                         map[int]*sums
+	total                                          sums
 }
 
 // load reads the read models filtered by both times. Facts are folded in stream order, the
@@ -151,30 +151,30 @@ func (r *Reports) load(ctx context.Context, q Query, kind string) (*snapshot, er
 		}
 		if cur == nil || cur.id != it.id {
 			cur = &it
-			cur.bySource, cur.byYear = map[string]*money{}, map[int]*money{}
+			cur.bySource, cur.byYear = map[string]*sums{}, map[int]*sums{}
 			if end != nil {
 				cur.endDate = civil.Of(*end)
 			}
 			s.items = append(s.items, cur)
 		}
-		add := func(f func(*money)) {
+		add := func(f func(*sums)) {
 			f(&cur.total)
 			if cur.bySource[source] == nil {
-				cur.bySource[source] = &money{}
+				cur.bySource[source] = &sums{}
 			}
 			f(cur.bySource[source])
 			if cur.byYear[year] == nil {
-				cur.byYear[year] = &money{}
+				cur.byYear[year] = &sums{}
 			}
 			f(cur.byYear[year])
 		}
 		switch fact {
 		case "requested":
-			add(func(m *money) { m.requested += amount })
+			add(func(m *sums) { m.requested += amount })
 		case "approved":
-			add(func(m *money) { m.approved += amount })
+			add(func(m *sums) { m.approved += amount })
 		case "disbursed":
-			add(func(m *money) { m.disbursed += amount })
+			add(func(m *sums) { m.disbursed += amount })
 		case "progress":
 			cur.progress = percent
 		case "same_as":

@@ -35,6 +35,8 @@ Usage:
   dxledger serve     [flags]   serve the API (starts a private PostgreSQL unless DXLEDGER_DATABASE_URL is set)
   dxledger migrate   [flags]   apply database migrations and exit
   dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
+  dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
+  dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
   dxledger bench append [--writers N] [--events M] [--floor] [--json]
   dxledger bench read   [--events M] [--json]
   dxledger help
@@ -54,6 +56,10 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return cmdMigrate(ctx, args[1:], environ, stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, args[1:], environ, stdout, stderr)
+	case "projector":
+		return cmdProjector(ctx, args[1:], environ, stdout, stderr)
+	case "rebuild":
+		return cmdRebuild(ctx, args[1:], environ, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], environ, stdout, stderr)
 	case "help", "-h", "--help":

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/projections"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// cmdProjector keeps the projections up to date as a separate worker.
+func cmdProjector(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("projector", args, environ, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log.Info("projector running", "projections", len(projections.All()))
+	return projections.NewRunner(db.Pool, store, log).FollowAll(ctx)
+}
+
+// cmdRebuild rebuilds one projection (or all) from the first event, with a progress bar (rate
+// and time left) on a terminal and plain log lines otherwise.
+func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	var names []string
+	for len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		names, args = append(names, args[0]), args[1:]
+	}
+	cfg, fs, err := loadConfig("rebuild", args, environ, stderr, nil)
+	if err != nil {
+		return err
+	}
+	names = append(names, fs.Args()...)
+	var todo []projections.Projection
+	for _, n := range names {
+		p, ok := projections.ByName(n)
+		if !ok {
+			return fmt.Errorf("rebuild: no projection %q (have: units, items)", n)
+		}
+		todo = append(todo, p)
+	}
+	if len(todo) == 0 {
+		todo = projections.All()
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	total, err := store.Count(ctx)
+	if err != nil {
+		return err
+	}
+	runner := projections.NewRunner(db.Pool, store, log)
+	for _, p := range todo {
+		start := time.Now()
+		progress := rebuildProgress(p.Name(), total, stderr, log)
+		n, err := runner.Rebuild(ctx, p, progress.update)
+		progress.done()
+		if err != nil {
+			return fmt.Errorf("rebuild %s: %w", p.Name(), err)
+		}
+		secs := time.Since(start).Seconds()
+		fmt.Fprintf(stdout, "%s: %d events in %.1fs (%.0f events/s)\n", p.Name(), n, secs, float64(n)/max(secs, 1e-9))
+	}
+	return nil
+}
+
+type progress struct {
+	update func(applied int64)
+	done   func()
+}
+
+// rebuildProgress draws a bar on a terminal; elsewhere it logs a line every few seconds.
+func rebuildProgress(name string, total int64, w io.Writer, log *slog.Logger) progress {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("rebuild "+name),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth())
+		return progress{update: func(n int64) { _ = bar.Set64(n) }, done: func() { _ = bar.Finish(); fmt.Fprintln(w) }}
+	}
+	start, last := time.Now(), time.Now()
+	return progress{
+		update: func(n int64) {
+			if time.Since(last) < 2*time.Second {
+				return
+			}
+			last = time.Now()
+			rate := float64(n) / time.Since(start).Seconds()
+			left := time.Duration(float64(total-n) / max(rate, 1) * float64(time.Second))
+			log.Info("rebuilding", "projection", name, "events", n, "of", total, "events_per_s", int64(rate), "left", left.Round(time.Second).String())
+		},
+		done: func() {},
+	}
+}
+

@@ -115,4 +115,3 @@ func rebuildProgress(name string, total int64, w io.Writer, log *slog.Logger) pr
 		done: func() {},
 	}
 }
-

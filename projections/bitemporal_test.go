@@ -191,8 +191,8 @@ type replayed struct {
 	items []item.State
 	// disbursedByYear[i] is items[i]'s money spent, by the year it was spent.
 	disbursedByYear []map[int]int64
-	kinds map[string]string
-	merge map[string]string
+	kinds           map[string]string
+	merge           map[string]string
 }
 
 func replay(t *testing.T, recs []eventstore.Record, q Query, now time.Time) replayed {

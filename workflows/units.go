@@ -52,6 +52,9 @@ func (h *Handler) RegisterUnit(ctx context.Context, a Actor, c unit.Register, o 
 	if a.Role != role.Admin {
 		return Result{}, &ForbiddenError{Role: a.Role, Action: "register a unit", Reason: "only an administrator manages units"}
 	}
+	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
+		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
+	}
 	d, err := h.Units(ctx)
 	if err != nil {
 		return Result{}, err
@@ -75,6 +78,9 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if a.Role != role.Admin {
 		return Result{}, &ForbiddenError{Role: a.Role, Action: "merge a unit", Reason: "only an administrator manages units"}
 	}
+	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
+		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
+	}
 	d, err := h.Units(ctx)
 	if err != nil {
 		return Result{}, err
@@ -93,9 +99,6 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 // serialised by the directory lock, so the version read is the version written.
 func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, c unit.Command, o Options) (Result, error) {
 	stream := unit.StreamID(c.UnitCode())
-	if res, found, err := h.previous(ctx, stream, a, o); found || err != nil {
-		return Result{ID: c.UnitCode(), Version: res.ToVersion, Duplicate: true}, err
-	}
 	h.unitsMu.Lock()
 	defer h.unitsMu.Unlock()
 	events, err := unit.Decide(current, c)

@@ -33,6 +33,7 @@ const usage = `dxledger — tracks a province's digital-transformation programme
 
 Usage:
   dxledger serve     [flags]   serve the API (starts a private PostgreSQL unless DXLEDGER_DATABASE_URL is set)
+  dxledger demo      [flags]   serve with the Đồng Tháp 2022 scenario loaded; prints sample tokens
   dxledger migrate   [flags]   apply database migrations and exit
   dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
   dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	switch args[0] {
 	case "serve":
 		return cmdServe(ctx, args[1:], environ, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], environ, stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], environ, stdout, stderr)
 	case "verify":

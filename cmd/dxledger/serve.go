@@ -12,6 +12,7 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/httpapi"
+	"github.com/dxledger/dxledger/internal/demo"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
 	"github.com/dxledger/dxledger/workflows"
@@ -22,7 +23,17 @@ import (
 )
 
 func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	cfg, _, err := loadConfig("serve", args, environ, stderr, nil)
+	return runServer(ctx, "serve", args, environ, stdout, stderr)
+}
+
+// cmdDemo serves as serve does, with the Đồng Tháp 2022 scenario loaded (once: loading it
+// again records nothing new) and sample tokens printed.
+func cmdDemo(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	return runServer(ctx, "demo", args, environ, stdout, stderr)
+}
+
+func runServer(ctx context.Context, name string, args, environ []string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig(name, args, environ, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -86,6 +97,13 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 			log.Info("administrator created from DXLEDGER_BOOTSTRAP_TOKEN")
 		}
 	}
+	if name == "demo" {
+		sum, err := demo.Load(ctx, handler, ids)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		printDemo(stdout, cfg.HTTPAddr, sum)
+	}
 	api, err := httpapi.New(httpapi.Deps{
 		Handler:    handler,
 		Users:      ids,
@@ -101,6 +119,20 @@ func cmdServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	return serveHTTP(ctx, cfg.HTTPAddr, cfg.ShutdownTimeout, api, stdout, log)
+}
+
+func printDemo(w io.Writer, addr string, sum demo.Summary) {
+	fmt.Fprintf(w, "Đồng Tháp demo loaded: %d units, %d model registrations, %d projects (2022), the 2025 reorganisation.\n",
+		sum.Units, sum.Models, sum.Projects)
+	fmt.Fprintln(w, "Sample tokens (Authorization: Bearer <token>):")
+	for _, t := range sum.Tokens {
+		fmt.Fprintf(w, "  %-40s %-19s %-10s %s\n", t.Who, t.Role, t.Unit, t.Token)
+	}
+	base := "http://" + addr + "/api/v1"
+	fmt.Fprintln(w, "Try:")
+	fmt.Fprintf(w, "  %s/reports/model-counts?group_by=unit_kind&as_of=2022-12-31\n", base)
+	fmt.Fprintf(w, "  %s/reports/funding-gaps?group_by=unit\n", base)
+	fmt.Fprintf(w, "  %s/reports/completion?group_by=unit&kind=project&as_of=2023-12-31\n", base)
 }
 
 // loadDefinitions returns the embedded workflow definition and, when configured, the

@@ -151,6 +151,33 @@ func (s *Store) create(ctx context.Context, tx pgx.Tx, name, role, unitCode, tok
 	return u, nil
 }
 
+// Ensure returns the user with this name, role and unit, creating it when there is none
+// (for loaders that must not duplicate people when run twice).
+func (s *Store) Ensure(ctx context.Context, name, role, unitCode string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx, `SELECT user_id, name, role, coalesce(unit_code, ''), created_at FROM users
+		WHERE name = $1 AND role = $2 AND coalesce(unit_code, '') = $3 ORDER BY created_at LIMIT 1`, name, role, unitCode).
+		Scan(&u.ID, &u.Name, &u.Role, &u.UnitCode, &u.CreatedAt)
+	if err == nil {
+		return u, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return User{}, fmt.Errorf("ensure user: %w", err)
+	}
+	u, _, err = s.Create(ctx, name, role, unitCode, "")
+	return u, err
+}
+
+// IssueToken gives an existing user one more bearer token, shown only this once.
+func (s *Store) IssueToken(ctx context.Context, userID string) (string, error) {
+	token := NewToken()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)`,
+		hashToken(token), userID, s.now().UTC()); err != nil {
+		return "", fmt.Errorf("issue token: %w", err)
+	}
+	return token, nil
+}
+
 // List returns every user, oldest first, without tokens or password hashes.
 func (s *Store) List(ctx context.Context) ([]User, error) {
 	rows, err := s.pool.Query(ctx, `SELECT user_id, name, role, coalesce(unit_code, ''), created_at FROM users ORDER BY created_at, user_id`)

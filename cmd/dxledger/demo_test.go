@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dxledger/dxledger/internal/pgtest"
+)
+
+// runDemo starts `dxledger demo` in-process and returns its base URL, the steering
+// committee's sample token and a stop function.
+func runDemo(t *testing.T, url string) (base, token string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0"}, []string{"DXLEDGER_DATABASE_URL=" + url}, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(120 * time.Second)
+	for base == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				cancel()
+				t.Fatalf("demo exited: %v", <-done)
+			}
+			if strings.Contains(l, "steering_committee") {
+				f := strings.Fields(l)
+				token = f[len(f)-1]
+			}
+			if m := listenLine.FindStringSubmatch(l); m != nil {
+				base = m[1]
+			}
+		case <-timeout:
+			cancel()
+			t.Fatal("demo did not start within 120s")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return base, token, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	}
+}
+
+// The demo's reports give the figures the seeds state: in 2022, 18 departments registered 30
+// models and the 12 localities 39 — 69 registrations, 49 distinct models. Loading it twice
+// records nothing new.
+func TestDemoReproducesTheSeedFigures(t *testing.T) {
+	db := pgtest.New(t)
+	base, token, stop := runDemo(t, db.URL)
+	if token == "" {
+		t.Fatal("no steering committee token printed")
+	}
+	bcd := client{t, base, token}
+	var counts struct {
+		Rows []struct {
+			Key            string `json:"key"`
+			Registrations  int    `json:"registrations"`
+			DistinctModels int    `json:"distinct_models"`
+		} `json:"rows"`
+		Total struct {
+			Registrations  int `json:"registrations"`
+			DistinctModels int `json:"distinct_models"`
+		} `json:"total"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := bcd.do("GET", "/api/v1/reports/model-counts?group_by=unit_kind&as_of=2022-12-31", nil).must(t, 200, "model counts")
+		if err := json.Unmarshal([]byte(r.raw), &counts); err != nil {
+			t.Fatal(err)
+		}
+		if counts.Total.Registrations == 69 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if counts.Total.Registrations != 69 || counts.Total.DistinctModels != 49 {
+		t.Errorf("total: %d registrations, %d distinct; want 69 and 49", counts.Total.Registrations, counts.Total.DistinctModels)
+	}
+	byKind := map[string]int{}
+	for _, r := range counts.Rows {
+		byKind[r.Key] = r.Registrations
+	}
+	if byKind["department"] != 30 || byKind["district"] != 39 {
+		t.Errorf("registrations by unit kind %v, want department 30 and district 39", byKind)
+	}
+	units := bcd.do("GET", "/api/v1/units", nil).must(t, 200, "units")
+	depts, districts := strings.Count(units.raw, `"kind":"department"`), strings.Count(units.raw, `"kind":"district"`)
+	if depts != 19 || districts != 12 { // 18 of 2022 and the new Sở Nông nghiệp và Môi trường of 2025
+		t.Errorf("%d departments, %d districts; want 19 and 12", depts, districts)
+	}
+	// As of today the districts roll up to the province they were merged into.
+	today := bcd.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil).must(t, 200, "model counts today")
+	if strings.Contains(today.raw, `"key":"H-LAPVO"`) || !strings.Contains(today.raw, `"key":"DT"`) {
+		t.Errorf("today's model counts still show districts: %s", today.raw)
+	}
+	gaps := bcd.do("GET", "/api/v1/reports/funding-gaps?group_by=unit&as_of=2023-12-31", nil).must(t, 200, "gaps")
+	// Sở Y tế: electronic health records (28 tỷ, 18 approved) and telemedicine (18 tỷ, its
+	// request rejected: no balanced funding source).
+	want := `{"key":"SO-YT","estimated_vnd":46000000000,"requested_vnd":30000000000,"approved_vnd":18000000000,"disbursed_vnd":17000000000,"gap_vnd":28000000000,"items_with_gap":2}`
+	if !strings.Contains(gaps.raw, want) {
+		t.Errorf("funding gaps as of 2023-12-31 lack %s:\n%s", want, gaps.raw)
+	}
+	stop()
+
+	var before, after int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type NOT LIKE '%flagged%' AND event_type NOT LIKE '%overdue%'`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	_, _, stop = runDemo(t, db.URL)
+	stop()
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type NOT LIKE '%flagged%' AND event_type NOT LIKE '%overdue%'`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("loading the demo twice: %d events, then %d", before, after)
+	}
+}

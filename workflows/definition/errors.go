@@ -103,6 +103,10 @@ func Problems(err error) []*Problem {
 	return out
 }
 
+// maxProblems is the most problems one error reports, the first by position; a last Problem
+// says how many more there were.
+const maxProblems = 100
+
 // joinProblems sorts probs by position (those without one keep their order, after the
 // others) and joins them; nil when there are none.
 func joinProblems(probs []*Problem) error {
@@ -118,6 +122,10 @@ func joinProblems(probs []*Problem) error {
 		}
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
+	if len(probs) > maxProblems {
+		more := &Problem{Origin: probs[0].Origin, Msg: fmt.Sprintf("… and %d more problems", len(probs)-maxProblems)}
+		probs = append(probs[:maxProblems:maxProblems], more)
+	}
 	errs := make([]error, len(probs))
 	for i, p := range probs {
 		errs[i] = p

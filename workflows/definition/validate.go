@@ -124,6 +124,10 @@ func (v *validator) stageRef(path, name string) bool {
 		var names []string
 		for i, s := range v.d.Stages {
 			if j, ok := v.stageAt[s.Name]; ok && j == i {
+				if len(names) == 10 {
+					names = append(names, "…")
+					break
+				}
 				names = append(names, s.Name)
 			}
 		}
@@ -203,20 +207,21 @@ func (v *validator) actions() (used map[string]bool) {
 		seen[a.Name] = true
 		v.moves(p, a)
 		v.roles(p, a)
+		seenGuard := map[string]bool{}
 		for j, g := range a.Guards {
 			gp := index(p+".guards", j)
 			switch {
 			case g == "":
 			case !slices.Contains(KnownGuards, g):
 				v.report(gp, "unknown guard %q; want one of %s", g, list(KnownGuards))
-			case slices.Index(a.Guards, g) < j:
+			case seenGuard[g]:
 				v.report(gp, "guard %q is listed twice", g)
 			case !slices.Contains(guardActions[g], a.Name):
 				v.report(gp, "guard %q applies only to %s", g, list(guardActions[g]))
 			case d.threshold(g) == nil && !v.damaged["guards"]:
 				v.report(gp, "guard %q has no parameters: add it under guards, with above_vnd", g)
 			}
-			used[g] = true
+			seenGuard[g], used[g] = true, true
 		}
 	}
 	if !seen[Propose] && !v.damaged["actions"] {
@@ -249,11 +254,14 @@ func (v *validator) moves(p string, a Action) {
 	if len(a.From) == 0 {
 		v.report(p+".from", "missing: list the stages %s may be taken from", a.Name)
 	}
+	seen := map[string]bool{}
 	for j, s := range a.From {
 		fp := index(p+".from", j)
+		dup := seen[s]
+		seen[s] = true
 		switch {
 		case s == "":
-		case slices.Index(a.From, s) < j:
+		case dup:
 			v.report(fp, "stage %q is listed twice", s)
 		case !v.stageRef(fp, s):
 		case v.terminal(s) && a.To != "" && a.To != s:
@@ -269,13 +277,16 @@ func (v *validator) roles(p string, a Action) {
 	if len(a.Roles) == 0 {
 		v.report(p+".roles", "missing: name the roles that may %s (%s)", a.Name, list(role.All))
 	}
+	seen := map[role.Role]bool{}
 	for j, r := range a.Roles {
 		rp := index(p+".roles", j)
+		dup := seen[r]
+		seen[r] = true
 		switch {
 		case r == "":
 		case !slices.Contains(role.All, r):
 			v.report(rp, "unknown role %q; want one of %s", r, list(role.All))
-		case slices.Index(a.Roles, r) < j:
+		case dup:
 			v.report(rp, "role %q is listed twice", r)
 		}
 	}
@@ -360,11 +371,14 @@ func (v *validator) deadlines() {
 		if len(dl.In) == 0 {
 			v.report(p+".in", "missing: list the stages in which this deadline runs")
 		}
+		seenIn := map[string]bool{}
 		for j, s := range dl.In {
 			sp := index(p+".in", j)
+			dup := seenIn[s]
+			seenIn[s] = true
 			switch {
 			case s == "":
-			case slices.Index(dl.In, s) < j:
+			case dup:
 				v.report(sp, "stage %q is listed twice", s)
 			default:
 				v.stageRef(sp, s)
@@ -372,7 +386,10 @@ func (v *validator) deadlines() {
 		}
 		switch dl.Name {
 		case DeadlineNoProgress:
-			if dl.AfterDays < 1 || dl.AfterDays > MaxDeadlineDays {
+			switch {
+			case dl.AfterDays == 0:
+				v.report(p+".after_days", "missing: give the number of days, 1 to %d", MaxDeadlineDays)
+			case dl.AfterDays < 1 || dl.AfterDays > MaxDeadlineDays:
 				v.report(p+".after_days", "want 1 to %d days, got %d", MaxDeadlineDays, dl.AfterDays)
 			}
 			if dl.Past != "" {

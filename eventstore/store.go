@@ -481,6 +481,21 @@ func (s *Store) Head(ctx context.Context) (Position, error) {
 	return p, nil
 }
 
+// LastCommitted returns the position of the newest event committed now, whether or not an
+// older transaction still hides it from ReadAll. A reader that must catch up with everything
+// recorded so far reads until it reaches this position.
+func (s *Store) LastCommitted(ctx context.Context) (Position, error) {
+	var p Position
+	err := s.pool.QueryRow(ctx, `SELECT tx_id, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`).Scan(&p.TxID, &p.Seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Start, nil
+	}
+	if err != nil {
+		return Start, fmt.Errorf("last committed: %w", err)
+	}
+	return p, nil
+}
+
 // Stats are the store's figures.
 type Stats struct {
 	// Events is the number of events: exact below 100,000, above that the planner's estimate,

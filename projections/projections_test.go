@@ -139,7 +139,7 @@ func caughtUp(t *testing.T, r *Runner, s *eventstore.Store) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		head, err := s.Head(context.Background())
+		head, err := s.LastCommitted(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

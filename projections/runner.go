@@ -136,15 +136,27 @@ func (r *Runner) Rebuild(ctx context.Context, p Projection, progress func(applie
 	}); err != nil {
 		return 0, fmt.Errorf("reset %s: %w", p.Name(), err)
 	}
+	// Everything committed when the rebuild starts is applied; a transaction of another
+	// session (any database of the server) can hide the newest rows for a moment, so an empty
+	// read before the target means wait, not done.
+	target, err := r.store.LastCommitted(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var applied int64
 	pos := eventstore.Start
-	for {
+	for pos.Less(target) {
 		batch, err := r.store.ReadAll(ctx, pos, r.batch)
 		if err != nil {
 			return applied, err
 		}
 		if len(batch) == 0 {
-			return applied, nil
+			select {
+			case <-ctx.Done():
+				return applied, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+			continue
 		}
 		if err := r.apply(ctx, p, batch); err != nil {
 			return applied, err
@@ -155,4 +167,5 @@ func (r *Runner) Rebuild(ctx context.Context, p Projection, progress func(applie
 			progress(applied)
 		}
 	}
+	return applied, nil
 }

@@ -23,8 +23,12 @@ import (
 )
 
 const benchUsage = `Usage:
-  dxledger bench append [--writers 16] [--events 20000] [--floor] [--json] [config flags]
-  dxledger bench read   [--events 100000] [--batch 1000] [--json] [config flags]
+  dxledger bench append   [--writers 16] [--events 20000] [--floor] [--json] [config flags]
+  dxledger bench read     [--events 100000] [--batch 1000] [--json] [config flags]
+  dxledger bench generate [--events 1000000] [--writers 4]    item lives (~7 events each) for the
+                          projection benchmarks; then: dxledger rebuild
+  dxledger bench lag      [--rate 1000] [--seconds 20] [--json]  append → visible in projections
+  dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
 
 Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a scratch
 directory: the benchmark writes events).
@@ -47,7 +51,7 @@ type benchResult struct {
 }
 
 func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "append" && args[0] != "read") {
+	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "reports"}, args[0]) {
 		fmt.Fprint(stderr, benchUsage)
 		return errUsage
 	}
@@ -55,6 +59,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	var (
 		writers, events, batch int
 		floor, asJSON          bool
+		rate, seconds, iters   int
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
@@ -62,12 +67,15 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&batch, "batch", 1000, "events per ReadAll call")
 		fs.BoolVar(&floor, "floor", false, "also measure the floor with pgbench before and after")
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+		fs.IntVar(&rate, "rate", 1000, "events per second (lag)")
+		fs.IntVar(&seconds, "seconds", 20, "how long to run (lag)")
+		fs.IntVar(&iters, "iterations", 200, "report calls per report (reports)")
 	})
 	if err != nil {
 		return err
 	}
 	if events == 0 {
-		events = map[string]int{"append": 20000, "read": 100000}[kind]
+		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000}[kind]
 	}
 	if writers < 1 || writers > 500 || events < 1 || batch < 1 {
 		return errors.New("bench: --writers must be 1..500, --events and --batch positive")
@@ -110,6 +118,20 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		if res, err = benchRead(ctx, store, events, batch); err != nil {
 			return err
 		}
+	case "generate":
+		start := time.Now()
+		n, err := benchGenerate(ctx, store, min(writers, 8), events)
+		if err != nil {
+			return err
+		}
+		res = benchResult{Benchmark: "generate", Events: int(n), Seconds: time.Since(start).Seconds(),
+			EventsPerSec: float64(n) / time.Since(start).Seconds()}
+	case "lag":
+		if res, err = benchLag(ctx, db.Pool, store, rate, seconds); err != nil {
+			return err
+		}
+	case "reports":
+		return benchReports(ctx, db, cfg.Location, iters, asJSON, stdout)
 	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)

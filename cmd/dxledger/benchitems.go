@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/domain/money"
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/projections"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/oklog/ulid/v2"
+)
+
+var benchUnits = []string{"SO-YT", "SO-GDDT", "SO-NNPTNT", "SO-TC", "SO-KHCN", "H-LAPVO", "TP-CAOLANH", "TP-SADEC", "H-THAPMUOI"}
+
+// benchLife is a valid life of a model or project: proposal, one or two funding requests,
+// approvals, disbursements, progress and an ending — about seven events.
+func benchLife(rng *rand.Rand, id string) (item.Kind, []item.Event) {
+	kind := item.Project
+	if rng.IntN(3) == 0 {
+		kind = item.Model
+	}
+	start := civil.Date{Year: 2022, Month: time.January, Day: 1}.AddDays(rng.IntN(700))
+	f := func(d int) item.Fact { return item.Fact{On: start.AddDays(d)} }
+	tỷ := money.VND(1_000_000_000)
+	est := tỷ * money.VND(1+rng.IntN(40))
+	evs := []item.Event{&item.Proposed{Fact: f(0), ID: id, Kind: kind, Title: "Dự án chuyển đổi số " + id,
+		UnitCode: benchUnits[rng.IntN(len(benchUnits))], Pillar: []item.Pillar{item.Government, item.Economy, item.Society}[rng.IntN(3)],
+		Sector: item.DefaultSectors[rng.IntN(len(item.DefaultSectors))], EstimatedCost: est, StartDate: start.AddDays(10),
+		EndDate: start.AddDays(400 + rng.IntN(400)), WorkflowVersion: 1, Stage: item.StageProposed}}
+	src := item.Sources[rng.IntN(len(item.Sources))]
+	req := est / 2
+	evs = append(evs, &item.FundingRequested{Fact: f(5), RequestID: "r1", Source: src, Amount: req, Year: start.Year},
+		&item.FundingApproved{Fact: f(30), RequestID: "r1", Source: src, Year: start.Year, Amount: req * 8 / 10, Officers: []string{"bench"}, Stage: item.StageFunded},
+		&item.Disbursed{Fact: f(90), Source: src, Amount: req / 4},
+		&item.ProgressReported{Fact: f(120), Percent: 10 * rng.IntN(10)})
+	switch rng.IntN(3) {
+	case 0:
+		evs = append(evs, &item.Implemented{Fact: f(300), Stage: item.StageImplemented})
+	case 1:
+		evs = append(evs, &item.ProgressReported{Fact: f(200), Percent: 90})
+	}
+	return kind, evs
+}
+
+// benchGenerate appends item lives until the store holds at least events events, with writers
+// concurrent writers, one life per append.
+func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events int) (int64, error) {
+	have, err := store.Count(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var written atomic.Int64
+	written.Store(have)
+	run := ulid.Make().String()
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			for i := 0; written.Load() < int64(events); i++ {
+				id := fmt.Sprintf("%s%02d%07d", run, w, i)
+				kind, life := benchLife(rng, id)
+				out := make([]eventstore.Event, len(life))
+				for j, e := range life {
+					typ, data, err := item.Encode(kind, e)
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					out[j] = eventstore.Event{Type: typ, Data: data, Metadata: eventstore.Metadata{Actor: "bench", Role: "focal_point",
+						OccurredOn: e.Date().Time(time.UTC)}}
+				}
+				if _, err := store.Append(ctx, string(kind)+"-"+id, eventstore.NoStream, out); err != nil {
+					errs[w] = err
+					return
+				}
+				written.Add(int64(len(out)))
+			}
+		}()
+	}
+	wg.Wait()
+	return written.Load() - have, errors.Join(errs...)
+}
+
+// benchLag appends single events at rate events/s for seconds and measures how long each
+// takes to show in the items projection (its checkpoint passing the event).
+func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, rate, seconds int) (benchResult, error) {
+	runner := projections.NewRunner(pool, store, nil)
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	type applied struct {
+		pos eventstore.Position
+		at  time.Time
+	}
+	var (
+		mu   sync.Mutex
+		seen []applied
+	)
+	go func() {
+		_ = runner.FollowWith(fctx, projections.Items{}, func(last eventstore.Position) {
+			mu.Lock()
+			seen = append(seen, applied{last, time.Now()})
+			mu.Unlock()
+		})
+	}()
+	time.Sleep(time.Second) // let it catch up with what is there
+	rng := rand.New(rand.NewPCG(1, 2))
+	type sent struct {
+		stream string
+		at     time.Time
+	}
+	var sents []sent
+	interval := time.Second / time.Duration(rate)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	deadline := time.Now().Add(time.Duration(seconds) * time.Second)
+	run := ulid.Make().String()
+	for i := 0; time.Now().Before(deadline); i++ {
+		<-tick.C
+		id := fmt.Sprintf("lag%s%07d", run, i)
+		kind, life := benchLife(rng, id)
+		typ, data, err := item.Encode(kind, life[0])
+		if err != nil {
+			return benchResult{}, err
+		}
+		t0 := time.Now()
+		if _, err := store.Append(ctx, string(kind)+"-"+id, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}}); err != nil {
+			return benchResult{}, err
+		}
+		sents = append(sents, sent{string(kind) + "-" + id, t0})
+	}
+	time.Sleep(2 * time.Second)
+	stop()
+	// Match each sent event to the first checkpoint at or after its position.
+	var lat []time.Duration
+	for _, s := range sents {
+		recs, err := store.ReadStream(ctx, s.stream, 0)
+		if err != nil || len(recs) == 0 {
+			return benchResult{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
+		}
+		pos := recs[0].Position
+		mu.Lock()
+		i := slices.IndexFunc(seen, func(a applied) bool { return !a.pos.Less(pos) })
+		mu.Unlock()
+		if i < 0 {
+			return benchResult{}, fmt.Errorf("lag: %s never applied", s.stream)
+		}
+		lat = append(lat, seen[i].at.Sub(s.at))
+	}
+	p50, p99 := percentiles(lat)
+	return benchResult{Benchmark: "lag", Events: len(sents), Seconds: float64(seconds),
+		EventsPerSec: float64(len(sents)) / float64(seconds), P50Millis: p50, P99Millis: p99}, nil
+}
+
+// benchReports times every report call, today and as of a past date, over what the store
+// holds.
+func benchReports(ctx context.Context, db *database, loc *time.Location, iters int, asJSON bool, w io.Writer) error {
+	reports := projections.NewReports(db.Pool, nil, loc)
+	past := projections.Query{AsOf: civil.Date{Year: 2023, Month: time.June, Day: 30}}
+	calls := []struct {
+		name string
+		run  func() error
+	}{
+		{"funding-gaps?group_by=unit", func() error { _, err := reports.FundingGaps(ctx, "unit", projections.Query{}); return err }},
+		{"funding-gaps?group_by=source", func() error { _, err := reports.FundingGaps(ctx, "source", projections.Query{}); return err }},
+		{"model-counts?group_by=unit", func() error { _, err := reports.ModelCounts(ctx, "unit", projections.Query{}); return err }},
+		{"completion?group_by=unit", func() error { _, err := reports.Completion(ctx, "", "unit", projections.Query{}); return err }},
+		{"funding-gaps?group_by=unit&as_of=2023-06-30", func() error { _, err := reports.FundingGaps(ctx, "unit", past); return err }},
+		{"completion?group_by=unit&as_of=2023-06-30", func() error { _, err := reports.Completion(ctx, "", "unit", past); return err }},
+	}
+	var out []benchResult
+	for _, c := range calls {
+		lat := make([]time.Duration, 0, iters)
+		start := time.Now()
+		for range iters {
+			t0 := time.Now()
+			if err := c.run(); err != nil {
+				return err
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		p50, p99 := percentiles(lat)
+		out = append(out, benchResult{Benchmark: "report " + c.name, Events: iters, Seconds: time.Since(start).Seconds(),
+			EventsPerSec: float64(iters) / time.Since(start).Seconds(), P50Millis: p50, P99Millis: p99})
+	}
+	if asJSON {
+		return json.NewEncoder(w).Encode(out)
+	}
+	for _, r := range out {
+		fmt.Fprintf(w, "%-48s %d calls: p50 %.1f ms, p99 %.1f ms\n", r.Benchmark, r.Events, r.P50Millis, r.P99Millis)
+	}
+	return nil
+}

@@ -61,7 +61,6 @@ type snapshot struct {
 	asOf  civil.Date
 	units map[string]unitRow
 	merge map[string]mergeRow
-	items []*itemRow
 }
 
 type unitRow struct{ code, name, kind string }
@@ -85,9 +84,10 @@ type itemRow struct {
 	total                                          sums
 }
 
-// load reads the read models filtered by both times. Facts are folded in stream order, the
-// same order a replay of the filtered events would use.
-func (r *Reports) load(ctx context.Context, q Query, kind string) (*snapshot, error) {
+// load reads the read models filtered by both times and hands each item, its facts folded in
+// stream order (the order a replay of the filtered events would use), to each as soon as its
+// rows are read: memory holds one item at a time, not the whole programme.
+func (r *Reports) load(ctx context.Context, q Query, kind string, each func(s *snapshot, it *itemRow)) (*snapshot, error) {
 	asOf, knownAt := r.resolve(q)
 	day := asOf.Time(utc)
 	s := &snapshot{asOf: asOf, units: map[string]unitRow{}, merge: map[string]mergeRow{}}
@@ -150,12 +150,14 @@ func (r *Reports) load(ctx context.Context, q Query, kind string) (*snapshot, er
 			return nil, err
 		}
 		if cur == nil || cur.id != it.id {
+			if cur != nil {
+				each(s, cur)
+			}
 			cur = &it
 			cur.bySource, cur.byYear = map[string]*sums{}, map[int]*sums{}
 			if end != nil {
 				cur.endDate = civil.Of(*end)
 			}
-			s.items = append(s.items, cur)
 		}
 		add := func(f func(*sums)) {
 			f(&cur.total)
@@ -187,7 +189,13 @@ func (r *Reports) load(ctx context.Context, q Query, kind string) (*snapshot, er
 			cur.progress = 100
 		}
 	}
-	return s, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		each(s, cur)
+	}
+	return s, nil
 }
 
 // successor follows the merges in effect on the snapshot's day.
@@ -241,10 +249,6 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 	default:
 		return FundingGapReport{}, fmt.Errorf("group_by %q: want unit, pillar, sector, source or year: %w", groupBy, ErrBadQuery)
 	}
-	s, err := r.load(ctx, q, "")
-	if err != nil {
-		return FundingGapReport{}, fmt.Errorf("funding gaps: %w", err)
-	}
 	rows := map[string]*FundingGapRow{}
 	row := func(key string, withItem bool) *FundingGapRow {
 		if rows[key] == nil {
@@ -256,9 +260,9 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 		return rows[key]
 	}
 	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
-	for _, it := range s.items {
+	_, err := r.load(ctx, q, "", func(s *snapshot, it *itemRow) {
 		if it.stage == "cancelled" {
-			continue
+			return
 		}
 		gap := max(0, it.estimated-it.total.approved)
 		*total.Estimated += it.estimated
@@ -296,6 +300,9 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 				rw.ItemsWithGap++
 			}
 		}
+	})
+	if err != nil {
+		return FundingGapReport{}, fmt.Errorf("funding gaps: %w", err)
 	}
 	out := FundingGapReport{Rows: []FundingGapRow{}, Total: total}
 	for _, rw := range rows {
@@ -329,13 +336,9 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	default:
 		return ModelCountReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
-	s, err := r.load(ctx, q, "model")
-	if err != nil {
-		return ModelCountReport{}, fmt.Errorf("model counts: %w", err)
-	}
 	rows := map[string]*ModelCountRow{}
 	var out ModelCountReport
-	for _, it := range s.items {
+	_, err := r.load(ctx, q, "model", func(s *snapshot, it *itemRow) {
 		k, _ := s.key(it, groupBy)
 		if rows[k] == nil {
 			rows[k] = &ModelCountRow{Key: k}
@@ -346,6 +349,9 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 			rows[k].DistinctModels++
 			out.Total.DistinctModels++
 		}
+	})
+	if err != nil {
+		return ModelCountReport{}, fmt.Errorf("model counts: %w", err)
 	}
 	out.Rows = []ModelCountRow{}
 	for _, rw := range rows {
@@ -389,13 +395,9 @@ func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query)
 	default:
 		return CompletionReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
-	s, err := r.load(ctx, q, kind)
-	if err != nil {
-		return CompletionReport{}, fmt.Errorf("completion: %w", err)
-	}
 	rows := map[string]*CompletionRow{}
 	total := CompletionRow{Key: "total"}
-	for _, it := range s.items {
+	_, err := r.load(ctx, q, kind, func(s *snapshot, it *itemRow) {
 		k, _ := s.key(it, groupBy)
 		if rows[k] == nil {
 			rows[k] = &CompletionRow{Key: k}
@@ -425,6 +427,9 @@ func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query)
 			rw.items++
 			rw.progressSum += int64(it.progress)
 		}
+	})
+	if err != nil {
+		return CompletionReport{}, fmt.Errorf("completion: %w", err)
 	}
 	out := CompletionReport{Rows: []CompletionRow{}}
 	for _, rw := range rows {

@@ -78,18 +78,7 @@ func (r *Runner) Checkpoint(ctx context.Context, name string) (Checkpoint, error
 
 // apply runs one batch and moves the checkpoint, in one transaction.
 func (r *Runner) apply(ctx context.Context, p Projection, batch []eventstore.Record) error {
-	last := batch[len(batch)-1].Position
-	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if err := p.Apply(ctx, tx, batch); err != nil {
-			return fmt.Errorf("projection %s at %s: %w", p.Name(), batch[0].Position, err)
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (name, tx_id, seq, events, updated_at)
-			VALUES ($1, $2::xid8, $3, $4, now())
-			ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, seq = EXCLUDED.seq,
-				events = projection_checkpoints.events + EXCLUDED.events, updated_at = now()`,
-			p.Name(), last.TxID, last.Seq, len(batch))
-		return err
-	})
+	return r.applyAll(ctx, []Projection{p}, batch)
 }
 
 // Follow keeps p up to date until ctx ends: it continues from p's checkpoint and applies every
@@ -139,18 +128,31 @@ func (r *Runner) FollowAll(ctx context.Context) error {
 	return first
 }
 
-// Rebuild empties p and applies every event from the start of the store, reporting progress
-// (events applied so far) as it goes. The reset and the first batch are one transaction, so a
-// reader never sees the projection empty unless the store is.
+// Rebuild empties p and applies every event from the start of the store; see RebuildAll.
 func (r *Runner) Rebuild(ctx context.Context, p Projection, progress func(applied int64)) (int64, error) {
+	return r.RebuildAll(ctx, []Projection{p}, progress)
+}
+
+// rebuildBatch is the batch size of a rebuild: large, since no reader waits on it.
+const rebuildBatch = 5000
+
+// RebuildAll empties ps and applies every event from the start of the store to all of them in
+// one pass, reporting progress (events applied so far). Reading runs ahead of applying, on its
+// own goroutine, so the store's scan, the decoding and the writes overlap. Each batch and every
+// projection's checkpoint are one transaction.
+func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(applied int64)) (int64, error) {
 	if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if err := p.Reset(ctx, tx); err != nil {
-			return err
+		for _, p := range ps {
+			if err := p.Reset(ctx, tx); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name()); err != nil {
+				return err
+			}
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name())
-		return err
+		return nil
 	}); err != nil {
-		return 0, fmt.Errorf("reset %s: %w", p.Name(), err)
+		return 0, fmt.Errorf("reset: %w", err)
 	}
 	// Everything committed when the rebuild starts is applied; a transaction of another
 	// session (any database of the server) can hide the newest rows for a moment, so an empty
@@ -159,29 +161,71 @@ func (r *Runner) Rebuild(ctx context.Context, p Projection, progress func(applie
 	if err != nil {
 		return 0, err
 	}
-	var applied int64
-	pos := eventstore.Start
-	for pos.Less(target) {
-		batch, err := r.store.ReadAll(ctx, pos, r.batch)
-		if err != nil {
-			return applied, err
-		}
-		if len(batch) == 0 {
-			select {
-			case <-ctx.Done():
-				return applied, ctx.Err()
-			case <-time.After(5 * time.Millisecond):
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []eventstore.Record, 2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		pos := eventstore.Start
+		for pos.Less(target) {
+			batch, err := r.store.ReadAll(ctx, pos, rebuildBatch)
+			if err != nil {
+				readErr <- err
+				return
 			}
-			continue
+			if len(batch) == 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				continue
+			}
+			pos = batch[len(batch)-1].Position
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return
+			}
 		}
-		if err := r.apply(ctx, p, batch); err != nil {
+	}()
+	var applied int64
+	for batch := range batches {
+		if err := r.applyAll(ctx, ps, batch); err != nil {
 			return applied, err
 		}
 		applied += int64(len(batch))
-		pos = batch[len(batch)-1].Position
 		if progress != nil {
 			progress(applied)
 		}
 	}
-	return applied, nil
+	select {
+	case err := <-readErr:
+		return applied, err
+	default:
+	}
+	return applied, ctx.Err()
 }
+
+// applyAll applies one batch to several projections, with their checkpoints, in one
+// transaction.
+func (r *Runner) applyAll(ctx context.Context, ps []Projection, batch []eventstore.Record) error {
+	last := batch[len(batch)-1].Position
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		for _, p := range ps {
+			if err := p.Apply(ctx, tx, batch); err != nil {
+				return fmt.Errorf("projection %s at %s: %w", p.Name(), batch[0].Position, err)
+			}
+			if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(batch)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const checkpointSQL = `INSERT INTO projection_checkpoints (name, tx_id, seq, events, updated_at)
+	VALUES ($1, $2::xid8, $3, $4, now())
+	ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, seq = EXCLUDED.seq,
+		events = projection_checkpoints.events + EXCLUDED.events, updated_at = now()`

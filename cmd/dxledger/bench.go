@@ -75,7 +75,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	if events == 0 {
-		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000}[kind]
+		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "reports": 1}[kind]
 	}
 	if writers < 1 || writers > 500 || events < 1 || batch < 1 {
 		return errors.New("bench: --writers must be 1..500, --events and --batch positive")

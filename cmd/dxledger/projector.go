@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
@@ -74,17 +75,19 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return err
 	}
 	runner := projections.NewRunner(db.Pool, store, log)
+	var label []string
 	for _, p := range todo {
-		start := time.Now()
-		progress := rebuildProgress(p.Name(), total, stderr, log)
-		n, err := runner.Rebuild(ctx, p, progress.update)
-		progress.done()
-		if err != nil {
-			return fmt.Errorf("rebuild %s: %w", p.Name(), err)
-		}
-		secs := time.Since(start).Seconds()
-		fmt.Fprintf(stdout, "%s: %d events in %.1fs (%.0f events/s)\n", p.Name(), n, secs, float64(n)/max(secs, 1e-9))
+		label = append(label, p.Name())
 	}
+	start := time.Now()
+	progress := rebuildProgress(strings.Join(label, ", "), total, stderr, log)
+	n, err := runner.RebuildAll(ctx, todo, progress.update)
+	progress.done()
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(stdout, "rebuilt %s: %d events in %.1fs (%.0f events/s)\n", strings.Join(label, ", "), n, secs, float64(n)/max(secs, 1e-9))
 	return nil
 }
 

@@ -91,7 +91,10 @@ func Example() {
 // exampleStore gives an example a store on a fresh migrated database in the test binary's
 // cluster: pgtest.New needs a testing.TB, which an example does not have.
 func exampleStore(ctx context.Context) (*eventstore.Store, func(), error) {
-	cluster := pgtest.Cluster()
+	cluster, err := pgtest.Shared()
+	if err != nil {
+		return nil, nil, err
+	}
 	admin, err := pgx.Connect(ctx, cluster.URL("postgres"))
 	if err != nil {
 		return nil, nil, err

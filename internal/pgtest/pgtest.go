@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,37 +34,67 @@ var (
 	dbSeq   atomic.Int64
 )
 
-// Main starts the binary's cluster, creates the migrated template database, runs the tests
-// and stops the cluster. A machine without PostgreSQL's server binaries fails the run with a
-// message that says how to install them.
+// Main runs the tests and stops the binary's cluster afterwards. The cluster starts on the
+// first New, so a run that needs no database (a fuzz target, an Example) starts none. A
+// machine without PostgreSQL's server binaries fails the test that needs one, with a message
+// that says how to install them.
 func Main(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	ctx := context.Background()
-	dir, err := TempDir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	cluster, err = pgcluster.Start(ctx, pgcluster.Config{Dir: dir, Fsync: false})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest: start PostgreSQL:", err)
-		return 1
-	}
-	defer func() {
+	code := m.Run()
+	if cluster != nil {
+		admin.Close(context.Background())
 		if err := cluster.Stop(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
-	}()
-	if err := prepare(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-		return 1
+		os.RemoveAll(clusterDir)
 	}
-	defer admin.Close(context.Background())
-	return m.Run()
+	os.Exit(code)
+}
+
+var (
+	startOnce  sync.Once
+	startErr   error
+	clusterDir string
+)
+
+func start() error {
+	startOnce.Do(func() {
+		ctx := context.Background()
+		reapOrphans()
+		clusterDir, startErr = TempDir()
+		if startErr != nil {
+			return
+		}
+		cluster, startErr = pgcluster.Start(ctx, pgcluster.Config{Dir: clusterDir, Fsync: false})
+		if startErr != nil {
+			startErr = fmt.Errorf("start PostgreSQL: %w", startErr)
+			os.RemoveAll(clusterDir)
+			return
+		}
+		if startErr = prepare(ctx); startErr != nil {
+			cluster.Stop(ctx)
+			cluster = nil
+			os.RemoveAll(clusterDir)
+		}
+	})
+	return startErr
+}
+
+// reapOrphans stops the clusters of test binaries that were killed before they could stop
+// their own (a fuzz worker or a timed-out run): their directory lock is no longer held.
+func reapOrphans() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "dxlpg-*"))
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil || time.Since(fi.ModTime()) < 2*time.Minute {
+			continue // too young: its owner may still be starting
+		}
+		c, err := pgcluster.Start(context.Background(), pgcluster.Config{Dir: d})
+		if err != nil {
+			continue // in use by a live test binary, or not a cluster
+		}
+		c.Stop(context.Background())
+		os.RemoveAll(d)
+	}
 }
 
 // TempDir makes a fresh directory directly under the system temp dir (short enough for a unix
@@ -96,8 +127,14 @@ func prepare(ctx context.Context) error {
 	return nil
 }
 
-// Cluster returns the binary's shared cluster (Main must be running).
-func Cluster() *pgcluster.Cluster { return cluster }
+// Shared returns the binary's cluster, starting it if need be (for Examples, which have no
+// testing.TB).
+func Shared() (*pgcluster.Cluster, error) {
+	if err := start(); err != nil {
+		return nil, err
+	}
+	return cluster, nil
+}
 
 // DB is one test's database.
 type DB struct {
@@ -110,8 +147,8 @@ type DB struct {
 // database that is dropped when the test ends.
 func New(t testing.TB) *DB {
 	t.Helper()
-	if cluster == nil {
-		t.Fatal("pgtest: no cluster; call pgtest.Main(m) from TestMain")
+	if err := start(); err != nil {
+		t.Fatalf("pgtest: %v", err)
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,6 +26,7 @@ func TestAcknowledgedAppendsSurviveKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer os.RemoveAll(dir)
 	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, Fsync: true})
 	if err != nil {
 		t.Fatal(err)

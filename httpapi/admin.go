@@ -38,45 +38,31 @@ type unitView struct {
 
 func (a *api) unitRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
-		var b unitBody
-		fp, err := decode(w, r, &b)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		var f fields
-		c := unit.Register{Code: b.Code, Name: b.Name, Kind: unit.Kind(b.Kind), ParentCode: b.ParentCode, On: f.date("occurred_on", b.OccurredOn)}
-		if err := f.err(); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		o, err := options(r, fp)
-		if err != nil {
-			a.fail(w, r, err)
+		var (
+			b unitBody
+			c unit.Register
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			c = unit.Register{Code: b.Code, Name: b.Name, Kind: unit.Kind(b.Kind), ParentCode: b.ParentCode, On: f.date("occurred_on", b.OccurredOn)}
+		})
+		if !ok {
 			return
 		}
 		res, err := a.Handler.RegisterUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusCreated)
 	}))
 	mux.Handle("POST /api/v1/units/{code}/merge", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
-		var b mergeBody
-		fp, err := decode(w, r, &b)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		var f fields
-		c := unit.Merge{Code: r.PathValue("code"), IntoCode: b.IntoCode, EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
-		if b.IntoCode == "" {
-			f.add("into_code", "is required")
-		}
-		if err := f.err(); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		o, err := options(r, fp)
-		if err != nil {
-			a.fail(w, r, err)
+		var (
+			b mergeBody
+			c unit.Merge
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			c = unit.Merge{Code: r.PathValue("code"), IntoCode: b.IntoCode, EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
+			if b.IntoCode == "" {
+				f.add("into_code", "is required")
+			}
+		})
+		if !ok {
 			return
 		}
 		res, err := a.Handler.MergeUnit(r.Context(), actor(r, u), c, o)

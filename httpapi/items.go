@@ -36,6 +36,29 @@ func options(r *http.Request, fingerprint []byte) (workflows.Options, error) {
 	return o, nil
 }
 
+// prepare reads a write call: the body, strictly, into body; build (which fills the command
+// from it, naming bad fields); If-Match and Idempotency-Key. On any problem it answers the
+// request itself and returns false.
+func (a *api) prepare(w http.ResponseWriter, r *http.Request, body any, build func(*fields)) (workflows.Options, bool) {
+	fp, err := decode(w, r, body)
+	if err != nil {
+		a.fail(w, r, err)
+		return workflows.Options{}, false
+	}
+	var f fields
+	build(&f)
+	if err := f.err(); err != nil {
+		a.fail(w, r, err)
+		return workflows.Options{}, false
+	}
+	o, err := options(r, fp)
+	if err != nil {
+		a.fail(w, r, err)
+		return workflows.Options{}, false
+	}
+	return o, true
+}
+
 type writeResponse struct {
 	ID        string `json:"id"`
 	Version   int64  `json:"version"`
@@ -65,26 +88,19 @@ type proposeBody struct {
 
 func (a *api) propose(kind item.Kind) func(http.ResponseWriter, *http.Request, identity.User) {
 	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
-		var b proposeBody
-		fp, err := decode(w, r, &b)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		var f fields
-		c := item.Propose{Meta: item.Meta{On: f.date("occurred_on", b.OccurredOn)}, Kind: kind, Title: b.Title,
-			UnitCode: b.UnitCode, Pillar: item.Pillar(b.Pillar), Sector: b.Sector, Scope: b.Scope, ModelID: b.ModelID,
-			EstimatedCost: b.EstimatedCost, StartDate: f.date("start_date", b.StartDate), EndDate: f.date("end_date", b.EndDate)}
-		if kind == item.Model && b.ModelID != "" {
-			f.add("model_id", "only a project names a model")
-		}
-		if err := f.err(); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		o, err := options(r, fp)
-		if err != nil {
-			a.fail(w, r, err)
+		var (
+			b proposeBody
+			c item.Propose
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			c = item.Propose{Meta: item.Meta{On: f.date("occurred_on", b.OccurredOn)}, Kind: kind, Title: b.Title,
+				UnitCode: b.UnitCode, Pillar: item.Pillar(b.Pillar), Sector: b.Sector, Scope: b.Scope, ModelID: b.ModelID,
+				EstimatedCost: b.EstimatedCost, StartDate: f.date("start_date", b.StartDate), EndDate: f.date("end_date", b.EndDate)}
+			if kind == item.Model && b.ModelID != "" {
+				f.add("model_id", "only a project names a model")
+			}
+		})
+		if !ok {
 			return
 		}
 		res, err := a.Handler.Propose(r.Context(), actor(r, u), c, o)
@@ -100,21 +116,12 @@ func act[B any](a *api, action string, status int, build func(*B, *fields, *http
 			a.fail(w, r, workflows.ErrNotFound)
 			return
 		}
-		var b B
-		fp, err := decode(w, r, &b)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		var f fields
-		c := build(&b, &f, r)
-		if err := f.err(); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		o, err := options(r, fp)
-		if err != nil {
-			a.fail(w, r, err)
+		var (
+			b B
+			c item.Command
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) { c = build(&b, f, r) })
+		if !ok {
 			return
 		}
 		name := action

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/migrations"
 )
 
@@ -33,15 +32,12 @@ func cmdVerify(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
-	if err != nil {
-		return err
-	}
+	defer store.Close()
 	rep, err := store.Verify(ctx, func(n int64) { log.Info("verifying", "events", n) })
 	if err != nil {
 		return err

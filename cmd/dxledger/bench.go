@@ -84,15 +84,11 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		cfg.DBMaxConns = writers + 2
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
-	if err != nil {
-		return err
-	}
 	defer store.Close()
 
 	var res benchResult

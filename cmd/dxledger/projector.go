@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/projections"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -22,15 +21,11 @@ func cmdProjector(ctx context.Context, args, environ []string, stdout, stderr io
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
-	if err != nil {
-		return err
-	}
 	defer store.Close()
 	log.Info("projector running", "projections", len(projections.All()))
 	return projections.NewRunner(db.Pool, store, log).FollowAll(ctx)
@@ -60,15 +55,11 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		todo = projections.All()
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
-	if err != nil {
-		return err
-	}
 	defer store.Close()
 	total, err := store.Count(ctx)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/dxledger/dxledger/config"
+	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgcluster"
 	"github.com/dxledger/dxledger/migrations"
 	"github.com/jackc/pgx/v5"
@@ -99,6 +100,20 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		log.Info("migrations applied", "count", n)
 	}
 	return db, nil
+}
+
+// openStore opens the database (see openDatabase) and the event store on it.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*database, *eventstore.Store, error) {
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := eventstore.New(db.Pool, eventstore.Config{Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, store, nil
 }
 
 func createDatabase(ctx context.Context, adminURL, name string) error {

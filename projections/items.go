@@ -23,7 +23,7 @@ func (Items) Name() string { return "items" }
 
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts`)
+	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money`)
 	return err
 }
 
@@ -59,7 +59,131 @@ func (Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) er
 			return err
 		}
 	}
-	return copyItems(ctx, tx, items, facts)
+	if err := copyItems(ctx, tx, items, facts); err != nil {
+		return err
+	}
+	return updateCurrent(ctx, tx, items, facts)
+}
+
+// Column positions in the rows itemRows builds.
+const (
+	itemID, itemKind, itemTitle, itemUnit, itemPillar, itemSector, itemScope, itemModel, itemEstimated, itemStart, itemEnd = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+	factItem, factVersion, factKind, factDay, factAt, factSource, factYear, factAmount, factStage, factPercent, factRef  = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+)
+
+type currentDelta struct {
+	requested, approved, disbursed int64
+	stage                          string
+	progress                       int
+	progressSet                    bool
+	sameAs                         string
+	sameAsSet                      bool
+}
+
+type moneyKey struct {
+	item, source string
+	year         int
+}
+
+// updateCurrent folds the batch's facts into pj_item_current and pj_item_current_money, the
+// same fold the reports apply to the facts (reports.go, load), so that "now" can be read
+// without folding.
+func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
+	if len(items) > 0 {
+		rows := make([][]any, len(items))
+		for i, it := range items {
+			rows[i] = []any{it[itemID], it[itemKind], it[itemUnit], it[itemPillar], it[itemSector], it[itemEstimated], it[itemEnd], ""}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_item_current"}, []string{"item_id", "kind", "unit_code", "pillar",
+			"sector", "estimated_vnd", "end_date", "stage"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+	}
+	deltas := map[string]*currentDelta{}
+	var order []string
+	money := map[moneyKey]*[3]int64{}
+	var moneyOrder []moneyKey
+	for _, f := range facts {
+		id := f[factItem].(string)
+		d := deltas[id]
+		if d == nil {
+			d = &currentDelta{}
+			deltas[id] = d
+			order = append(order, id)
+		}
+		amount, stage := f[factAmount].(int64), f[factStage].(string)
+		col := -1
+		switch f[factKind].(string) {
+		case "requested":
+			d.requested, col = d.requested+amount, 0
+		case "approved":
+			d.approved, col = d.approved+amount, 1
+		case "disbursed":
+			d.disbursed, col = d.disbursed+amount, 2
+		case "progress":
+			d.progress, d.progressSet = f[factPercent].(int), true
+		case "same_as":
+			d.sameAs, d.sameAsSet = f[factRef].(string), true
+		}
+		if stage != "" {
+			d.stage = stage
+		}
+		if stage == "implemented" {
+			d.progress, d.progressSet = 100, true
+		}
+		if col >= 0 {
+			k := moneyKey{id, f[factSource].(string), f[factYear].(int)}
+			if money[k] == nil {
+				money[k] = &[3]int64{}
+				moneyOrder = append(moneyOrder, k)
+			}
+			money[k][col] += amount
+		}
+	}
+	if len(order) > 0 {
+		n := len(order)
+		ids, stages, sameAs := make([]string, n), make([]string, n), make([]string, n)
+		req, appr, disb := make([]int64, n), make([]int64, n), make([]int64, n)
+		progress := make([]int32, n)
+		progressSet, sameAsSet := make([]bool, n), make([]bool, n)
+		for i, id := range order {
+			d := deltas[id]
+			ids[i], stages[i], sameAs[i] = id, d.stage, d.sameAs
+			req[i], appr[i], disb[i] = d.requested, d.approved, d.disbursed
+			progress[i], progressSet[i], sameAsSet[i] = int32(d.progress), d.progressSet, d.sameAsSet
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pj_item_current c SET
+				requested_vnd = c.requested_vnd + d.req, approved_vnd = c.approved_vnd + d.appr,
+				disbursed_vnd = c.disbursed_vnd + d.disb,
+				stage = CASE WHEN d.stage <> '' THEN d.stage ELSE c.stage END,
+				progress = CASE WHEN d.progress_set THEN d.progress ELSE c.progress END,
+				same_as = CASE WHEN d.same_as_set THEN d.same_as ELSE c.same_as END
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::bool[], $8::text[], $9::bool[])
+				AS d(item_id, req, appr, disb, stage, progress, progress_set, same_as, same_as_set)
+			WHERE c.item_id = d.item_id`, ids, req, appr, disb, stages, progress, progressSet, sameAs, sameAsSet); err != nil {
+			return err
+		}
+	}
+	if len(moneyOrder) > 0 {
+		n := len(moneyOrder)
+		ids, sources := make([]string, n), make([]string, n)
+		years := make([]int32, n)
+		req, appr, disb := make([]int64, n), make([]int64, n), make([]int64, n)
+		for i, k := range moneyOrder {
+			m := money[k]
+			ids[i], sources[i], years[i] = k.item, k.source, int32(k.year)
+			req[i], appr[i], disb[i] = m[0], m[1], m[2]
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO pj_item_current_money AS c (item_id, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[])
+			ON CONFLICT (item_id, source, year) DO UPDATE SET
+				requested_vnd = c.requested_vnd + EXCLUDED.requested_vnd,
+				approved_vnd = c.approved_vnd + EXCLUDED.approved_vnd,
+				disbursed_vnd = c.disbursed_vnd + EXCLUDED.disbursed_vnd`, ids, sources, years, req, appr, disb); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // itemRows decodes item events into pj_items and pj_item_facts rows.

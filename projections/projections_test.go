@@ -117,6 +117,8 @@ func tables(t *testing.T, pool *pgxpool.Pool) []string {
 		`SELECT row(f.*)::text FROM pj_item_facts f ORDER BY item_id, version`,
 		`SELECT row(u.*)::text FROM pj_units u ORDER BY code`,
 		`SELECT row(m.*)::text FROM pj_unit_merges m ORDER BY code`,
+		`SELECT row(c.*)::text FROM pj_item_current c ORDER BY item_id`,
+		`SELECT row(m.*)::text FROM pj_item_current_money m ORDER BY item_id, source, year`,
 	} {
 		rows, err := pool.Query(context.Background(), q)
 		if err != nil {

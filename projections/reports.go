@@ -87,7 +87,11 @@ type itemRow struct {
 // load reads the read models filtered by both times and hands each item, its facts folded in
 // stream order (the order a replay of the filtered events would use), to each as soon as its
 // rows are read: memory holds one item at a time, not the whole programme.
-func (r *Reports) load(ctx context.Context, q Query, kind string, each func(s *snapshot, it *itemRow)) (*snapshot, error) {
+//
+// "Today, as known now" (the zero Query) reads each item already folded, from pj_item_current,
+// instead of folding its facts; bySource and byYear are filled only when money is set.
+func (r *Reports) load(ctx context.Context, q Query, kind string, money bool, each func(s *snapshot, it *itemRow)) (*snapshot, error) {
+	now := q == Query{}
 	asOf, knownAt := r.resolve(q)
 	day := asOf.Time(utc)
 	s := &snapshot{asOf: asOf, units: map[string]unitRow{}, merge: map[string]mergeRow{}}
@@ -125,6 +129,9 @@ func (r *Reports) load(ctx context.Context, q Query, kind string, each func(s *s
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if now {
+		return s, r.current(ctx, s, kind, money, each)
+	}
 
 	rows, err = r.pool.Query(ctx, `SELECT i.item_id, i.kind, i.title, i.unit_code, i.pillar, i.sector, i.model_id,
 			i.estimated_vnd, i.end_date, f.fact, f.source, f.year, f.amount, f.stage, f.percent, f.ref
@@ -161,14 +168,8 @@ func (r *Reports) load(ctx context.Context, q Query, kind string, each func(s *s
 		}
 		add := func(f func(*sums)) {
 			f(&cur.total)
-			if cur.bySource[source] == nil {
-				cur.bySource[source] = &sums{}
-			}
-			f(cur.bySource[source])
-			if cur.byYear[year] == nil {
-				cur.byYear[year] = &sums{}
-			}
-			f(cur.byYear[year])
+			f(cur.bySourceOf(source))
+			f(cur.byYearOf(year))
 		}
 		switch fact {
 		case "requested":
@@ -196,6 +197,78 @@ func (r *Reports) load(ctx context.Context, q Query, kind string, each func(s *s
 		each(s, cur)
 	}
 	return s, nil
+}
+
+// current hands each item as it stands now, from pj_item_current (and its money per source
+// and year from pj_item_current_money when money is set).
+func (r *Reports) current(ctx context.Context, s *snapshot, kind string, money bool, each func(*snapshot, *itemRow)) error {
+	query := `SELECT c.item_id, c.kind, c.unit_code, c.pillar, c.sector, c.estimated_vnd, c.end_date, c.requested_vnd,
+			c.approved_vnd, c.disbursed_vnd, c.stage, c.progress, c.same_as, '', 0, 0::bigint, 0::bigint, 0::bigint
+		FROM pj_item_current c WHERE $1 = '' OR c.kind = $1`
+	if money {
+		query = `SELECT c.item_id, c.kind, c.unit_code, c.pillar, c.sector, c.estimated_vnd, c.end_date, c.requested_vnd,
+			c.approved_vnd, c.disbursed_vnd, c.stage, c.progress, c.same_as, coalesce(m.source, ''), coalesce(m.year, 0),
+			coalesce(m.requested_vnd, 0), coalesce(m.approved_vnd, 0), coalesce(m.disbursed_vnd, 0)
+		FROM pj_item_current c LEFT JOIN pj_item_current_money m USING (item_id)
+		WHERE $1 = '' OR c.kind = $1 ORDER BY c.item_id`
+	}
+	rows, err := r.pool.Query(ctx, query, kind)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var cur *itemRow
+	for rows.Next() {
+		var (
+			it              itemRow
+			end             *time.Time
+			source          string
+			year            int
+			req, appr, disb int64
+		)
+		if err := rows.Scan(&it.id, &it.kind, &it.unit, &it.pillar, &it.sector, &it.estimated, &end, &it.total.requested,
+			&it.total.approved, &it.total.disbursed, &it.stage, &it.progress, &it.sameAs, &source, &year, &req, &appr, &disb); err != nil {
+			return err
+		}
+		if cur == nil || cur.id != it.id {
+			if cur != nil {
+				each(s, cur)
+			}
+			cur = &it
+			cur.bySource, cur.byYear = map[string]*sums{}, map[int]*sums{}
+			if end != nil {
+				cur.endDate = civil.Of(*end)
+			}
+		}
+		if source != "" {
+			for _, m := range []*sums{cur.bySourceOf(source), cur.byYearOf(year)} {
+				m.requested += req
+				m.approved += appr
+				m.disbursed += disb
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if cur != nil {
+		each(s, cur)
+	}
+	return nil
+}
+
+func (it *itemRow) bySourceOf(src string) *sums {
+	if it.bySource[src] == nil {
+		it.bySource[src] = &sums{}
+	}
+	return it.bySource[src]
+}
+
+func (it *itemRow) byYearOf(y int) *sums {
+	if it.byYear[y] == nil {
+		it.byYear[y] = &sums{}
+	}
+	return it.byYear[y]
 }
 
 // successor follows the merges in effect on the snapshot's day.
@@ -260,7 +333,7 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 		return rows[key]
 	}
 	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
-	_, err := r.load(ctx, q, "", func(s *snapshot, it *itemRow) {
+	_, err := r.load(ctx, q, "", groupBy == "source" || groupBy == "year", func(s *snapshot, it *itemRow) {
 		if it.stage == "cancelled" {
 			return
 		}
@@ -338,7 +411,7 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	}
 	rows := map[string]*ModelCountRow{}
 	var out ModelCountReport
-	_, err := r.load(ctx, q, "model", func(s *snapshot, it *itemRow) {
+	_, err := r.load(ctx, q, "model", false, func(s *snapshot, it *itemRow) {
 		k, _ := s.key(it, groupBy)
 		if rows[k] == nil {
 			rows[k] = &ModelCountRow{Key: k}
@@ -397,7 +470,7 @@ func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query)
 	}
 	rows := map[string]*CompletionRow{}
 	total := CompletionRow{Key: "total"}
-	_, err := r.load(ctx, q, kind, func(s *snapshot, it *itemRow) {
+	_, err := r.load(ctx, q, kind, false, func(s *snapshot, it *itemRow) {
 		k, _ := s.key(it, groupBy)
 		if rows[k] == nil {
 			rows[k] = &CompletionRow{Key: k}

@@ -68,7 +68,7 @@ func (Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) er
 // Column positions in the rows itemRows builds.
 const (
 	itemID, itemKind, itemTitle, itemUnit, itemPillar, itemSector, itemScope, itemModel, itemEstimated, itemStart, itemEnd = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-	factItem, factVersion, factKind, factDay, factAt, factSource, factYear, factAmount, factStage, factPercent, factRef  = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+	factItem, factVersion, factKind, factDay, factAt, factSource, factYear, factAmount, factStage, factPercent, factRef    = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 )
 
 type currentDelta struct {

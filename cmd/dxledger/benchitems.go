@@ -122,7 +122,14 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 		stream string
 		at     time.Time
 	}
-	var sents []sent
+	var (
+		sents   []sent
+		sentMu  sync.Mutex
+		inField sync.WaitGroup
+		failed  atomic.Pointer[error]
+	)
+	// Each append goes on its own goroutine, so the rate is the ticker's, not one writer's
+	// round trip.
 	interval := time.Second / time.Duration(rate)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -136,11 +143,22 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 		if err != nil {
 			return benchResult{}, err
 		}
-		t0 := time.Now()
-		if _, err := store.Append(ctx, string(kind)+"-"+id, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}}); err != nil {
-			return benchResult{}, err
-		}
-		sents = append(sents, sent{string(kind) + "-" + id, t0})
+		inField.Add(1)
+		go func() {
+			defer inField.Done()
+			t0 := time.Now()
+			if _, err := store.Append(ctx, string(kind)+"-"+id, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}}); err != nil {
+				failed.Store(&err)
+				return
+			}
+			sentMu.Lock()
+			sents = append(sents, sent{string(kind) + "-" + id, t0})
+			sentMu.Unlock()
+		}()
+	}
+	inField.Wait()
+	if err := failed.Load(); err != nil {
+		return benchResult{}, *err
 	}
 	time.Sleep(2 * time.Second)
 	stop()

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/workflows"
 )
 
 // Reports is what the report calls need of the projections.
@@ -16,6 +18,7 @@ type Reports interface {
 	FundingGaps(ctx context.Context, groupBy string, q projections.Query) (projections.FundingGapReport, error)
 	ModelCounts(ctx context.Context, groupBy string, q projections.Query) (projections.ModelCountReport, error)
 	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
+	DuplicateCandidates(ctx context.Context) ([]projections.DuplicateCandidate, error)
 }
 
 // reportQuery reads as_of and known_at; a bad one is a 400 naming the parameter.
@@ -66,6 +69,18 @@ func (a *api) reportRoutes(mux *http.ServeMux) {
 			writeJSON(w, http.StatusOK, out)
 		})
 	}
+	mux.Handle("GET /api/v1/models/duplicate-candidates", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		if err := workflows.MayReviewDuplicates(role.Role(u.Role)); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		items, err := a.Reports.DuplicateCandidates(r.Context())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	}))
 	mux.Handle("GET /api/v1/reports/funding-gaps", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.FundingGaps(r.Context(), r.URL.Query().Get("group_by"), q)
 	}))

@@ -85,6 +85,15 @@ func (e *ForbiddenError) Error() string {
 // Is makes errors.Is(err, ErrForbidden) true.
 func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
 
+// MayReviewDuplicates says whether r may see the duplicate candidates: the steering
+// committee's secretariat, who marks same-as, and the administrator.
+func MayReviewDuplicates(r role.Role) error {
+	if r == role.SteeringCommittee || r == role.Admin {
+		return nil
+	}
+	return &ForbiddenError{Role: r, Action: "review duplicate candidates", Reason: "the steering committee's secretariat reviews duplicates"}
+}
+
 // Config configures a Handler.
 type Config struct {
 	Store       Store

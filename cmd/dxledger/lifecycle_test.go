@@ -105,6 +105,8 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 		t.Errorf("user list shows secrets: %s", users.raw)
 	}
 	focal.do("GET", "/api/v1/users", nil).must(t, 403, "focal point lists users")
+	focal.do("GET", "/api/v1/models/duplicate-candidates", nil).must(t, 403, "focal point reviews duplicates")
+	bcd.do("GET", "/api/v1/models/duplicate-candidates", nil).must(t, 200, "secretariat reviews duplicates")
 
 	proposal := map[string]any{"title": "Nền tảng truy xuất nguồn gốc nông sản", "unit_code": "SO-NNPTNT", "pillar": "economy",
 		"sector": "agriculture", "estimated_cost_vnd": 40_000_000_000, "start_date": ago(60), "end_date": ago(-365),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -56,120 +57,221 @@ func (r *Reports) resolve(q Query) (asOf civil.Date, knownAt time.Time) {
 	return asOf, knownAt
 }
 
-// snapshot is every item as it stood on asOf, as known at knownAt.
+// snapshot holds the units as merged on asOf, as known at knownAt.
 type snapshot struct {
 	asOf  civil.Date
-	units map[string]unitRow
-	merge map[string]mergeRow
+	units map[string]string // code → kind
+	merge map[string]string // code → successor, merges in effect
 }
 
-type unitRow struct{ code, name, kind string }
+// part is a partial aggregate: items of one unit, pillar, sector and stage, summed. Both paths
+// produce parts — "now" with SQL GROUP BY over pj_item_current, "as of" by folding each item's
+// facts — and the reports combine parts the same way, so the two cannot disagree on how a
+// row is counted.
+type part struct {
+	unit, pillar, sector, stage                              string
+	items, distinct, overdue, withGap                        int64
+	estimated, requested, approved, disbursed, gap, progress int64
+}
 
-type mergeRow struct {
-	into string
-	on   civil.Date
+// moneyPart is money of one funding source and year, of items that are not cancelled.
+type moneyPart struct {
+	source                         string
+	year                           int
+	requested, approved, disbursed int64
 }
 
 type sums struct{ requested, approved, disbursed int64 }
 
-type itemRow struct {
-	id, kind, title, unit, pillar, sector, modelID string
-	estimated                                      int64
-	endDate                                        civil.Date
-	stage                                          string
-	progress                                       int
-	sameAs                                         string
-	bySource                                       map[string]*sums
-	byYear                                         map[int]*sums
-	total                                          sums
+type sourceYear struct {
+	source string
+	year   int
 }
 
-// load reads the read models filtered by both times and hands each item, its facts folded in
-// stream order (the order a replay of the filtered events would use), to each as soon as its
-// rows are read: memory holds one item at a time, not the whole programme.
-//
-// "Today, as known now" (the zero Query) reads each item already folded, from pj_item_current,
-// instead of folding its facts; bySource and byYear are filled only when money is set.
-func (r *Reports) load(ctx context.Context, q Query, kind string, money bool, each func(s *snapshot, it *itemRow)) (*snapshot, error) {
-	now := q == Query{}
-	asOf, knownAt := r.resolve(q)
-	day := asOf.Time(utc)
-	s := &snapshot{asOf: asOf, units: map[string]unitRow{}, merge: map[string]mergeRow{}}
-	rows, err := r.pool.Query(ctx, `SELECT code, name, kind FROM pj_units WHERE recorded_at <= $1`, knownAt)
+// units reads the units and the merges in effect on asOf, as known at knownAt.
+func (r *Reports) units(ctx context.Context, asOf civil.Date, knownAt time.Time) (*snapshot, error) {
+	s := &snapshot{asOf: asOf, units: map[string]string{}, merge: map[string]string{}}
+	rows, err := r.pool.Query(ctx, `SELECT code, kind FROM pj_units WHERE recorded_at <= $1`, knownAt)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
-		var u unitRow
-		if err := rows.Scan(&u.code, &u.name, &u.kind); err != nil {
+		var code, kind string
+		if err := rows.Scan(&code, &kind); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		s.units[u.code] = u
+		s.units[code] = kind
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = r.pool.Query(ctx, `SELECT code, into_code, effective_date FROM pj_unit_merges
-		WHERE effective_date <= $1 AND recorded_at <= $2`, day, knownAt)
+	rows, err = r.pool.Query(ctx, `SELECT code, into_code FROM pj_unit_merges WHERE effective_date <= $1 AND recorded_at <= $2`,
+		asOf.Time(utc), knownAt)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	for rows.Next() {
-		var (
-			code string
-			m    mergeRow
-			on   time.Time
-		)
-		if err := rows.Scan(&code, &m.into, &on); err != nil {
+		var code, into string
+		if err := rows.Scan(&code, &into); err != nil {
 			return nil, err
 		}
-		m.on = civil.Of(on)
-		s.merge[code] = m
+		s.merge[code] = into
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if now {
-		return s, r.current(ctx, s, kind, money, each)
-	}
+	return s, rows.Err()
+}
 
-	rows, err = r.pool.Query(ctx, `SELECT i.item_id, i.kind, i.title, i.unit_code, i.pillar, i.sector, i.model_id,
-			i.estimated_vnd, i.end_date, f.fact, f.source, f.year, f.amount, f.stage, f.percent, f.ref
+// parts returns the partial aggregates of the items of kind ("" for all) as they stood on the
+// query's day, as known at its moment, and, when money is set, their money by source and year.
+func (r *Reports) parts(ctx context.Context, q Query, kind string, money bool) (*snapshot, []part, []moneyPart, error) {
+	asOf, knownAt := r.resolve(q)
+	s, err := r.units(ctx, asOf, knownAt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var (
+		parts  []part
+		moneys []moneyPart
+	)
+	if q == (Query{}) {
+		parts, moneys, err = r.currentParts(ctx, asOf, kind, money)
+	} else {
+		parts, moneys, err = r.foldedParts(ctx, asOf, knownAt, kind, money)
+	}
+	return s, parts, moneys, err
+}
+
+// currentParts aggregates pj_item_current in PostgreSQL: today, as known now.
+func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind string, money bool) ([]part, []moneyPart, error) {
+	rows, err := r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, count(*),
+			count(*) FILTER (WHERE same_as = ''),
+			count(*) FILTER (WHERE end_date < $2 AND stage NOT IN ('implemented', 'evaluated', 'cancelled')),
+			count(*) FILTER (WHERE estimated_vnd > approved_vnd),
+			sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint, sum(disbursed_vnd)::bigint,
+			sum(greatest(0, estimated_vnd - approved_vnd))::bigint, sum(progress)::bigint
+		FROM pj_item_current WHERE $1 = '' OR kind = $1
+		GROUP BY unit_code, pillar, sector, stage`, kind, today.Time(utc))
+	if err != nil {
+		return nil, nil, err
+	}
+	parts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (part, error) {
+		var p part
+		err := row.Scan(&p.unit, &p.pillar, &p.sector, &p.stage, &p.items, &p.distinct, &p.overdue, &p.withGap,
+			&p.estimated, &p.requested, &p.approved, &p.disbursed, &p.gap, &p.progress)
+		return p, err
+	})
+	if err != nil || !money {
+		return parts, nil, err
+	}
+	rows, err = r.pool.Query(ctx, `SELECT m.source, m.year, sum(m.requested_vnd)::bigint, sum(m.approved_vnd)::bigint,
+			sum(m.disbursed_vnd)::bigint
+		FROM pj_item_current_money m JOIN pj_item_current c USING (item_id)
+		WHERE c.stage <> 'cancelled' AND ($1 = '' OR c.kind = $1)
+		GROUP BY m.source, m.year`, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	moneys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (moneyPart, error) {
+		var m moneyPart
+		err := row.Scan(&m.source, &m.year, &m.requested, &m.approved, &m.disbursed)
+		return m, err
+	})
+	return parts, moneys, err
+}
+
+// foldedParts folds every item's facts dated on or before asOf and recorded by knownAt, in
+// stream order (the order a replay of the filtered events would use), one item at a time.
+func (r *Reports) foldedParts(ctx context.Context, asOf civil.Date, knownAt time.Time, kind string, money bool) ([]part, []moneyPart, error) {
+	day := asOf.Time(utc)
+	rows, err := r.pool.Query(ctx, `SELECT i.item_id, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
+			f.fact, f.source, f.year, f.amount, f.stage, f.percent, f.ref
 		FROM pj_items i JOIN pj_item_facts f USING (item_id)
 		WHERE i.proposed_on <= $1 AND i.recorded_at <= $2 AND f.occurred_on <= $1 AND f.recorded_at <= $2
 		  AND ($3 = '' OR i.kind = $3)
 		ORDER BY f.item_id, f.version`, day, knownAt, kind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var cur *itemRow
+	type partKey struct{ unit, pillar, sector, stage string }
+	parts := map[partKey]*part{}
+	moneys := map[sourceYear]*sums{}
+	type itemState struct {
+		id, unit, pillar, sector, stage, sameAs string
+		estimated                               int64
+		end                                     *time.Time
+		progress                                int64
+		total                                   sums
+		money                                   map[sourceYear]*sums
+	}
+	var cur *itemState
+	flush := func() {
+		if cur == nil {
+			return
+		}
+		k := partKey{cur.unit, cur.pillar, cur.sector, cur.stage}
+		p := parts[k]
+		if p == nil {
+			p = &part{unit: k.unit, pillar: k.pillar, sector: k.sector, stage: k.stage}
+			parts[k] = p
+		}
+		gap := max(0, cur.estimated-cur.total.approved)
+		p.items++
+		if cur.sameAs == "" {
+			p.distinct++
+		}
+		switch cur.stage {
+		case "implemented", "evaluated", "cancelled":
+		default:
+			if cur.end != nil && asOf.After(civil.Of(*cur.end)) {
+				p.overdue++
+			}
+		}
+		if gap > 0 {
+			p.withGap++
+		}
+		p.estimated += cur.estimated
+		p.requested += cur.total.requested
+		p.approved += cur.total.approved
+		p.disbursed += cur.total.disbursed
+		p.gap += gap
+		p.progress += cur.progress
+		if money && cur.stage != "cancelled" {
+			for mk, m := range cur.money {
+				if moneys[mk] == nil {
+					moneys[mk] = &sums{}
+				}
+				moneys[mk].requested += m.requested
+				moneys[mk].approved += m.approved
+				moneys[mk].disbursed += m.disbursed
+			}
+		}
+	}
 	for rows.Next() {
 		var (
-			it                       itemRow
-			end                      *time.Time
+			it                       itemState
 			fact, source, stage, ref string
 			year, percent            int
 			amount                   int64
 		)
-		if err := rows.Scan(&it.id, &it.kind, &it.title, &it.unit, &it.pillar, &it.sector, &it.modelID, &it.estimated, &end,
+		if err := rows.Scan(&it.id, &it.unit, &it.pillar, &it.sector, &it.estimated, &it.end,
 			&fact, &source, &year, &amount, &stage, &percent, &ref); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cur == nil || cur.id != it.id {
-			if cur != nil {
-				each(s, cur)
-			}
+			flush()
 			cur = &it
-			cur.bySource, cur.byYear = map[string]*sums{}, map[int]*sums{}
-			if end != nil {
-				cur.endDate = civil.Of(*end)
-			}
+			cur.money = map[sourceYear]*sums{}
 		}
 		add := func(f func(*sums)) {
 			f(&cur.total)
-			f(cur.bySourceOf(source))
-			f(cur.byYearOf(year))
+			mk := sourceYear{source, year}
+			if cur.money[mk] == nil {
+				cur.money[mk] = &sums{}
+			}
+			f(cur.money[mk])
 		}
 		switch fact {
 		case "requested":
@@ -179,7 +281,7 @@ func (r *Reports) load(ctx context.Context, q Query, kind string, money bool, ea
 		case "disbursed":
 			add(func(m *sums) { m.disbursed += amount })
 		case "progress":
-			cur.progress = percent
+			cur.progress = int64(percent)
 		case "same_as":
 			cur.sameAs = ref
 		}
@@ -191,110 +293,42 @@ func (r *Reports) load(ctx context.Context, q Query, kind string, money bool, ea
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if cur != nil {
-		each(s, cur)
+	flush()
+	out := make([]part, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, *p)
 	}
-	return s, nil
-}
-
-// current hands each item as it stands now, from pj_item_current (and its money per source
-// and year from pj_item_current_money when money is set).
-func (r *Reports) current(ctx context.Context, s *snapshot, kind string, money bool, each func(*snapshot, *itemRow)) error {
-	query := `SELECT c.item_id, c.kind, c.unit_code, c.pillar, c.sector, c.estimated_vnd, c.end_date, c.requested_vnd,
-			c.approved_vnd, c.disbursed_vnd, c.stage, c.progress, c.same_as, '', 0, 0::bigint, 0::bigint, 0::bigint
-		FROM pj_item_current c WHERE $1 = '' OR c.kind = $1`
-	if money {
-		query = `SELECT c.item_id, c.kind, c.unit_code, c.pillar, c.sector, c.estimated_vnd, c.end_date, c.requested_vnd,
-			c.approved_vnd, c.disbursed_vnd, c.stage, c.progress, c.same_as, coalesce(m.source, ''), coalesce(m.year, 0),
-			coalesce(m.requested_vnd, 0), coalesce(m.approved_vnd, 0), coalesce(m.disbursed_vnd, 0)
-		FROM pj_item_current c LEFT JOIN pj_item_current_money m USING (item_id)
-		WHERE $1 = '' OR c.kind = $1 ORDER BY c.item_id`
+	outM := make([]moneyPart, 0, len(moneys))
+	for k, m := range moneys {
+		outM = append(outM, moneyPart{source: k.source, year: k.year, requested: m.requested, approved: m.approved, disbursed: m.disbursed})
 	}
-	rows, err := r.pool.Query(ctx, query, kind)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var cur *itemRow
-	for rows.Next() {
-		var (
-			it              itemRow
-			end             *time.Time
-			source          string
-			year            int
-			req, appr, disb int64
-		)
-		if err := rows.Scan(&it.id, &it.kind, &it.unit, &it.pillar, &it.sector, &it.estimated, &end, &it.total.requested,
-			&it.total.approved, &it.total.disbursed, &it.stage, &it.progress, &it.sameAs, &source, &year, &req, &appr, &disb); err != nil {
-			return err
-		}
-		if cur == nil || cur.id != it.id {
-			if cur != nil {
-				each(s, cur)
-			}
-			cur = &it
-			cur.bySource, cur.byYear = map[string]*sums{}, map[int]*sums{}
-			if end != nil {
-				cur.endDate = civil.Of(*end)
-			}
-		}
-		if source != "" {
-			for _, m := range []*sums{cur.bySourceOf(source), cur.byYearOf(year)} {
-				m.requested += req
-				m.approved += appr
-				m.disbursed += disb
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if cur != nil {
-		each(s, cur)
-	}
-	return nil
-}
-
-func (it *itemRow) bySourceOf(src string) *sums {
-	if it.bySource[src] == nil {
-		it.bySource[src] = &sums{}
-	}
-	return it.bySource[src]
-}
-
-func (it *itemRow) byYearOf(y int) *sums {
-	if it.byYear[y] == nil {
-		it.byYear[y] = &sums{}
-	}
-	return it.byYear[y]
+	return out, outM, nil
 }
 
 // successor follows the merges in effect on the snapshot's day.
 func (s *snapshot) successor(code string) string {
 	for range len(s.merge) + 1 {
-		m, ok := s.merge[code]
+		into, ok := s.merge[code]
 		if !ok {
 			return code
 		}
-		code = m.into
+		code = into
 	}
 	return code
 }
 
-func (s *snapshot) key(it *itemRow, groupBy string) (string, error) {
+func (s *snapshot) key(p part, groupBy string) string {
 	switch groupBy {
 	case "unit":
-		return s.successor(it.unit), nil
+		return s.successor(p.unit)
 	case "unit_kind":
-		return s.units[s.successor(it.unit)].kind, nil
+		return s.units[s.successor(p.unit)]
 	case "pillar":
-		return it.pillar, nil
-	case "sector":
-		return it.sector, nil
+		return p.pillar
 	}
-	return "", fmt.Errorf("group_by %q: %w", groupBy, ErrBadQuery)
+	return p.sector
 }
 
 // FundingGapRow is one row of the funding-gaps report (API.md).
@@ -314,68 +348,56 @@ type FundingGapReport struct {
 	Total FundingGapRow   `json:"total"`
 }
 
+func (row *FundingGapRow) addPart(p part) {
+	*row.Estimated += p.estimated
+	*row.Gap += p.gap
+	row.Requested += p.requested
+	row.Approved += p.approved
+	row.Disbursed += p.disbursed
+	row.ItemsWithGap += p.withGap
+}
+
 // FundingGaps groups estimated, requested, approved and disbursed money and the gap by unit,
-// pillar, sector, source or year. Cancelled items are left out.
+// pillar, sector, source or year. Cancelled items are left out. Grouped by source or year, a
+// row has no estimate and no gap: those belong to the item; the total carries them.
 func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (FundingGapReport, error) {
+	byMoney := groupBy == "source" || groupBy == "year"
 	switch groupBy {
 	case "unit", "pillar", "sector", "source", "year":
 	default:
 		return FundingGapReport{}, fmt.Errorf("group_by %q: want unit, pillar, sector, source or year: %w", groupBy, ErrBadQuery)
 	}
-	rows := map[string]*FundingGapRow{}
-	row := func(key string, withItem bool) *FundingGapRow {
-		if rows[key] == nil {
-			rows[key] = &FundingGapRow{Key: key}
-			if withItem {
-				rows[key].Estimated, rows[key].Gap = new(int64), new(int64)
-			}
-		}
-		return rows[key]
-	}
-	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
-	_, err := r.load(ctx, q, "", groupBy == "source" || groupBy == "year", func(s *snapshot, it *itemRow) {
-		if it.stage == "cancelled" {
-			return
-		}
-		gap := max(0, it.estimated-it.total.approved)
-		*total.Estimated += it.estimated
-		*total.Gap += gap
-		total.Requested += it.total.requested
-		total.Approved += it.total.approved
-		total.Disbursed += it.total.disbursed
-		if gap > 0 {
-			total.ItemsWithGap++
-		}
-		switch groupBy {
-		case "source":
-			for src, m := range it.bySource {
-				rw := row(src, false)
-				rw.Requested += m.requested
-				rw.Approved += m.approved
-				rw.Disbursed += m.disbursed
-			}
-		case "year":
-			for y, m := range it.byYear {
-				rw := row(strconv.Itoa(y), false)
-				rw.Requested += m.requested
-				rw.Approved += m.approved
-				rw.Disbursed += m.disbursed
-			}
-		default:
-			k, _ := s.key(it, groupBy)
-			rw := row(k, true)
-			*rw.Estimated += it.estimated
-			*rw.Gap += gap
-			rw.Requested += it.total.requested
-			rw.Approved += it.total.approved
-			rw.Disbursed += it.total.disbursed
-			if gap > 0 {
-				rw.ItemsWithGap++
-			}
-		}
-	})
+	s, parts, moneys, err := r.parts(ctx, q, "", byMoney)
 	if err != nil {
 		return FundingGapReport{}, fmt.Errorf("funding gaps: %w", err)
+	}
+	rows := map[string]*FundingGapRow{}
+	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
+	for _, p := range parts {
+		if p.stage == "cancelled" {
+			continue
+		}
+		total.addPart(p)
+		if byMoney {
+			continue
+		}
+		k := s.key(p, groupBy)
+		if rows[k] == nil {
+			rows[k] = &FundingGapRow{Key: k, Estimated: new(int64), Gap: new(int64)}
+		}
+		rows[k].addPart(p)
+	}
+	for _, m := range moneys {
+		k := m.source
+		if groupBy == "year" {
+			k = strconv.Itoa(m.year)
+		}
+		if rows[k] == nil {
+			rows[k] = &FundingGapRow{Key: k}
+		}
+		rows[k].Requested += m.requested
+		rows[k].Approved += m.approved
+		rows[k].Disbursed += m.disbursed
 	}
 	out := FundingGapReport{Rows: []FundingGapRow{}, Total: total}
 	for _, rw := range rows {
@@ -409,22 +431,21 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	default:
 		return ModelCountReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
+	s, parts, _, err := r.parts(ctx, q, "model", false)
+	if err != nil {
+		return ModelCountReport{}, fmt.Errorf("model counts: %w", err)
+	}
 	rows := map[string]*ModelCountRow{}
 	var out ModelCountReport
-	_, err := r.load(ctx, q, "model", false, func(s *snapshot, it *itemRow) {
-		k, _ := s.key(it, groupBy)
+	for _, p := range parts {
+		k := s.key(p, groupBy)
 		if rows[k] == nil {
 			rows[k] = &ModelCountRow{Key: k}
 		}
-		rows[k].Registrations++
-		out.Total.Registrations++
-		if it.sameAs == "" {
-			rows[k].DistinctModels++
-			out.Total.DistinctModels++
-		}
-	})
-	if err != nil {
-		return ModelCountReport{}, fmt.Errorf("model counts: %w", err)
+		rows[k].Registrations += p.items
+		rows[k].DistinctModels += p.distinct
+		out.Total.Registrations += p.items
+		out.Total.DistinctModels += p.distinct
 	}
 	out.Rows = []ModelCountRow{}
 	for _, rw := range rows {
@@ -455,6 +476,26 @@ type CompletionReport struct {
 	Total CompletionRow   `json:"total"`
 }
 
+func (row *CompletionRow) addPart(p part) {
+	switch p.stage {
+	case "proposed":
+		row.Proposed += p.items
+	case "funded":
+		row.Funded += p.items
+	case "implemented":
+		row.Implemented += p.items
+	case "evaluated":
+		row.Evaluated += p.items
+	case "suspended":
+		row.Suspended += p.items
+	case "cancelled":
+		row.Cancelled += p.items
+	}
+	row.Overdue += p.overdue
+	row.items += p.items
+	row.progressSum += p.progress
+}
+
 // Completion counts items by their stage on the day, the overdue ones on top, and the average
 // reported progress.
 func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query) (CompletionReport, error) {
@@ -468,41 +509,19 @@ func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query)
 	default:
 		return CompletionReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
+	s, parts, _, err := r.parts(ctx, q, kind, false)
+	if err != nil {
+		return CompletionReport{}, fmt.Errorf("completion: %w", err)
+	}
 	rows := map[string]*CompletionRow{}
 	total := CompletionRow{Key: "total"}
-	_, err := r.load(ctx, q, kind, false, func(s *snapshot, it *itemRow) {
-		k, _ := s.key(it, groupBy)
+	for _, p := range parts {
+		k := s.key(p, groupBy)
 		if rows[k] == nil {
 			rows[k] = &CompletionRow{Key: k}
 		}
-		for _, rw := range []*CompletionRow{rows[k], &total} {
-			switch it.stage {
-			case "proposed":
-				rw.Proposed++
-			case "funded":
-				rw.Funded++
-			case "implemented":
-				rw.Implemented++
-			case "evaluated":
-				rw.Evaluated++
-			case "suspended":
-				rw.Suspended++
-			case "cancelled":
-				rw.Cancelled++
-			}
-			switch it.stage {
-			case "implemented", "evaluated", "cancelled":
-			default:
-				if !it.endDate.IsZero() && s.asOf.After(it.endDate) {
-					rw.Overdue++
-				}
-			}
-			rw.items++
-			rw.progressSum += int64(it.progress)
-		}
-	})
-	if err != nil {
-		return CompletionReport{}, fmt.Errorf("completion: %w", err)
+		rows[k].addPart(p)
+		total.addPart(p)
 	}
 	out := CompletionReport{Rows: []CompletionRow{}}
 	for _, rw := range rows {

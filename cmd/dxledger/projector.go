@@ -95,7 +95,7 @@ func rebuildProgress(name string, total int64, w io.Writer, log *slog.Logger) pr
 			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth())
 		return progress{update: func(n int64) { _ = bar.Set64(n) }, done: func() { _ = bar.Finish(); fmt.Fprintln(w) }}
 	}
-	start, last := time.Now(), time.Now()
+	start, last := time.Now(), time.Time{} // the first batch is logged at once
 	return progress{
 		update: func(n int64) {
 			if time.Since(last) < 2*time.Second {

@@ -485,3 +485,39 @@ func TestAnyVersionUnderContention(t *testing.T) {
 		t.Errorf("version %d, want 50", v)
 	}
 }
+
+// Another process's append wakes a subscriber through LISTEN/NOTIFY, long before its poll.
+func TestSubscribeWakesOnNotify(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	reader, err := New(db.Pool, Config{PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	writer, err := New(db.Pool, Config{}) // another Store: its appends do not wake reader locally
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan time.Time, 1)
+	go reader.Subscribe(ctx, Start, SubscribeConfig{}, func(_ context.Context, b []Record) error {
+		got <- time.Now()
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond) // the reader has read the empty store and waits
+	sent := time.Now()
+	if _, err := writer.Append(ctx, "notify-1", NoStream, []Event{ev("x.v1", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-got:
+		if d := at.Sub(sent); d > 10*time.Second {
+			t.Errorf("delivered after %v", d)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the subscriber was not woken: no NOTIFY, and its poll is a minute away")
+	}
+}

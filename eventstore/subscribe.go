@@ -39,6 +39,7 @@ func jsonValid(b []byte) bool { return json.Valid(b) }
 // the append: a NOTIFY in the transaction takes a database-wide lock at commit, which
 // serialises every writer's commit and defeats group commit.
 func (s *Store) signalAppended() {
+	s.startBackground() // a store that only writes still tells the others
 	s.wake.fire()
 	select {
 	case s.appended <- struct{}{}:

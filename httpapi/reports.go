@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
@@ -11,6 +12,7 @@ import (
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
 	"github.com/dxledger/dxledger/workflows"
+	"github.com/oklog/ulid/v2"
 )
 
 // Reports is what the report calls need of the projections.
@@ -19,6 +21,41 @@ type Reports interface {
 	ModelCounts(ctx context.Context, groupBy string, q projections.Query) (projections.ModelCountReport, error)
 	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
 	DuplicateCandidates(ctx context.Context) ([]projections.DuplicateCandidate, error)
+	List(ctx context.Context, q projections.ListQuery) ([]projections.ListItem, string, error)
+}
+
+// listQuery reads the filters of a list call; bad ones are a 400 naming the parameter.
+func listQuery(r *http.Request, kind string) (projections.ListQuery, error) {
+	v := r.URL.Query()
+	q := projections.ListQuery{Kind: kind, UnitCode: v.Get("unit_code"), Stage: v.Get("stage"), Pillar: v.Get("pillar"),
+		Sector: v.Get("sector"), Q: v.Get("q"), Cursor: v.Get("cursor"), Limit: 50}
+	var f fields
+	switch q.Stage {
+	case "", "proposed", "funded", "implemented", "evaluated", "suspended", "cancelled":
+	default:
+		f.add("stage", "must be proposed, funded, implemented, evaluated, suspended or cancelled")
+	}
+	switch q.Pillar {
+	case "", "government", "economy", "society":
+	default:
+		f.add("pillar", "must be government, economy or society")
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			f.add("limit", "must be a whole number from 1 to 200")
+		}
+		q.Limit = n
+	}
+	if q.Cursor != "" {
+		if _, err := ulid.ParseStrict(q.Cursor); err != nil {
+			f.add("cursor", "must be the next_cursor of a previous page")
+		}
+	}
+	if len(q.Q) > 200 {
+		f.add("q", "at most 200 characters")
+	}
+	return q, f.err()
 }
 
 // reportQuery reads as_of and known_at; a bad one is a 400 naming the parameter.
@@ -68,6 +105,28 @@ func (a *api) reportRoutes(mux *http.ServeMux) {
 			}
 			writeJSON(w, http.StatusOK, out)
 		})
+	}
+	for coll, kind := range map[string]string{"models": "model", "projects": "project"} {
+		mux.Handle("GET /api/v1/"+coll, a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+			q, err := listQuery(r, kind)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			items, next, err := a.Reports.List(r.Context(), q)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			if items == nil {
+				items = []projections.ListItem{}
+			}
+			var cursor *string
+			if next != "" {
+				cursor = &next
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": cursor})
+		}))
 	}
 	mux.Handle("GET /api/v1/models/duplicate-candidates", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if err := workflows.MayReviewDuplicates(role.Role(u.Role)); err != nil {

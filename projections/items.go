@@ -206,7 +206,7 @@ func itemRows(batch []eventstore.Record) (items, facts [][]any, err error) {
 		switch e := e.(type) {
 		case *item.Proposed:
 			items = append(items, []any{id, string(e.Kind), e.Title, e.UnitCode, string(e.Pillar), e.Sector, e.Scope, e.ModelID,
-				int64(e.EstimatedCost), dateOrNil(e.StartDate), dateOrNil(e.EndDate), day, at})
+				int64(e.EstimatedCost), dateOrNil(e.StartDate), dateOrNil(e.EndDate), day, at, Fold(e.Title)})
 			fact("stage", "", 0, 0, string(e.Stage), 0, "")
 		case *item.FundingRequested:
 			fact("requested", string(e.Source), e.Year, int64(e.Amount), "", 0, e.RequestID)
@@ -236,7 +236,7 @@ func itemRows(batch []eventstore.Record) (items, facts [][]any, err error) {
 func copyItems(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 	if len(items) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_items"}, []string{"item_id", "kind", "title", "unit_code", "pillar",
-			"sector", "scope", "model_id", "estimated_vnd", "start_date", "end_date", "proposed_on", "recorded_at"},
+			"sector", "scope", "model_id", "estimated_vnd", "start_date", "end_date", "proposed_on", "recorded_at", "title_folded"},
 			pgx.CopyFromRows(items)); err != nil {
 			return err
 		}

@@ -122,6 +122,46 @@ func TestDemoReproducesTheSeedFigures(t *testing.T) {
 	if !strings.Contains(gaps.raw, want) {
 		t.Errorf("funding gaps as of 2023-12-31 lack %s:\n%s", want, gaps.raw)
 	}
+	// The model list pages newest first through every registration, once each.
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 0; page < 20; page++ {
+		path := "/api/v1/models?limit=10"
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		var list struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		r := bcd.do("GET", path, nil).must(t, 200, "list models")
+		if err := json.Unmarshal([]byte(r.raw), &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range list.Items {
+			if seen[it.ID] {
+				t.Fatalf("model %s on two pages", it.ID)
+			}
+			seen[it.ID] = true
+		}
+		if list.NextCursor == nil {
+			break
+		}
+		cursor = *list.NextCursor
+	}
+	if len(seen) != 69 {
+		t.Errorf("paged through %d models, want 69", len(seen))
+	}
+	// Search ignores tone marks and case: "to cong nghe so" finds the 12 community teams.
+	found := bcd.do("GET", "/api/v1/models?q=TO+CONG+NGHE+SO&limit=50", nil).must(t, 200, "search")
+	if n := strings.Count(found.raw, `"title":"Tổ công nghệ số cộng đồng"`); n != 12 {
+		t.Errorf("search found %d community teams, want 12", n)
+	}
+	bcd.do("GET", "/api/v1/projects?stage=finished", nil).must(t, 400, "unknown stage")
+	bcd.do("GET", "/api/v1/projects?limit=1000", nil).must(t, 400, "limit too large")
+
 	// The secretariat's review list: the demo's same-as markings are done, so what remains are
 	// titles alike but not yet marked; a focal point may not see the list.
 	cands := bcd.do("GET", "/api/v1/models/duplicate-candidates", nil).must(t, 200, "duplicate candidates")

@@ -1,0 +1,89 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/jackc/pgx/v5"
+)
+
+// ListQuery filters a list of models or projects. Empty fields do not filter.
+type ListQuery struct {
+	Kind     string // model or project
+	UnitCode string
+	Stage    string
+	Pillar   string
+	Sector   string
+	// Q matches titles, ignoring tone marks, case and punctuation (see Fold).
+	Q string
+	// Limit is the page size (1..200); Cursor the next_cursor of the previous page.
+	Limit  int
+	Cursor string
+}
+
+// ListItem is one model or project of a list, as it stands now.
+type ListItem struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Title      string     `json:"title"`
+	UnitCode   string     `json:"unit_code"`
+	Pillar     string     `json:"pillar"`
+	Sector     string     `json:"sector"`
+	Stage      string     `json:"stage"`
+	Estimated  int64      `json:"estimated_cost_vnd"`
+	Requested  int64      `json:"requested_vnd"`
+	Approved   int64      `json:"approved_vnd"`
+	Disbursed  int64      `json:"disbursed_vnd"`
+	Gap        int64      `json:"gap_vnd"`
+	Progress   int        `json:"progress"`
+	SameAs     string     `json:"same_as,omitempty"`
+	ProposedOn civil.Date `json:"proposed_on"`
+	EndDate    civil.Date `json:"end_date"`
+}
+
+// List returns a page of items, newest first (ids are ULIDs, so by when they were recorded),
+// and the cursor of the next page ("" on the last).
+func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	rows, err := r.pool.Query(ctx, `SELECT i.item_id, i.kind, i.title, i.unit_code, i.pillar, i.sector, c.stage,
+			i.estimated_vnd, c.requested_vnd, c.approved_vnd, c.disbursed_vnd, c.progress, c.same_as, i.proposed_on, i.end_date
+		FROM pj_items i JOIN pj_item_current c USING (item_id)
+		WHERE i.kind = $1 AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR c.stage = $3)
+		  AND ($4 = '' OR i.pillar = $4) AND ($5 = '' OR i.sector = $5)
+		  AND ($6 = '' OR strpos(i.title_folded, $6) > 0) AND ($7 = '' OR i.item_id < $7)
+		ORDER BY i.item_id DESC LIMIT $8`,
+		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, Fold(q.Q), q.Cursor, q.Limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ListItem, error) {
+		var (
+			it       ListItem
+			proposed time.Time
+			end      *time.Time
+		)
+		err := row.Scan(&it.ID, &it.Kind, &it.Title, &it.UnitCode, &it.Pillar, &it.Sector, &it.Stage, &it.Estimated,
+			&it.Requested, &it.Approved, &it.Disbursed, &it.Progress, &it.SameAs, &proposed, &end)
+		it.ProposedOn = civil.Of(proposed)
+		if end != nil {
+			it.EndDate = civil.Of(*end)
+		}
+		if it.Stage != "cancelled" {
+			it.Gap = max(0, it.Estimated-it.Approved)
+		}
+		return it, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
+	}
+	next := ""
+	if len(items) > q.Limit {
+		items = items[:q.Limit]
+		next = items[len(items)-1].ID
+	}
+	return items, next, nil
+}

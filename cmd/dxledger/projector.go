@@ -6,11 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
 	"github.com/dxledger/dxledger/projections"
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -38,9 +40,23 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 	for len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		names, args = append(names, args[0]), args[1:]
 	}
-	cfg, fs, err := loadConfig("rebuild", args, environ, stderr, nil)
+	var cpuProfile string
+	cfg, fs, err := loadConfig("rebuild", args, environ, stderr, func(fs *pflag.FlagSet) {
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the rebuild to this file (go tool pprof)")
+	})
 	if err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	names = append(names, fs.Args()...)
 	var todo []projections.Projection

@@ -8,6 +8,7 @@ package eventstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -373,7 +374,7 @@ func validateAppend(stream string, expected int64, events []Event) error {
 		if e.Type == "" || len(e.Type) > MaxTypeLength {
 			return fmt.Errorf("append to %s: event %d: type must be 1..%d bytes: %w", stream, i, MaxTypeLength, ErrInvalid)
 		}
-		if len(e.Data) == 0 || !jsonValid(e.Data) {
+		if len(e.Data) == 0 || !json.Valid(e.Data) {
 			return fmt.Errorf("append to %s: event %d (%s): data is not JSON: %w", stream, i, e.Type, ErrInvalid)
 		}
 	}
@@ -464,21 +465,6 @@ func scanRecords(rows pgx.Rows, capacity int) ([]Record, error) {
 		recs = append(recs, r)
 	}
 	return recs, rows.Err()
-}
-
-// Head returns the position of the newest event a reader can see now (Start when empty).
-func (s *Store) Head(ctx context.Context) (Position, error) {
-	var p Position
-	err := s.pool.QueryRow(ctx, `SELECT tx_id, seq FROM events
-		WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY tx_id DESC, seq DESC LIMIT 1`).Scan(&p.TxID, &p.Seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Start, nil
-	}
-	if err != nil {
-		return Start, fmt.Errorf("head: %w", err)
-	}
-	return p, nil
 }
 
 // LastCommitted returns the position of the newest event committed now, whether or not an

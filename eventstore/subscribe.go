@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -31,8 +30,6 @@ func (b *broadcast) fire() {
 	b.ch = make(chan struct{})
 	b.mu.Unlock()
 }
-
-func jsonValid(b []byte) bool { return json.Valid(b) }
 
 // signalAppended wakes local subscribers and asks the notifier to tell other processes.
 // NOTIFY is sent after the commit, from its own goroutine and coalesced, rather than inside

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
@@ -78,6 +79,9 @@ type currentDelta struct {
 	progressSet                    bool
 	sameAs                         string
 	sameAsSet                      bool
+	// The dates the deadline process manager looks for, as the domain's State keeps them:
+	// the first approval's day, the last progress report's day, the last flags' days.
+	firstFunded, lastProgress, flagged, overdue *time.Time
 }
 
 type moneyKey struct {
@@ -112,18 +116,27 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			order = append(order, id)
 		}
 		amount, stage := f[factAmount].(int64), f[factStage].(string)
+		day := f[factDay].(time.Time)
 		col := -1
 		switch f[factKind].(string) {
 		case "requested":
 			d.requested, col = d.requested+amount, 0
 		case "approved":
 			d.approved, col = d.approved+amount, 1
+			if d.firstFunded == nil {
+				d.firstFunded = &day
+			}
 		case "disbursed":
 			d.disbursed, col = d.disbursed+amount, 2
 		case "progress":
 			d.progress, d.progressSet = f[factPercent].(int), true
+			d.lastProgress = &day
 		case "same_as":
 			d.sameAs, d.sameAsSet = f[factRef].(string), true
+		case "flagged":
+			d.flagged = &day
+		case "overdue":
+			d.overdue = &day
 		}
 		if stage != "" {
 			d.stage = stage
@@ -146,21 +159,29 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 		req, appr, disb := make([]int64, n), make([]int64, n), make([]int64, n)
 		progress := make([]int32, n)
 		progressSet, sameAsSet := make([]bool, n), make([]bool, n)
+		funded, progressed, flagged, overdue := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 		for i, id := range order {
 			d := deltas[id]
 			ids[i], stages[i], sameAs[i] = id, d.stage, d.sameAs
 			req[i], appr[i], disb[i] = d.requested, d.approved, d.disbursed
 			progress[i], progressSet[i], sameAsSet[i] = int32(d.progress), d.progressSet, d.sameAsSet
+			funded[i], progressed[i], flagged[i], overdue[i] = d.firstFunded, d.lastProgress, d.flagged, d.overdue
 		}
 		if _, err := tx.Exec(ctx, `UPDATE pj_item_current c SET
 				requested_vnd = c.requested_vnd + d.req, approved_vnd = c.approved_vnd + d.appr,
 				disbursed_vnd = c.disbursed_vnd + d.disb,
 				stage = CASE WHEN d.stage <> '' THEN d.stage ELSE c.stage END,
 				progress = CASE WHEN d.progress_set THEN d.progress ELSE c.progress END,
-				same_as = CASE WHEN d.same_as_set THEN d.same_as ELSE c.same_as END
-			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::bool[], $8::text[], $9::bool[])
-				AS d(item_id, req, appr, disb, stage, progress, progress_set, same_as, same_as_set)
-			WHERE c.item_id = d.item_id`, ids, req, appr, disb, stages, progress, progressSet, sameAs, sameAsSet); err != nil {
+				same_as = CASE WHEN d.same_as_set THEN d.same_as ELSE c.same_as END,
+				first_funded_on = coalesce(c.first_funded_on, d.funded),
+				last_progress_on = coalesce(d.progressed, c.last_progress_on),
+				flagged_on = coalesce(d.flagged, c.flagged_on),
+				overdue_since = coalesce(d.overdue, c.overdue_since)
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::bool[], $8::text[], $9::bool[],
+					$10::date[], $11::date[], $12::date[], $13::date[])
+				AS d(item_id, req, appr, disb, stage, progress, progress_set, same_as, same_as_set, funded, progressed, flagged, overdue)
+			WHERE c.item_id = d.item_id`, ids, req, appr, disb, stages, progress, progressSet, sameAs, sameAsSet,
+			funded, progressed, flagged, overdue); err != nil {
 			return err
 		}
 	}
@@ -228,6 +249,10 @@ func itemRows(batch []eventstore.Record) (items, facts [][]any, err error) {
 			fact("stage", "", 0, 0, string(e.Stage), 0, "")
 		case *item.MarkedSameAs:
 			fact("same_as", "", 0, 0, "", 0, e.ModelID)
+		case *item.FlaggedNoProgress:
+			fact("flagged", "", 0, 0, "", 0, "")
+		case *item.BecameOverdue:
+			fact("overdue", "", 0, 0, "", 0, "")
 		}
 	}
 	return items, facts, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -86,4 +87,29 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 		next = items[len(items)-1].ID
 	}
 	return items, next, nil
+}
+
+// Due lists the items that may have a deadline due on today: in one of the stages
+// noProgressIn and silent since their last progress report (or, without one, their first
+// approval) for at least minDays, not flagged since; or in one of the stages overdueIn, past
+// their planned end date and not yet marked overdue. The deadline process manager checks
+// each against its own workflow definition.
+func (r *Reports) Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string) ([]item.Ref, error) {
+	rows, err := r.pool.Query(ctx, `SELECT kind, item_id FROM pj_item_current
+		WHERE (stage = ANY($1) AND coalesce(last_progress_on, first_funded_on) <= $2::date - $3::int
+		       AND (flagged_on IS NULL OR flagged_on < coalesce(last_progress_on, first_funded_on)))
+		   OR (stage = ANY($4) AND end_date < $2::date AND overdue_since IS NULL)
+		ORDER BY item_id`, noProgressIn, today.Time(utc), minDays, overdueIn)
+	if err != nil {
+		return nil, fmt.Errorf("due items: %w", err)
+	}
+	refs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (item.Ref, error) {
+		var ref item.Ref
+		err := row.Scan(&ref.Kind, &ref.ID)
+		return ref, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due items: %w", err)
+	}
+	return refs, nil
 }

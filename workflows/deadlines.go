@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
+	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/dxledger/dxledger/domain/civil"
@@ -16,89 +16,86 @@ import (
 	"github.com/dxledger/dxledger/workflows/definition"
 )
 
-// Deadlines is the process manager that turns the definition's deadlines into events: an item
-// funded with no progress report for the definition's days is flagged; an item past its planned
-// end date and not implemented becomes overdue. It follows items from the store's events (its
-// Handle is a watermill handler fed by the store's bridge) and checks them when an event comes
-// and on every clock tick (Tick). What it records is idempotent: the command id names the item,
-// the deadline and the date it counts from, and the domain refuses a second flag for the same
-// silence, so a redelivered event or a second process never records a flag twice.
-type Deadlines struct {
-	h *Handler
-
-	mu    sync.Mutex
-	items map[string]*tracked // by stream id
+// DueFinder finds the items that may have a deadline due (a read model; see
+// projections.Reports.Due).
+type DueFinder interface {
+	Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string) ([]item.Ref, error)
 }
 
-type tracked struct {
-	kind            item.Kind
-	id              string
-	state           item.State
-	workflowVersion int
+// Deadlines is the process manager that turns the definition's deadlines into events: an item
+// funded with no progress report for the definition's days is flagged; an item past its planned
+// end date and not implemented becomes overdue. It checks an item when one of its events comes
+// through the store's bridge (Handle, a watermill handler) and, on every clock tick (Tick), the
+// items a read model says may be due. It keeps no state of its own: it loads each item from
+// the store, so it starts at once whatever the store's size and holds no memory per item.
+// What it records is idempotent: the command id names the item, the deadline and the date it
+// counts from, and the domain refuses a second flag for the same silence, so a redelivered
+// event or a second process never records a flag twice.
+type Deadlines struct {
+	h   *Handler
+	due DueFinder
 }
 
 // NewDeadlines returns the deadline process manager for h.
-func NewDeadlines(h *Handler) *Deadlines {
-	return &Deadlines{h: h, items: map[string]*tracked{}}
+func NewDeadlines(h *Handler, due DueFinder) *Deadlines {
+	return &Deadlines{h: h, due: due}
 }
 
-// Handle follows one event of the store (a message of the bridge) and checks the item it
-// belongs to. Events of other streams are acknowledged and ignored.
+// Handle checks the item an event of the store (a message of the bridge) belongs to. Events
+// of other streams are acknowledged and ignored.
 func (d *Deadlines) Handle(msg *message.Message) error {
 	rec, err := wmbridge.RecordFromMessage(msg)
 	if err != nil {
 		return fmt.Errorf("deadlines: %w", err)
 	}
-	t := d.follow(rec)
-	if t == nil {
+	kind, id, ok := strings.Cut(rec.StreamID, "-")
+	if !ok || (item.Kind(kind) != item.Model && item.Kind(kind) != item.Project) {
 		return nil
 	}
-	return d.check(msg.Context(), t)
+	return d.checkItem(msg.Context(), item.Ref{Kind: item.Kind(kind), ID: id})
 }
 
-// follow folds an item event into the tracker and returns the item, or nil for other events.
-func (d *Deadlines) follow(rec eventstore.Record) *tracked {
-	e, err := item.Decode(rec.Type, rec.Data, civil.Of(rec.Metadata.OccurredOn))
-	if err != nil {
-		return nil // not an item event
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t := d.items[rec.StreamID]
-	if t == nil {
-		t = &tracked{}
-		d.items[rec.StreamID] = t
-	}
-	if rec.Version <= t.state.Version {
-		return t // seen already (redelivery)
-	}
-	t.state = item.Evolve(t.state, e)
-	t.kind, t.id, t.workflowVersion = t.state.Kind, t.state.ID, t.state.WorkflowVersion
-	return t
-}
-
-// Tick checks every item the manager follows against today's date.
+// Tick checks every item the read model says may be due today.
 func (d *Deadlines) Tick(ctx context.Context) error {
-	d.mu.Lock()
-	all := make([]*tracked, 0, len(d.items))
-	for _, t := range d.items {
-		all = append(all, t)
+	var noProgressIn, overdueIn []string
+	minDays := 0
+	for _, v := range d.h.cfg.Definitions.Versions() {
+		def, _ := d.h.cfg.Definitions.Get(v)
+		for _, dl := range def.Deadlines {
+			switch dl.Name {
+			case definition.DeadlineNoProgress:
+				noProgressIn = append(noProgressIn, dl.In...)
+				if minDays == 0 || dl.AfterDays < minDays {
+					minDays = dl.AfterDays
+				}
+			case definition.DeadlineOverdue:
+				overdueIn = append(overdueIn, dl.In...)
+			}
+		}
 	}
-	d.mu.Unlock()
+	refs, err := d.due.Due(ctx, d.h.Today(), noProgressIn, minDays, overdueIn)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, t := range all {
-		errs = append(errs, d.check(ctx, t))
+	for _, ref := range refs {
+		errs = append(errs, d.checkItem(ctx, ref))
 	}
 	return errors.Join(errs...)
 }
 
-func (d *Deadlines) check(ctx context.Context, t *tracked) error {
-	d.mu.Lock()
-	s := t.state
-	d.mu.Unlock()
-	if !s.Exists() {
+func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref) error {
+	it, err := d.h.LoadItem(ctx, ref.Kind, ref.ID)
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
+	if err != nil {
+		return err
+	}
+	return d.check(ctx, it.State)
+}
+
+func (d *Deadlines) check(ctx context.Context, s item.State) error {
 	def, ok := d.h.cfg.Definitions.Get(s.WorkflowVersion)
 	if !ok {
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"github.com/dxledger/dxledger/projections"
 	"github.com/dxledger/dxledger/workflows/definition"
 )
 
@@ -28,6 +29,7 @@ var now = time.Date(2024, 6, 30, 10, 0, 0, 0, hcm)
 
 type fixture struct {
 	t     *testing.T
+	db    *pgtest.DB
 	store *eventstore.Store
 	h     *Handler
 	admin Actor
@@ -52,7 +54,7 @@ func newFixture(t *testing.T, defs ...*definition.Definition) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: store, h: h, admin: Actor{UserID: "u-admin", Role: role.Admin}}
+	f := &fixture{t: t, db: db, store: store, h: h, admin: Actor{UserID: "u-admin", Role: role.Admin}}
 	f.unit("DT", "Tỉnh Đồng Tháp", unit.Province, "")
 	f.unit("SO-YT", "Sở Y tế", unit.Department, "DT")
 	f.unit("SO-GDDT", "Sở Giáo dục và Đào tạo", unit.Department, "DT")
@@ -320,13 +322,18 @@ func TestDeadlinesIdempotentUnderRedelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := NewDeadlines(f.h)
+	reports := projections.NewReports(f.db.Pool, func() time.Time { return now }, hcm)
+	d := NewDeadlines(f.h, reports)
 	for round := 0; round < 2; round++ {
 		for _, r := range recs {
 			if err := d.Handle(wmbridge.MessageFromRecord(r)); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	// The read model behind the ticks, brought up to date.
+	if _, err := projections.NewRunner(f.db.Pool, f.store, nil).RebuildAll(context.Background(), projections.All(), nil); err != nil {
+		t.Fatal(err)
 	}
 	if err := d.Tick(context.Background()); err != nil {
 		t.Fatal(err)
@@ -344,15 +351,48 @@ func TestDeadlinesIdempotentUnderRedelivery(t *testing.T) {
 		t.Errorf("recorded %v, want one overdue and one no-progress flag", types)
 	}
 	// A fresh manager (another process, or a restart) fed everything again records nothing.
-	d2 := NewDeadlines(f.h)
+	d2 := NewDeadlines(f.h, reports)
 	all, _ := f.store.ReadStream(context.Background(), StreamID(item.Project, "late"), 0)
 	for _, r := range all {
 		if err := d2.Handle(wmbridge.MessageFromRecord(r)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if err := d2.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if again, _ := f.store.ReadStream(context.Background(), StreamID(item.Project, "late"), 0); len(again) != len(all) {
 		t.Errorf("a second manager added %d events", len(again)-len(all))
+	}
+}
+
+// Ticks alone find what is due, through the read model: an item whose events the manager
+// never saw (written before it started) is flagged on the first tick, and only once.
+func TestDeadlinesTickFindsDueItems(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	evs := inStage("old", item.StageFunded, 1)
+	evs[0].(*item.Proposed).EndDate = day("2023-12-31")
+	f.seed(item.Project, "old", evs...)
+	f.seed(item.Project, "fresh", inStage("fresh", item.StageProposed, 1)...) // end 2025-12-31: not overdue on 2024-06-30
+	runner := projections.NewRunner(f.db.Pool, f.store, nil)
+	reports := projections.NewReports(f.db.Pool, func() time.Time { return now }, hcm)
+	d := NewDeadlines(f.h, reports)
+	for tick := 0; tick < 3; tick++ {
+		if _, err := runner.RebuildAll(context.Background(), projections.All(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, _ := f.h.LoadItem(context.Background(), item.Project, "old")
+	if old.OverdueSince.IsZero() || old.FlaggedNoProgress.IsZero() || old.Version != int64(len(evs))+2 {
+		t.Errorf("old item after three ticks: version %d (want %d), overdue %s, flagged %s", old.Version, len(evs)+2, old.OverdueSince, old.FlaggedNoProgress)
+	}
+	fresh, _ := f.h.LoadItem(context.Background(), item.Project, "fresh")
+	if !fresh.OverdueSince.IsZero() {
+		t.Errorf("an item not past its end date was marked overdue")
 	}
 }
 

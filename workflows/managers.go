@@ -17,6 +17,8 @@ import (
 type ManagersConfig struct {
 	// Events is the store's bridge into watermill: the managers follow every event.
 	Events message.Subscriber
+	// Due is the read model that says which items may have a deadline due.
+	Due DueFinder
 	// TickEvery is how often deadlines are checked against the clock. Default 1 minute.
 	TickEvery time.Duration
 	Logger    *slog.Logger
@@ -48,7 +50,7 @@ func RunManagers(ctx context.Context, h *Handler, cfg ManagersConfig) error {
 	clock := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1}, logger)
 	defer clock.Close()
 
-	d := NewDeadlines(h)
+	d := NewDeadlines(h, cfg.Due)
 	router.AddConsumerHandler("deadlines_follow_events", wmbridge.AllTopics, cfg.Events, d.Handle)
 	router.AddConsumerHandler("deadlines_on_tick", ClockTopic, clock, func(msg *message.Message) error {
 		return d.Tick(msg.Context())
@@ -57,14 +59,23 @@ func RunManagers(ctx context.Context, h *Handler, cfg ManagersConfig) error {
 	go func() {
 		t := time.NewTicker(cfg.TickEvery)
 		defer t.Stop()
+		publish := func() {
+			if err := clock.Publish(ClockTopic, message.NewMessage(watermill.NewULID(), nil)); err != nil {
+				cfg.Logger.Warn("clock tick not published", "err", err)
+			}
+		}
+		select { // a first look soon after start, then every TickEvery
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+			publish()
+		}
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := clock.Publish(ClockTopic, message.NewMessage(watermill.NewULID(), nil)); err != nil {
-					cfg.Logger.Warn("clock tick not published", "err", err)
-				}
+				publish()
 			}
 		}
 	}()

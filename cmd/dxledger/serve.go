@@ -61,30 +61,34 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	bridge, err := wmbridge.NewSubscriber(store, wmbridge.SubscriberConfig{Logger: log})
+	// The process managers react to what is new; what is older is found by their clock ticks.
+	now, err := store.LastCommitted(ctx)
 	if err != nil {
 		return err
 	}
-	managersDone := make(chan error, 1)
-	managersCtx, stopManagers := context.WithCancel(ctx)
+	bridge, err := wmbridge.NewSubscriber(store, wmbridge.SubscriberConfig{Logger: log, From: now})
+	if err != nil {
+		return err
+	}
+	reports := projections.NewReports(db.Pool, nil, cfg.Location)
+	// Background work — the process managers and the projections — stops before the database
+	// closes, however runServer returns.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	managersDone, projectorDone := make(chan error, 1), make(chan error, 1)
 	go func() {
-		managersDone <- workflows.RunManagers(managersCtx, handler, workflows.ManagersConfig{Events: bridge, Logger: log})
+		managersDone <- workflows.RunManagers(bgCtx, handler, workflows.ManagersConfig{Events: bridge, Due: reports, Logger: log})
 	}()
+	runner := projections.NewRunner(db.Pool, store, log)
+	go func() { projectorDone <- runner.FollowAll(bgCtx) }()
 	defer func() {
-		stopManagers()
+		stopBackground()
 		if err := <-managersDone; err != nil {
 			log.Error("process managers", "err", err)
 		}
-		bridge.Close()
-	}()
-
-	runner := projections.NewRunner(db.Pool, store, log)
-	projectorDone := make(chan error, 1)
-	go func() { projectorDone <- runner.FollowAll(managersCtx) }()
-	defer func() {
 		if err := <-projectorDone; err != nil {
 			log.Error("projections", "err", err)
 		}
+		bridge.Close()
 	}()
 
 	ids := identity.New(db.Pool, nil)
@@ -107,7 +111,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	api, err := httpapi.New(httpapi.Deps{
 		Handler:    handler,
 		Users:      ids,
-		Reports:    projections.NewReports(db.Pool, nil, cfg.Location),
+		Reports:    reports,
 		Location:   cfg.Location,
 		Health:     store.Ping,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),

@@ -241,3 +241,22 @@ func readPID(t *testing.T, file string) int {
 	}
 	return pid
 }
+
+// serve that cannot listen returns its error promptly, with its background work stopped.
+func TestServeFailsFastWhenTheAddressIsTaken(t *testing.T) {
+	db := pgtest.New(t)
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"}, []string{"DXLEDGER_DATABASE_URL=" + db.URL})
+	addr := strings.TrimPrefix(base, "http://")
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"serve", "--addr", addr}, []string{"DXLEDGER_DATABASE_URL=" + db.URL}, io.Discard, io.Discard)
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "listen") {
+			t.Errorf("second serve on %s: %v, want a listen error", addr, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve on a taken address did not return")
+	}
+}

@@ -110,3 +110,9 @@ func text(v *Invalid, field, s string, required bool, max int) string {
 	}
 	return s
 }
+
+// Ref names an item: its kind and id.
+type Ref struct {
+	Kind Kind
+	ID   string
+}

@@ -53,6 +53,9 @@ type SubscriberConfig struct {
 	BatchSize int
 	// Logger receives warnings about failures the subscriber retries. Default discards.
 	Logger *slog.Logger
+	// From, without a consumer group, starts every subscription after this position instead
+	// of at the beginning of the store (for a consumer that only reacts to what is new).
+	From eventstore.Position
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -190,9 +193,10 @@ func (sub *subscription) matches(stream string) bool {
 		(len(stream) > len(t) && stream[len(t)] == '-' && strings.HasPrefix(stream, t))
 }
 
-// run delivers everything from the beginning of the store until ctx ends.
+// run delivers everything after cfg.From (the beginning of the store by default) until ctx
+// ends.
 func (sub *subscription) run(ctx context.Context) {
-	err := sub.store.Subscribe(ctx, eventstore.Start, eventstore.SubscribeConfig{BatchSize: sub.cfg.BatchSize},
+	err := sub.store.Subscribe(ctx, sub.cfg.From, eventstore.SubscribeConfig{BatchSize: sub.cfg.BatchSize},
 		func(ctx context.Context, batch []eventstore.Record) error {
 			for _, r := range batch {
 				if !sub.matches(r.StreamID) {

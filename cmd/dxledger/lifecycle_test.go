@@ -14,7 +14,7 @@ import (
 )
 
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -56,7 +56,7 @@ func (c client) do(method, path string, body any, headers ...string) reply {
 }
 
 // must fails the test unless the reply has the wanted status.
-func (r reply) must(t *testing.T, want int, what string) reply {
+func (r reply) must(t testing.TB, want int, what string) reply {
 	t.Helper()
 	if r.code != want {
 		t.Fatalf("%s: status %d, want %d: %s", what, r.code, want, r.raw)

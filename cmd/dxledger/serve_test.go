@@ -26,7 +26,7 @@ var listenLine = regexp.MustCompile(`dxledger listening on (http://\S+)`)
 
 // startServe runs `dxledger <args>` in-process and returns its base URL and a function that
 // stops it (as SIGTERM would) and returns run's error.
-func startServe(t *testing.T, args, environ []string) (string, func() error) {
+func startServe(t testing.TB, args, environ []string) (string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()

@@ -69,6 +69,11 @@ type Config struct {
 	WorkflowFile string
 	// DBMaxConns is the size of the database connection pool, 1 to 1000 (key db_max_conns).
 	DBMaxConns int
+	// APIURL is the server the terminal client talks to (key api_url).
+	APIURL string
+	// Token is the terminal client's bearer token (key token; environment or file only). It
+	// is a secret: never log it.
+	Token string
 	// File is the config file Load read, or "" if it read none. It is not a setting.
 	File string
 }
@@ -84,6 +89,7 @@ func Default() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		DBMaxConns:      20,
+		APIURL:          "http://127.0.0.1:8080",
 	}
 	if loc, err := time.LoadLocation(c.Timezone); err == nil {
 		c.Location = loc
@@ -124,6 +130,18 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.WorkflowFile }, check: checkWorkflowFile},
 	{key: "db_max_conns", flag: "db-max-conns", usage: "database connection pool size, 1 to 1000",
 		field: func(c *Config) any { return &c.DBMaxConns }, check: checkDBMaxConns},
+	{key: "api_url", flag: "api-url", usage: "the server the terminal client talks to",
+		field: func(c *Config) any { return &c.APIURL }, check: checkAPIURL},
+	{key: "token", usage: "the terminal client's bearer token (environment or file only, never a flag)", secret: true,
+		field: func(c *Config) any { return &c.Token }},
+}
+
+func checkAPIURL(c Config) error {
+	u, err := url.Parse(c.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an http:// or https:// URL with a host")
+	}
+	return nil
 }
 
 // envName returns the environment variable of key.

@@ -363,9 +363,9 @@ func TestLoadUnknownEnv(t *testing.T) {
 	}
 }
 
-// everyCheckedKey lists the keys Validate checks: all but bootstrap_token.
+// everyCheckedKey lists the keys Validate checks: all but bootstrap_token and token.
 var everyCheckedKey = []string{
-	"data_dir", "database_url", "db_max_conns", "http_addr", "log_format", "log_level",
+	"api_url", "data_dir", "database_url", "db_max_conns", "http_addr", "log_format", "log_level",
 	"pg_bin_dir", "shutdown_timeout", "timezone", "workflow_file",
 }
 
@@ -384,6 +384,7 @@ func TestLoadReportsEveryBadValue(t *testing.T) {
 		"DXLEDGER_DB_MAX_CONNS=0",
 		"DXLEDGER_PG_BIN_DIR=" + notADir,
 		"DXLEDGER_WORKFLOW_FILE=" + dir,
+		"DXLEDGER_API_URL=ftp://example",
 	}
 	_, err := config.Load(config.Sources{WorkDir: dir, Environ: env})
 	if got := badKeys(err); !slices.Equal(got, everyCheckedKey) {
@@ -446,6 +447,7 @@ func TestValidate(t *testing.T) {
 		{name: "bin dir is a file", edit: func(c *config.Config) { c.PGBinDir = file }, wantKeys: []string{"pg_bin_dir"}},
 		{name: "missing workflow", edit: func(c *config.Config) { c.WorkflowFile = missing }, wantKeys: []string{"workflow_file"}},
 		{name: "workflow is a dir", edit: func(c *config.Config) { c.WorkflowFile = dir }, wantKeys: []string{"workflow_file"}},
+		{name: "api url without scheme", edit: func(c *config.Config) { c.APIURL = "localhost:8080" }, wantKeys: []string{"api_url"}},
 		{
 			name: "everything at once",
 			edit: func(c *config.Config) {

@@ -40,6 +40,7 @@ Usage:
   dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
   dxledger bench append [--writers N] [--events M] [--floor] [--json]
   dxledger bench read   [--events M] [--json]
+  dxledger report | model | project | funding ...   the terminal client (see "dxledger report")
   dxledger help
 
 Run "dxledger <command> --help" for the flags of a command.
@@ -65,6 +66,12 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return cmdRebuild(ctx, args[1:], environ, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], environ, stdout, stderr)
+	case "report":
+		return cmdReport(ctx, args[1:], environ, stdout, stderr)
+	case "model", "project":
+		return cmdPropose(ctx, args[0], args[1:], environ, stdout, stderr)
+	case "funding":
+		return cmdFunding(ctx, args[1:], environ, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -105,6 +105,10 @@ func TestServeHealthMetricsAndBootstrap(t *testing.T) {
 	if code, body := get(t, base+"/no/such/route", ""); code != 404 || !strings.Contains(body, `"status":404`) {
 		t.Errorf("unknown route = %d %s, want 404 problem", code, body)
 	}
+	if resp, err := http.Post(base+"/healthz", "application/json", nil); err != nil || resp.StatusCode != 405 ||
+		resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("Allow") != "GET" {
+		t.Errorf("POST /healthz = %v %v, want a 405 problem with Allow: GET", resp, err)
+	}
 	code, body = get(t, base+"/metrics", "")
 	for _, want := range []string{
 		`dxledger_http_requests_total{code="200",route="GET /healthz"} 1`,

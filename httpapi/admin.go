@@ -36,8 +36,8 @@ type unitView struct {
 	EffectiveUntil civil.Date `json:"effective_until,omitzero"`
 }
 
-func (a *api) unitRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+func (a *api) unitRoutes(rt *router) {
+	rt.handle("POST /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
 			b unitBody
 			c unit.Register
@@ -51,7 +51,7 @@ func (a *api) unitRoutes(mux *http.ServeMux) {
 		res, err := a.Handler.RegisterUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusCreated)
 	}))
-	mux.Handle("POST /api/v1/units/{code}/merge", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+	rt.handle("POST /api/v1/units/{code}/merge", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
 			b mergeBody
 			c unit.Merge
@@ -68,7 +68,7 @@ func (a *api) unitRoutes(mux *http.ServeMux) {
 		res, err := a.Handler.MergeUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusOK)
 	}))
-	mux.Handle("GET /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+	rt.handle("GET /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		d, err := a.Handler.Units(r.Context())
 		if err != nil {
 			a.fail(w, r, err)
@@ -97,8 +97,8 @@ type userBody struct {
 	Password string `json:"password"`
 }
 
-func (a *api) userRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+func (a *api) userRoutes(rt *router) {
+	rt.handle("POST /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if u.Role != string(role.Admin) {
 			a.fail(w, r, &workflows.ForbiddenError{Role: role.Role(u.Role), Action: "create a user", Reason: "only an administrator manages users"})
 			return
@@ -144,7 +144,7 @@ func (a *api) userRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
 			"role": created.Role, "unit_code": created.UnitCode})
 	}))
-	mux.Handle("GET /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+	rt.handle("GET /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if u.Role != string(role.Admin) {
 			a.fail(w, r, &workflows.ForbiddenError{Role: role.Role(u.Role), Action: "list users", Reason: "only an administrator manages users"})
 			return

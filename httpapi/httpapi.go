@@ -71,21 +71,30 @@ func New(d Deps) (http.Handler, error) {
 		}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
+	rt := &router{mux: mux}
+	rt.handle("GET /healthz", http.HandlerFunc(a.healthz))
 	if d.Metrics != nil {
-		mux.Handle("GET /metrics", d.Metrics)
+		rt.handle("GET /metrics", d.Metrics)
 	}
-	mux.Handle("GET /api/v1/me", a.authed(a.me))
+	rt.handle("GET /api/v1/me", a.authed(a.me))
 	if d.Handler != nil {
-		a.itemRoutes(mux)
-		a.unitRoutes(mux)
+		a.itemRoutes(rt)
+		a.unitRoutes(rt)
 	}
 	if d.Users != nil {
-		a.userRoutes(mux)
+		a.userRoutes(rt)
 	}
 	if d.Reports != nil && d.Handler != nil {
-		a.reportRoutes(mux)
+		a.reportRoutes(rt)
 	}
+	doc, err := rt.openAPI()
+	if err != nil {
+		return nil, err
+	}
+	rt.handle("GET /api/v1/openapi.json", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The router's own answers are problems too: 405 (with Allow) when the path exists
 		// for other methods, 404 otherwise.

@@ -207,32 +207,32 @@ func meta(f *fields, occurredOn string) item.Meta {
 	return item.Meta{On: f.date("occurred_on", occurredOn)}
 }
 
-func (a *api) itemRoutes(mux *http.ServeMux) {
+func (a *api) itemRoutes(rt *router) {
 	for _, coll := range []string{"models", "projects"} {
 		kind := kinds[coll]
 		base := "/api/v1/" + coll
-		mux.Handle("POST "+base, a.authed(a.propose(kind)))
-		mux.Handle("GET "+base+"/{id}", a.authed(a.getItem(kind)))
-		mux.Handle("GET "+base+"/{id}/events", a.authed(a.itemEvents(kind)))
+		rt.handle("POST "+base, a.authed(a.propose(kind)))
+		rt.handle("GET "+base+"/{id}", a.authed(a.getItem(kind)))
+		rt.handle("GET "+base+"/{id}/events", a.authed(a.itemEvents(kind)))
 	}
 	path := "/api/v1/{kind}/{id}"
-	mux.Handle("POST "+path+"/funding-requests", a.authed(act(a, workflows.ActRequestFunding, http.StatusCreated,
+	rt.handle("POST "+path+"/funding-requests", a.authed(act(a, workflows.ActRequestFunding, http.StatusCreated,
 		func(b *fundingRequestBody, f *fields, r *http.Request) item.Command {
 			return &itemRequestFunding{Meta: meta(f, b.OccurredOn), Source: item.Source(b.Source), Amount: b.Amount, Year: b.Year}
 		})))
-	mux.Handle("POST "+path+"/funding-requests/{request_id}/endorsement", a.authed(act(a, workflows.ActEndorse, http.StatusOK,
+	rt.handle("POST "+path+"/funding-requests/{request_id}/endorsement", a.authed(act(a, workflows.ActEndorse, http.StatusOK,
 		func(b *noteBody, f *fields, r *http.Request) item.Command {
 			return &itemEndorse{Meta: meta(f, b.OccurredOn), RequestID: r.PathValue("request_id"), Note: b.Note}
 		})))
-	mux.Handle("POST "+path+"/funding-requests/{request_id}/decision", a.authed(a.decision()))
-	mux.Handle("POST "+path+"/disbursements", a.authed(act(a, workflows.ActDisburse, http.StatusCreated,
+	rt.handle("POST "+path+"/funding-requests/{request_id}/decision", a.authed(a.decision()))
+	rt.handle("POST "+path+"/disbursements", a.authed(act(a, workflows.ActDisburse, http.StatusCreated,
 		func(b *moneyBody, f *fields, r *http.Request) item.Command {
 			if b.Date == "" && b.OccurredOn == "" {
 				f.add("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount}
 		})))
-	mux.Handle("POST "+path+"/progress", a.authed(act(a, workflows.ActProgress, http.StatusCreated,
+	rt.handle("POST "+path+"/progress", a.authed(act(a, workflows.ActProgress, http.StatusCreated,
 		func(b *progressBody, f *fields, r *http.Request) item.Command {
 			if b.Percent == nil {
 				f.add("percent", "is required (0 to 100)")
@@ -243,14 +243,14 @@ func (a *api) itemRoutes(mux *http.ServeMux) {
 			}
 			return &itemProgress{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Percent: *b.Percent, Note: b.Note}
 		})))
-	mux.Handle("POST "+path+"/implemented", a.authed(act(a, workflows.ActImplemented, http.StatusOK,
+	rt.handle("POST "+path+"/implemented", a.authed(act(a, workflows.ActImplemented, http.StatusOK,
 		func(b *datedNoteBody, f *fields, r *http.Request) item.Command {
 			if b.Date == "" && b.OccurredOn == "" {
 				f.add("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemImplemented{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Note: b.Note}
 		})))
-	mux.Handle("POST "+path+"/evaluation", a.authed(act(a, workflows.ActEvaluate, http.StatusOK,
+	rt.handle("POST "+path+"/evaluation", a.authed(act(a, workflows.ActEvaluate, http.StatusOK,
 		func(b *evaluationBody, f *fields, r *http.Request) item.Command {
 			if b.Score == nil {
 				f.add("score", "is required (0 to 100)")
@@ -258,19 +258,19 @@ func (a *api) itemRoutes(mux *http.ServeMux) {
 			}
 			return &itemEvaluate{Meta: meta(f, b.OccurredOn), Rating: item.Rating(b.Rating), Score: *b.Score, Note: b.Note}
 		})))
-	mux.Handle("POST "+path+"/suspend", a.authed(act(a, workflows.ActSuspend, http.StatusOK,
+	rt.handle("POST "+path+"/suspend", a.authed(act(a, workflows.ActSuspend, http.StatusOK,
 		func(b *reasonBody, f *fields, r *http.Request) item.Command {
 			return &itemSuspend{Meta: meta(f, b.OccurredOn), Reason: b.Reason}
 		})))
-	mux.Handle("POST "+path+"/resume", a.authed(act(a, workflows.ActResume, http.StatusOK,
+	rt.handle("POST "+path+"/resume", a.authed(act(a, workflows.ActResume, http.StatusOK,
 		func(b *noteBody, f *fields, r *http.Request) item.Command {
 			return &itemResume{Meta: meta(f, b.OccurredOn), Note: b.Note}
 		})))
-	mux.Handle("POST "+path+"/cancel", a.authed(act(a, workflows.ActCancel, http.StatusOK,
+	rt.handle("POST "+path+"/cancel", a.authed(act(a, workflows.ActCancel, http.StatusOK,
 		func(b *reasonBody, f *fields, r *http.Request) item.Command {
 			return &itemCancel{Meta: meta(f, b.OccurredOn), Reason: b.Reason}
 		})))
-	mux.Handle("POST /api/v1/models/{id}/same-as", a.authed(a.sameAs()))
+	rt.handle("POST /api/v1/models/{id}/same-as", a.authed(a.sameAs()))
 }
 
 // Local names for the domain's commands, so the route table above reads in one column.

@@ -87,7 +87,7 @@ func (a *api) reportQuery(r *http.Request) (projections.Query, error) {
 	return q, f.err()
 }
 
-func (a *api) reportRoutes(mux *http.ServeMux) {
+func (a *api) reportRoutes(rt *router) {
 	serve := func(run func(r *http.Request, q projections.Query) (any, error)) http.Handler {
 		return a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 			q, err := a.reportQuery(r)
@@ -107,7 +107,7 @@ func (a *api) reportRoutes(mux *http.ServeMux) {
 		})
 	}
 	for coll, kind := range map[string]string{"models": "model", "projects": "project"} {
-		mux.Handle("GET /api/v1/"+coll, a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		rt.handle("GET /api/v1/"+coll, a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 			q, err := listQuery(r, kind)
 			if err != nil {
 				a.fail(w, r, err)
@@ -128,7 +128,7 @@ func (a *api) reportRoutes(mux *http.ServeMux) {
 			writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": cursor})
 		}))
 	}
-	mux.Handle("GET /api/v1/models/duplicate-candidates", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+	rt.handle("GET /api/v1/models/duplicate-candidates", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if err := workflows.MayReviewDuplicates(role.Role(u.Role)); err != nil {
 			a.fail(w, r, err)
 			return
@@ -140,13 +140,13 @@ func (a *api) reportRoutes(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	}))
-	mux.Handle("GET /api/v1/reports/funding-gaps", serve(func(r *http.Request, q projections.Query) (any, error) {
+	rt.handle("GET /api/v1/reports/funding-gaps", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.FundingGaps(r.Context(), r.URL.Query().Get("group_by"), q)
 	}))
-	mux.Handle("GET /api/v1/reports/model-counts", serve(func(r *http.Request, q projections.Query) (any, error) {
+	rt.handle("GET /api/v1/reports/model-counts", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.ModelCounts(r.Context(), r.URL.Query().Get("group_by"), q)
 	}))
-	mux.Handle("GET /api/v1/reports/completion", serve(func(r *http.Request, q projections.Query) (any, error) {
+	rt.handle("GET /api/v1/reports/completion", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.Completion(r.Context(), r.URL.Query().Get("kind"), r.URL.Query().Get("group_by"), q)
 	}))
 }

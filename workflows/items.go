@@ -183,14 +183,20 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 	if err != nil {
 		return nil, err
 	}
+	// Who may act comes before what the stage allows: another unit's focal point is refused
+	// (403) without learning anything of the item's stage.
 	to, err := def.Allowed(action, string(it.Stage), a.Role)
-	if err != nil {
+	var roleErr *definition.RoleError
+	if errors.As(err, &roleErr) {
 		return nil, refusal(a, action, err)
 	}
 	if a.Role == role.FocalPoint {
 		if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
 			return nil, &ForbiddenError{Role: a.Role, Action: action, Reason: err.Error()}
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	meta := item.Meta{Today: h.Today(), Actor: a.UserID}
 	act, _ := def.Action(action)

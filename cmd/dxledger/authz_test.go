@@ -12,22 +12,22 @@ import (
 // samples are valid bodies per path (after {kind} expansion), so that a call reaches the
 // authorisation check rather than stopping at a field error.
 var samples = map[string]string{
-	"/api/v1/units":                    `{"code":"SO-TEST","name":"Sở thử","kind":"department","parent_code":"DT"}`,
-	"/api/v1/units/{code}/merge":       `{"into_code":"SO-YT","effective_date":"2024-01-01"}`,
-	"/api/v1/users":                    `{"name":"Người thử","role":"steering_committee"}`,
-	"/api/v1/models":                   `{"title":"Mô hình thử","unit_code":"SO-YT","pillar":"society","sector":"health"}`,
-	"/api/v1/projects":                 `{"title":"Dự án thử","unit_code":"SO-YT","pillar":"society","sector":"health","estimated_cost_vnd":1000,"start_date":"2024-01-01","end_date":"2030-01-01"}`,
-	"/api/v1/models/{id}/same-as":      `{"model_id":"OTHER"}`,
-	"funding-requests":                 `{"source":"oda","amount_vnd":1000,"year":2024}`,
-	"endorsement":                      `{"note":"đồng ý"}`,
-	"decision":                         `{"decision":"approve","approved_vnd":1}`,
-	"disbursements":                    `{"source":"oda","amount_vnd":1,"date":"2024-06-01"}`,
-	"progress":                         `{"percent":10,"date":"2024-06-01"}`,
-	"implemented":                      `{"date":"2024-06-01"}`,
-	"evaluation":                       `{"rating":"effective","score":80}`,
-	"suspend":                          `{"reason":"chờ"}`,
-	"resume":                           `{}`,
-	"cancel":                           `{"reason":"trùng"}`,
+	"/api/v1/units":               `{"code":"SO-TEST","name":"Sở thử","kind":"department","parent_code":"DT"}`,
+	"/api/v1/units/{code}/merge":  `{"into_code":"SO-YT","effective_date":"2024-01-01"}`,
+	"/api/v1/users":               `{"name":"Người thử","role":"steering_committee"}`,
+	"/api/v1/models":              `{"title":"Mô hình thử","unit_code":"SO-YT","pillar":"society","sector":"health"}`,
+	"/api/v1/projects":            `{"title":"Dự án thử","unit_code":"SO-YT","pillar":"society","sector":"health","estimated_cost_vnd":1000,"start_date":"2024-01-01","end_date":"2030-01-01"}`,
+	"/api/v1/models/{id}/same-as": `{"model_id":"OTHER"}`,
+	"funding-requests":            `{"source":"oda","amount_vnd":1000,"year":2024}`,
+	"endorsement":                 `{"note":"đồng ý"}`,
+	"decision":                    `{"decision":"approve","approved_vnd":1}`,
+	"disbursements":               `{"source":"oda","amount_vnd":1,"date":"2024-06-01"}`,
+	"progress":                    `{"percent":10,"date":"2024-06-01"}`,
+	"implemented":                 `{"date":"2024-06-01"}`,
+	"evaluation":                  `{"rating":"effective","score":80}`,
+	"suspend":                     `{"reason":"chờ"}`,
+	"resume":                      `{}`,
+	"cancel":                      `{"reason":"trùng"}`,
 }
 
 func sampleFor(path string) string {

@@ -55,16 +55,8 @@ func New(d Deps) (http.Handler, error) {
 	if d.Location == nil {
 		d.Location = time.UTC
 	}
-	a := &api{
-		Deps: d,
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dxledger_http_requests_total", Help: "HTTP requests by route and status code."},
-			[]string{"route", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "dxledger_http_request_seconds", Help: "HTTP request latency by route.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
-			[]string{"route"}),
-	}
+	a := &api{Deps: d}
+	a.requests, a.duration = newHTTPMetrics()
 	if d.Registerer != nil {
 		if err := errors.Join(d.Registerer.Register(a.requests), d.Registerer.Register(a.duration)); err != nil {
 			return nil, err
@@ -129,6 +121,16 @@ func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) me(w http.ResponseWriter, r *http.Request, u identity.User) {
 	writeJSON(w, http.StatusOK, u)
+}
+
+func newHTTPMetrics() (*prometheus.CounterVec, *prometheus.HistogramVec) {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dxledger_http_requests_total", Help: "HTTP requests by route and status code."},
+			[]string{"route", "code"}),
+		prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dxledger_http_request_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)},
+			[]string{"route"})
 }
 
 // authed wraps a handler that needs a user: no or a bad bearer token is 401.

@@ -29,6 +29,8 @@ const benchUsage = `Usage:
                           projection benchmarks; then: dxledger rebuild
   dxledger bench lag      [--rate 1000] [--seconds 20] [--json]  append → visible in projections
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
+  dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16]
+                          over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
 
 Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a scratch
 directory: the benchmark writes events).
@@ -51,6 +53,9 @@ type benchResult struct {
 }
 
 func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "http" {
+		return cmdBenchHTTP(ctx, args[1:], environ, stdout, stderr)
+	}
 	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "reports"}, args[0]) {
 		fmt.Fprint(stderr, benchUsage)
 		return errUsage

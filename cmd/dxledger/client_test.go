@@ -83,3 +83,22 @@ func TestTerminalClient(t *testing.T) {
 		t.Errorf("bad token: %v, want the 401 problem", err)
 	}
 }
+
+// The HTTP load generator works against a running server (the figures are for BENCHMARKS.md,
+// not for a test).
+func TestBenchHTTPRuns(t *testing.T) {
+	db := pgtest.New(t)
+	const token = "benchhttp-bootstrap-token-01"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "error"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	env := []string{"DXLEDGER_API_URL=" + base, "DXLEDGER_TOKEN=" + token}
+	for _, args := range [][]string{
+		{"bench", "http", "--rate", "50", "--seconds", "1"},
+		{"bench", "http", "--commands", "2", "--seconds", "1"},
+	} {
+		var out strings.Builder
+		if err := run(context.Background(), args, env, &out, io.Discard); err != nil || !regexp.MustCompile(`\d+ requests in .* p99`).MatchString(out.String()) {
+			t.Errorf("%v: %v %q", args, err, out.String())
+		}
+	}
+}

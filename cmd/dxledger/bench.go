@@ -63,7 +63,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	kind := args[0]
 	var (
 		writers, events, batch int
-		floor, asJSON          bool
+		floor, asJSON, recent  bool
 		rate, seconds, iters   int
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
@@ -75,6 +75,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&rate, "rate", 1000, "events per second (lag)")
 		fs.IntVar(&seconds, "seconds", 20, "how long to run (lag)")
 		fs.IntVar(&iters, "iterations", 200, "report calls per report (reports)")
+		fs.BoolVar(&recent, "recent", false, "generate: lives within the last 90 days, nothing due for a deadline")
 	})
 	if err != nil {
 		return err
@@ -121,7 +122,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		}
 	case "generate":
 		start := time.Now()
-		n, err := benchGenerate(ctx, store, min(writers, 8), events)
+		n, err := benchGenerate(ctx, store, min(writers, 8), events, recent)
 		if err != nil {
 			return err
 		}

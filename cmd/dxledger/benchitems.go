@@ -24,14 +24,25 @@ import (
 var benchUnits = []string{"SO-YT", "SO-GDDT", "SO-NNPTNT", "SO-TC", "SO-KHCN", "H-LAPVO", "TP-CAOLANH", "TP-SADEC", "H-THAPMUOI"}
 
 // benchLife is a valid life of a model or project: proposal, one or two funding requests,
-// approvals, disbursements, progress and an ending — about seven events.
-func benchLife(rng *rand.Rand, id string) (item.Kind, []item.Event) {
+// approvals, disbursements, progress and an ending — about seven events — spread over 2022-2023.
+// With recent set, the life fits in the last 90 days and nothing in it is due for a deadline
+// (for load tests that must not share the machine with the deadline manager's work).
+func benchLife(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event) {
 	kind := item.Project
 	if rng.IntN(3) == 0 {
 		kind = item.Model
 	}
 	start := civil.Date{Year: 2022, Month: time.January, Day: 1}.AddDays(rng.IntN(700))
-	f := func(d int) item.Fact { return item.Fact{On: start.AddDays(d)} }
+	step := 1
+	if recent {
+		start, step = civil.Of(time.Now()).AddDays(-(90+rng.IntN(60))/2-10), 0
+	}
+	f := func(d int) item.Fact {
+		if step == 0 { // recent: compress the life into its first days
+			d = min(d/30, 10)
+		}
+		return item.Fact{On: start.AddDays(d)}
+	}
 	tỷ := money.VND(1_000_000_000)
 	est := tỷ * money.VND(1+rng.IntN(40))
 	evs := []item.Event{&item.Proposed{Fact: f(0), ID: id, Kind: kind, Title: "Dự án chuyển đổi số " + id,
@@ -55,7 +66,7 @@ func benchLife(rng *rand.Rand, id string) (item.Kind, []item.Event) {
 
 // benchGenerate appends item lives until the store holds at least events events, with writers
 // concurrent writers, one life per append.
-func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events int) (int64, error) {
+func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events int, recent bool) (int64, error) {
 	have, err := store.Count(ctx)
 	if err != nil {
 		return 0, err
@@ -72,7 +83,7 @@ func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for i := 0; written.Load() < int64(events); i++ {
 				id := fmt.Sprintf("%s%02d%07d", run, w, i)
-				kind, life := benchLife(rng, id)
+				kind, life := benchLife(rng, id, recent)
 				out := make([]eventstore.Event, len(life))
 				for j, e := range life {
 					typ, data, err := item.Encode(kind, e)
@@ -138,7 +149,7 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 	for i := 0; time.Now().Before(deadline); i++ {
 		<-tick.C
 		id := fmt.Sprintf("lag%s%07d", run, i)
-		kind, life := benchLife(rng, id)
+		kind, life := benchLife(rng, id, true)
 		typ, data, err := item.Encode(kind, life[0])
 		if err != nil {
 			return benchResult{}, err

@@ -76,6 +76,16 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 		appendItem(t, store, p.kind, p.id, versions[key], p.e)
 		versions[key]++
 	}
+	// A project funded exactly to its estimate: no gap, and not an item with a gap.
+	clk.set(time.Date(2023, 3, 1, 9, 0, 0, 0, time.UTC))
+	f := func(d string) item.Fact { return item.Fact{On: day(d)} }
+	appendItem(t, store, item.Project, "exact", 0,
+		&item.Proposed{Fact: f("2023-01-10"), ID: "exact", Kind: item.Project, Title: "Cân đối đủ vốn", UnitCode: "SO-YT",
+			Pillar: item.Society, Sector: "health", EstimatedCost: 2_000_000_000, StartDate: day("2023-02-01"),
+			EndDate: day("2024-02-01"), WorkflowVersion: 1, Stage: item.StageProposed},
+		&item.FundingRequested{Fact: f("2023-01-12"), RequestID: "r1", Source: "oda", Amount: 2_000_000_000, Year: 2023},
+		&item.FundingApproved{Fact: f("2023-02-01"), RequestID: "r1", Source: "oda", Year: 2023, Amount: 2_000_000_000,
+			Officers: []string{"f"}, Stage: item.StageFunded})
 	clk.set(time.Date(2025, 2, 20, 9, 0, 0, 0, time.UTC))
 	appendUnit(t, store, unit.Merged{Code: "SO-KHDT", IntoCode: "SO-TC", EffectiveDate: day("2025-03-01")}, 1)
 	appendUnit(t, store, unit.Merged{Code: "H-LAPVO", IntoCode: "DT", EffectiveDate: day("2025-07-01")}, 1)

@@ -24,7 +24,7 @@ func (Items) Name() string { return "items" }
 
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money`)
+	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current`)
 	return err
 }
 
@@ -167,7 +167,15 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			progress[i], progressSet[i], sameAsSet[i] = int32(d.progress), d.progressSet, d.sameAsSet
 			funded[i], progressed[i], flagged[i], overdue[i] = d.firstFunded, d.lastProgress, d.flagged, d.overdue
 		}
-		if _, err := tx.Exec(ctx, `UPDATE pj_item_current c SET
+		// One statement updates the items and moves their contributions between the groups of
+		// pj_group_current: the CTE "old" sees the rows as they were before the UPDATE (every
+		// part of a statement sees one snapshot), RETURNING gives them as they are after.
+		if _, err := tx.Exec(ctx, `WITH d AS (
+				SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::bool[],
+					$8::text[], $9::bool[], $10::date[], $11::date[], $12::date[], $13::date[])
+					AS d(item_id, req, appr, disb, stage, progress, progress_set, same_as, same_as_set, funded, progressed, flagged, overdue)),
+			old AS (SELECT c.* FROM pj_item_current c JOIN d USING (item_id)),
+			upd AS (UPDATE pj_item_current c SET
 				requested_vnd = c.requested_vnd + d.req, approved_vnd = c.approved_vnd + d.appr,
 				disbursed_vnd = c.disbursed_vnd + d.disb,
 				stage = CASE WHEN d.stage <> '' THEN d.stage ELSE c.stage END,
@@ -177,11 +185,32 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 				last_progress_on = coalesce(d.progressed, c.last_progress_on),
 				flagged_on = coalesce(d.flagged, c.flagged_on),
 				overdue_since = coalesce(d.overdue, c.overdue_since)
-			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::bool[], $8::text[], $9::bool[],
-					$10::date[], $11::date[], $12::date[], $13::date[])
-				AS d(item_id, req, appr, disb, stage, progress, progress_set, same_as, same_as_set, funded, progressed, flagged, overdue)
-			WHERE c.item_id = d.item_id`, ids, req, appr, disb, stages, progress, progressSet, sameAs, sameAsSet,
+				FROM d WHERE c.item_id = d.item_id
+				RETURNING c.*),
+			contrib AS (
+				SELECT -1 AS sign, * FROM old WHERE stage <> ''
+				UNION ALL
+				SELECT 1, * FROM upd WHERE stage <> '')
+			INSERT INTO pj_group_current AS g (kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap,
+				estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+			SELECT kind, unit_code, pillar, sector, stage, sum(sign)::bigint,
+				coalesce(sum(sign) FILTER (WHERE same_as = ''), 0)::bigint,
+				coalesce(sum(sign) FILTER (WHERE estimated_vnd > approved_vnd), 0)::bigint,
+				sum(sign * estimated_vnd)::bigint, sum(sign * requested_vnd)::bigint, sum(sign * approved_vnd)::bigint,
+				sum(sign * disbursed_vnd)::bigint, sum(sign * greatest(0, estimated_vnd - approved_vnd))::bigint,
+				sum(sign * progress)::bigint
+			FROM contrib GROUP BY kind, unit_code, pillar, sector, stage
+			ON CONFLICT (kind, unit_code, pillar, sector, stage) DO UPDATE SET
+				items = g.items + EXCLUDED.items, distinct_models = g.distinct_models + EXCLUDED.distinct_models,
+				with_gap = g.with_gap + EXCLUDED.with_gap, estimated_vnd = g.estimated_vnd + EXCLUDED.estimated_vnd,
+				requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
+				disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd, gap_vnd = g.gap_vnd + EXCLUDED.gap_vnd,
+				progress = g.progress + EXCLUDED.progress`, ids, req, appr, disb, stages, progress, progressSet, sameAs, sameAsSet,
 			funded, progressed, flagged, overdue); err != nil {
+			return err
+		}
+		// A group every item has left is not kept (a rebuild, in larger batches, never makes it).
+		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_current WHERE items = 0`); err != nil {
 			return err
 		}
 	}

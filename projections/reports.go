@@ -143,27 +143,58 @@ func (r *Reports) parts(ctx context.Context, q Query, kind string, money bool) (
 	return s, parts, moneys, err
 }
 
-// currentParts aggregates pj_item_current in PostgreSQL: today, as known now.
+// currentParts reads today's parts, already summed by the projection (pj_group_current), and
+// counts the overdue items, which depend on the day rather than on events, from the items
+// past their end date.
 func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind string, money bool) ([]part, []moneyPart, error) {
-	rows, err := r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, count(*),
-			count(*) FILTER (WHERE same_as = ''),
-			count(*) FILTER (WHERE end_date < $2 AND stage NOT IN ('implemented', 'evaluated', 'cancelled')),
-			count(*) FILTER (WHERE estimated_vnd > approved_vnd),
-			sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint, sum(disbursed_vnd)::bigint,
-			sum(greatest(0, estimated_vnd - approved_vnd))::bigint, sum(progress)::bigint
-		FROM pj_item_current WHERE $1 = '' OR kind = $1
-		GROUP BY unit_code, pillar, sector, stage`, kind, today.Time(utc))
+	rows, err := r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, sum(items)::bigint, sum(distinct_models)::bigint,
+			sum(with_gap)::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+			sum(disbursed_vnd)::bigint, sum(gap_vnd)::bigint, sum(progress)::bigint
+		FROM pj_group_current WHERE $1 = '' OR kind = $1
+		GROUP BY unit_code, pillar, sector, stage`, kind)
 	if err != nil {
 		return nil, nil, err
 	}
 	parts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (part, error) {
 		var p part
-		err := row.Scan(&p.unit, &p.pillar, &p.sector, &p.stage, &p.items, &p.distinct, &p.overdue, &p.withGap,
+		err := row.Scan(&p.unit, &p.pillar, &p.sector, &p.stage, &p.items, &p.distinct, &p.withGap,
 			&p.estimated, &p.requested, &p.approved, &p.disbursed, &p.gap, &p.progress)
 		return p, err
 	})
-	if err != nil || !money {
-		return parts, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	type groupKey struct{ unit, pillar, sector, stage string }
+	index := make(map[groupKey]int, len(parts))
+	for i, p := range parts {
+		index[groupKey{p.unit, p.pillar, p.sector, p.stage}] = i
+	}
+	rows, err = r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, count(*)
+		FROM pj_item_current
+		WHERE end_date < $2 AND stage NOT IN ('implemented', 'evaluated', 'cancelled') AND ($1 = '' OR kind = $1)
+		GROUP BY unit_code, pillar, sector, stage`, kind, today.Time(utc))
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var (
+			k groupKey
+			n int64
+		)
+		if err := rows.Scan(&k.unit, &k.pillar, &k.sector, &k.stage, &n); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if i, ok := index[k]; ok {
+			parts[i].overdue = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if !money {
+		return parts, nil, nil
 	}
 	rows, err = r.pool.Query(ctx, `SELECT m.source, m.year, sum(m.requested_vnd)::bigint, sum(m.approved_vnd)::bigint,
 			sum(m.disbursed_vnd)::bigint

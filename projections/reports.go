@@ -125,7 +125,10 @@ func (r *Reports) units(ctx context.Context, asOf civil.Date, knownAt time.Time)
 
 // parts returns the partial aggregates of the items of kind ("" for all) as they stood on the
 // query's day, as known at its moment, and, when money is set, their money by source and year.
-func (r *Reports) parts(ctx context.Context, q Query, kind string, money bool) (*snapshot, []part, []moneyPart, error) {
+//
+// Only the completion report counts overdue items; the others pass overdue false and skip
+// that count, the one figure of today that is not kept summed.
+func (r *Reports) parts(ctx context.Context, q Query, kind string, money, overdue bool) (*snapshot, []part, []moneyPart, error) {
 	asOf, knownAt := r.resolve(q)
 	s, err := r.units(ctx, asOf, knownAt)
 	if err != nil {
@@ -136,7 +139,7 @@ func (r *Reports) parts(ctx context.Context, q Query, kind string, money bool) (
 		moneys []moneyPart
 	)
 	if q == (Query{}) {
-		parts, moneys, err = r.currentParts(ctx, asOf, kind, money)
+		parts, moneys, err = r.currentParts(ctx, asOf, kind, money, overdue)
 	} else {
 		parts, moneys, err = r.foldedParts(ctx, asOf, knownAt, kind, money)
 	}
@@ -146,7 +149,7 @@ func (r *Reports) parts(ctx context.Context, q Query, kind string, money bool) (
 // currentParts reads today's parts, already summed by the projection (pj_group_current), and
 // counts the overdue items, which depend on the day rather than on events, from the items
 // past their end date.
-func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind string, money bool) ([]part, []moneyPart, error) {
+func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind string, money, overdue bool) ([]part, []moneyPart, error) {
 	rows, err := r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, sum(items)::bigint, sum(distinct_models)::bigint,
 			sum(with_gap)::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
 			sum(disbursed_vnd)::bigint, sum(gap_vnd)::bigint, sum(progress)::bigint
@@ -163,6 +166,9 @@ func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind strin
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if !overdue {
+		return r.currentMoney(ctx, parts, kind, money)
 	}
 	type groupKey struct{ unit, pillar, sector, stage string }
 	index := make(map[groupKey]int, len(parts))
@@ -193,10 +199,15 @@ func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind strin
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
+	return r.currentMoney(ctx, parts, kind, money)
+}
+
+// currentMoney adds today's money by source and year when money is set.
+func (r *Reports) currentMoney(ctx context.Context, parts []part, kind string, money bool) ([]part, []moneyPart, error) {
 	if !money {
 		return parts, nil, nil
 	}
-	rows, err = r.pool.Query(ctx, `SELECT m.source, m.year, sum(m.requested_vnd)::bigint, sum(m.approved_vnd)::bigint,
+	rows, err := r.pool.Query(ctx, `SELECT m.source, m.year, sum(m.requested_vnd)::bigint, sum(m.approved_vnd)::bigint,
 			sum(m.disbursed_vnd)::bigint
 		FROM pj_item_current_money m JOIN pj_item_current c USING (item_id)
 		WHERE c.stage <> 'cancelled' AND ($1 = '' OR c.kind = $1)
@@ -398,7 +409,7 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 	default:
 		return FundingGapReport{}, fmt.Errorf("group_by %q: want unit, pillar, sector, source or year: %w", groupBy, ErrBadQuery)
 	}
-	s, parts, moneys, err := r.parts(ctx, q, "", byMoney)
+	s, parts, moneys, err := r.parts(ctx, q, "", byMoney, false)
 	if err != nil {
 		return FundingGapReport{}, fmt.Errorf("funding gaps: %w", err)
 	}
@@ -462,7 +473,7 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	default:
 		return ModelCountReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
-	s, parts, _, err := r.parts(ctx, q, "model", false)
+	s, parts, _, err := r.parts(ctx, q, "model", false, false)
 	if err != nil {
 		return ModelCountReport{}, fmt.Errorf("model counts: %w", err)
 	}
@@ -540,7 +551,7 @@ func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query)
 	default:
 		return CompletionReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
-	s, parts, _, err := r.parts(ctx, q, kind, false)
+	s, parts, _, err := r.parts(ctx, q, kind, false, true)
 	if err != nil {
 		return CompletionReport{}, fmt.Errorf("completion: %w", err)
 	}

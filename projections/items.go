@@ -24,7 +24,7 @@ func (Items) Name() string { return "items" }
 
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current`)
+	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money`)
 	return err
 }
 
@@ -153,6 +153,10 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			money[k][col] += amount
 		}
 	}
+	// The money of the touched items leaves its group now and comes back, changed, at the end.
+	if err := moveGroupMoney(ctx, tx, order, -1); err != nil {
+		return err
+	}
 	if len(order) > 0 {
 		n := len(order)
 		ids, stages, sameAs := make([]string, n), make([]string, n), make([]string, n)
@@ -232,6 +236,32 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 				disbursed_vnd = c.disbursed_vnd + EXCLUDED.disbursed_vnd`, ids, sources, years, req, appr, disb); err != nil {
 			return err
 		}
+	}
+	return moveGroupMoney(ctx, tx, order, 1)
+}
+
+// moveGroupMoney adds (sign 1) or takes away (sign -1) the money of items to or from
+// pj_group_money, under each item's kind and cancelled status as they are now. Called before
+// and after a batch's updates, it moves exactly what the batch changed; a group left with no
+// money is dropped.
+func moveGroupMoney(ctx context.Context, tx pgx.Tx, items []string, sign int64) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO pj_group_money AS g (kind, cancelled, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+		SELECT c.kind, c.stage = 'cancelled', m.source, m.year, ($2 * sum(m.requested_vnd))::bigint,
+			($2 * sum(m.approved_vnd))::bigint, ($2 * sum(m.disbursed_vnd))::bigint
+		FROM pj_item_current_money m JOIN pj_item_current c USING (item_id)
+		WHERE m.item_id = ANY($1)
+		GROUP BY c.kind, c.stage = 'cancelled', m.source, m.year
+		ON CONFLICT (kind, cancelled, source, year) DO UPDATE SET
+			requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
+			disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd`, items, sign); err != nil {
+		return err
+	}
+	if sign > 0 {
+		_, err := tx.Exec(ctx, `DELETE FROM pj_group_money WHERE requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0`)
+		return err
 	}
 	return nil
 }

@@ -207,11 +207,10 @@ func (r *Reports) currentMoney(ctx context.Context, parts []part, kind string, m
 	if !money {
 		return parts, nil, nil
 	}
-	rows, err := r.pool.Query(ctx, `SELECT m.source, m.year, sum(m.requested_vnd)::bigint, sum(m.approved_vnd)::bigint,
-			sum(m.disbursed_vnd)::bigint
-		FROM pj_item_current_money m JOIN pj_item_current c USING (item_id)
-		WHERE c.stage <> 'cancelled' AND ($1 = '' OR c.kind = $1)
-		GROUP BY m.source, m.year`, kind)
+	rows, err := r.pool.Query(ctx, `SELECT source, year, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+			sum(disbursed_vnd)::bigint
+		FROM pj_group_money WHERE NOT cancelled AND ($1 = '' OR kind = $1)
+		GROUP BY source, year`, kind)
 	if err != nil {
 		return nil, nil, err
 	}

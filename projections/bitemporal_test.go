@@ -86,6 +86,14 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 		&item.FundingRequested{Fact: f("2023-01-12"), RequestID: "r1", Source: "oda", Amount: 2_000_000_000, Year: 2023},
 		&item.FundingApproved{Fact: f("2023-02-01"), RequestID: "r1", Source: "oda", Year: 2023, Amount: 2_000_000_000,
 			Officers: []string{"f"}, Stage: item.StageFunded})
+	// Projects whose planned end falls in the month of "now" (2026-01-15): before it (overdue),
+	// on it and after it (not yet).
+	for _, end := range []string{"2026-01-10", "2026-01-15", "2026-01-20"} {
+		id := "end-" + end
+		appendItem(t, store, item.Project, id, 0, &item.Proposed{Fact: f("2023-04-01"), ID: id, Kind: item.Project,
+			Title: "Kết thúc " + end, UnitCode: "SO-GDDT", Pillar: item.Society, Sector: "education", EstimatedCost: 1_000_000_000,
+			StartDate: day("2023-05-01"), EndDate: day(end), WorkflowVersion: 1, Stage: item.StageProposed})
+	}
 	clk.set(time.Date(2025, 2, 20, 9, 0, 0, 0, time.UTC))
 	appendUnit(t, store, unit.Merged{Code: "SO-KHDT", IntoCode: "SO-TC", EffectiveDate: day("2025-03-01")}, 1)
 	appendUnit(t, store, unit.Merged{Code: "H-LAPVO", IntoCode: "DT", EffectiveDate: day("2025-07-01")}, 1)
@@ -100,7 +108,7 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	reports := NewReports(db.Pool, func() time.Time { return now }, time.UTC)
 	asOfs := []string{"2022-02-01", "2022-05-01", "2022-12-31", "2023-08-01", "2025-03-01", "2025-12-31"}
 	knownAts := []time.Time{time.Date(2022, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 10, 1, 0, 0, 0, 0, time.UTC),

@@ -24,7 +24,7 @@ func (Items) Name() string { return "items" }
 
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money`)
+	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money, pj_group_open_end`)
 	return err
 }
 
@@ -194,7 +194,14 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			contrib AS (
 				SELECT -1 AS sign, * FROM old WHERE stage <> ''
 				UNION ALL
-				SELECT 1, * FROM upd WHERE stage <> '')
+				SELECT 1, * FROM upd WHERE stage <> ''),
+			open_end AS (
+				INSERT INTO pj_group_open_end AS o (kind, unit_code, pillar, sector, stage, end_month, items)
+				SELECT kind, unit_code, pillar, sector, stage, date_trunc('month', end_date)::date, sum(sign)::bigint
+				FROM contrib
+				WHERE end_date IS NOT NULL AND stage NOT IN ('implemented', 'evaluated', 'cancelled')
+				GROUP BY kind, unit_code, pillar, sector, stage, date_trunc('month', end_date)::date
+				ON CONFLICT (kind, unit_code, pillar, sector, stage, end_month) DO UPDATE SET items = o.items + EXCLUDED.items)
 			INSERT INTO pj_group_current AS g (kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap,
 				estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
 			SELECT kind, unit_code, pillar, sector, stage, sum(sign)::bigint,
@@ -214,7 +221,7 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			return err
 		}
 		// A group every item has left is not kept (a rebuild, in larger batches, never makes it).
-		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_current WHERE items = 0`); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_current WHERE items = 0; DELETE FROM pj_group_open_end WHERE items = 0`); err != nil {
 			return err
 		}
 	}

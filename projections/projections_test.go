@@ -121,6 +121,7 @@ func tables(t *testing.T, pool *pgxpool.Pool) []string {
 		`SELECT row(m.*)::text FROM pj_item_current_money m ORDER BY item_id, source, year`,
 		`SELECT row(g.*)::text FROM pj_group_current g ORDER BY kind, unit_code, pillar, sector, stage`,
 		`SELECT row(g.*)::text FROM pj_group_money g ORDER BY kind, cancelled, source, year`,
+		`SELECT row(o.*)::text FROM pj_group_open_end o ORDER BY kind, unit_code, pillar, sector, stage, end_month`,
 	} {
 		rows, err := pool.Query(context.Background(), q)
 		if err != nil {

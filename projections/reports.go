@@ -175,10 +175,17 @@ func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind strin
 	for i, p := range parts {
 		index[groupKey{p.unit, p.pillar, p.sector, p.stage}] = i
 	}
-	rows, err = r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, count(*)
-		FROM pj_item_current
-		WHERE end_date < $2 AND stage NOT IN ('implemented', 'evaluated', 'cancelled') AND ($1 = '' OR kind = $1)
-		GROUP BY unit_code, pillar, sector, stage`, kind, today.Time(utc))
+	// Overdue: the open items whose planned end falls in a month before this one, kept
+	// summed, and this month's open items whose end is before today.
+	monthStart := civil.Date{Year: today.Year, Month: today.Month, Day: 1}.Time(utc)
+	rows, err = r.pool.Query(ctx, `SELECT unit_code, pillar, sector, stage, sum(n)::bigint FROM (
+			SELECT unit_code, pillar, sector, stage, items AS n FROM pj_group_open_end
+			WHERE end_month < $3 AND ($1 = '' OR kind = $1)
+			UNION ALL
+			SELECT unit_code, pillar, sector, stage, 1 FROM pj_item_current
+			WHERE end_date >= $3 AND end_date < $2 AND stage NOT IN ('implemented', 'evaluated', 'cancelled')
+			  AND ($1 = '' OR kind = $1)) o
+		GROUP BY unit_code, pillar, sector, stage`, kind, today.Time(utc), monthStart)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/role"
-	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/workflows/definition"
 )
@@ -141,18 +140,10 @@ func (d *Deadlines) record(ctx context.Context, s item.State, key string, c item
 	return err
 }
 
-// flag runs a deadline command: no role or stage check (the definition's deadlines already
-// said it applies), the same load → decide → append otherwise.
+// flag runs a deadline command through the handler's write loop: no role or stage check (the
+// definition's deadlines already said it applies).
 func (h *Handler) flag(ctx context.Context, a Actor, k item.Kind, id string, c item.Command, o Options) (Result, error) {
-	stream := StreamID(k, id)
-	if res, found, err := h.previous(ctx, stream, a, o); found || err != nil {
-		return Result{ID: id, Version: res.ToVersion, Duplicate: true}, err
-	}
-	for attempt := 1; ; attempt++ {
-		it, err := h.LoadItem(ctx, k, id)
-		if err != nil {
-			return Result{}, err
-		}
+	return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) {
 		meta := item.Meta{Today: h.Today(), Actor: a.UserID}
 		switch c := c.(type) {
 		case *item.FlagNoProgress:
@@ -160,19 +151,8 @@ func (h *Handler) flag(ctx context.Context, a Actor, k item.Kind, id string, c i
 		case *item.MarkOverdue:
 			c.Meta = meta
 		default:
-			return Result{}, fmt.Errorf("workflows: %T is not a deadline command", c)
+			return nil, fmt.Errorf("workflows: %T is not a deadline command", c)
 		}
-		events, err := item.Decide(it.State, c)
-		if err != nil || len(events) == 0 {
-			return Result{ID: id, Version: it.Version}, err
-		}
-		res, err := h.appendItem(ctx, a, k, id, it.Version, events, o)
-		if errors.Is(err, eventstore.ErrConflict) && attempt < h.cfg.Retries {
-			continue
-		}
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{ID: id, Version: res.ToVersion, Duplicate: res.Duplicate}, nil
-	}
+		return item.Decide(it.State, c)
+	})
 }

@@ -123,6 +123,13 @@ func (h *Handler) sectors() []string {
 // cmd is the command with the caller's fields; Meta, the stage the definition leads to and the
 // guard thresholds are filled here.
 func (h *Handler) Act(ctx context.Context, a Actor, k item.Kind, id, action string, cmd item.Command, o Options) (Result, error) {
+	return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) { return h.decide(ctx, a, it, action, cmd) })
+}
+
+// run is the write loop every item command goes through: answer a retried request from the
+// store, load, check If-Match, decide, append with the version read, and on a lost race load
+// and decide again (a few times) unless the caller pinned the version.
+func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Options, decide func(Item) ([]item.Event, error)) (Result, error) {
 	stream := StreamID(k, id)
 	if res, found, err := h.previous(ctx, stream, a, o); found || err != nil {
 		return h.answer(ctx, k, id, res, true, err)
@@ -135,7 +142,7 @@ func (h *Handler) Act(ctx context.Context, a Actor, k item.Kind, id, action stri
 		if o.IfMatch != nil && *o.IfMatch != it.Version {
 			return Result{}, &eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version}
 		}
-		events, err := h.decide(ctx, a, it, action, cmd)
+		events, err := decide(it)
 		if err != nil {
 			return Result{}, err
 		}

@@ -81,21 +81,8 @@ func (r *Runner) apply(ctx context.Context, p Projection, batch []eventstore.Rec
 	return r.applyAll(ctx, []Projection{p}, batch)
 }
 
-// Follow keeps p up to date until ctx ends: it continues from p's checkpoint and applies every
-// new event in commit-safe order.
-func (r *Runner) Follow(ctx context.Context, p Projection) error {
-	cp, err := r.Checkpoint(ctx, p.Name())
-	if err != nil {
-		return err
-	}
-	r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
-	return r.store.Subscribe(ctx, cp.Position, eventstore.SubscribeConfig{BatchSize: r.batch}, func(ctx context.Context, b []eventstore.Record) error {
-		return r.apply(ctx, p, b)
-	})
-}
-
-// FollowWith is Follow with a callback after each committed batch (benchmarks measure lag
-// with it).
+// FollowWith keeps p alone up to date from its checkpoint, calling applied after each
+// committed batch (benchmarks measure lag with it).
 func (r *Runner) FollowWith(ctx context.Context, p Projection, applied func(last eventstore.Position)) error {
 	cp, err := r.Checkpoint(ctx, p.Name())
 	if err != nil {
@@ -110,22 +97,61 @@ func (r *Runner) FollowWith(ctx context.Context, p Projection, applied func(last
 	})
 }
 
-// FollowAll runs Follow for every projection until ctx ends or one fails.
+// FollowAll keeps every projection up to date until ctx ends, reading the store once for all
+// of them: from the oldest checkpoint, each batch goes to every projection whose checkpoint it
+// passes, in one transaction with their checkpoints.
 func (r *Runner) FollowAll(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, len(All()))
-	for _, p := range All() {
-		go func() { errc <- r.Follow(ctx, p) }()
+	ps := All()
+	cps := make([]eventstore.Position, len(ps))
+	from := eventstore.Position{}
+	for i, p := range ps {
+		cp, err := r.Checkpoint(ctx, p.Name())
+		if err != nil {
+			return err
+		}
+		cps[i] = cp.Position
+		if i == 0 || cp.Position.Less(from) {
+			from = cp.Position
+		}
+		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
 	}
-	var first error
-	for range All() {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-			cancel()
+	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.batch}, func(ctx context.Context, b []eventstore.Record) error {
+		last := b[len(b)-1].Position
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			for i, p := range ps {
+				todo := after(b, cps[i])
+				if len(todo) == 0 {
+					continue
+				}
+				if err := p.Apply(ctx, tx, todo); err != nil {
+					return fmt.Errorf("projection %s at %s: %w", p.Name(), todo[0].Position, err)
+				}
+				if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(todo)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range cps {
+			if cps[i].Less(last) {
+				cps[i] = last
+			}
+		}
+		return nil
+	})
+}
+
+// after returns the records of batch (in global order) that come after pos.
+func after(batch []eventstore.Record, pos eventstore.Position) []eventstore.Record {
+	for i, rec := range batch {
+		if pos.Less(rec.Position) {
+			return batch[i:]
 		}
 	}
-	return first
+	return nil
 }
 
 // Rebuild empties p and applies every event from the start of the store; see RebuildAll.

@@ -16,15 +16,23 @@ import (
 )
 
 // Items is the read model of models and projects: what each was proposed as (pj_items) and
-// every counted fact of its life, effective-dated (pj_item_facts).
-type Items struct{}
+// every counted fact of its life, effective-dated (pj_item_facts); each item as it stands now
+// and today's sums per group (pj_item_current, pj_group_*); and the group deltas that give
+// the reports of any past day as known at any moment (pj_group_deltas and the like, deltas.go).
+type Items struct {
+	// bucketFacts is how many facts a bucket of recording time holds (deltas.go); zero means
+	// defaultBucketFacts. Tests make it small.
+	bucketFacts int
+}
 
 // Name is "items".
 func (Items) Name() string { return "items" }
 
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money, pj_group_open_end`)
+	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current,
+		pj_group_money, pj_group_open_end, pj_group_deltas, pj_money_deltas, pj_delta_buckets, pj_group_delta_sums,
+		pj_money_delta_sums`)
 	return err
 }
 
@@ -34,7 +42,7 @@ func isItemStream(s string) bool {
 
 // Apply writes the batch's rows with COPY: one round trip per table, whatever the batch size.
 // A large batch is decoded on two goroutines (JSON decoding is the slow part of a rebuild).
-func (Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) error {
+func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) error {
 	var items, facts [][]any
 	if len(batch) >= 1000 {
 		half := len(batch) / 2
@@ -60,6 +68,10 @@ func (Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) er
 			return err
 		}
 	}
+	// The deltas read each item's earlier facts: before this batch's are copied in.
+	if err := it.applyDeltas(ctx, tx, items, facts); err != nil {
+		return err
+	}
 	if err := copyItems(ctx, tx, items, facts); err != nil {
 		return err
 	}
@@ -69,6 +81,7 @@ func (Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) er
 // Column positions in the rows itemRows builds.
 const (
 	itemID, itemKind, itemTitle, itemUnit, itemPillar, itemSector, itemScope, itemModel, itemEstimated, itemStart, itemEnd = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+	itemProposed, itemRecorded                                                                                             = 11, 12
 	factItem, factVersion, factKind, factDay, factAt, factSource, factYear, factAmount, factStage, factPercent, factRef    = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 )
 

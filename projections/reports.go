@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -65,9 +66,9 @@ type snapshot struct {
 }
 
 // part is a partial aggregate: items of one unit, pillar, sector and stage, summed. Both paths
-// produce parts — "now" with SQL GROUP BY over pj_item_current, "as of" by folding each item's
-// facts — and the reports combine parts the same way, so the two cannot disagree on how a
-// row is counted.
+// produce parts — "now" from the group sums kept with pj_item_current, "as of" from the group
+// deltas, which fold each item's facts with the same rules (deltas.go, fold) — and the reports
+// combine parts the same way, so the two cannot disagree on how a row is counted.
 type part struct {
 	unit, pillar, sector, stage                              string
 	items, distinct, overdue, withGap                        int64
@@ -125,10 +126,12 @@ func (r *Reports) units(ctx context.Context, asOf civil.Date, knownAt time.Time)
 
 // parts returns the partial aggregates of the items of kind ("" for all) as they stood on the
 // query's day, as known at its moment, and, when money is set, their money by source and year.
+// A report grouped by groupBy reads only the dimension it needs: parts of a past day or moment
+// carry only that one of unit, pillar and sector.
 //
 // Only the completion report counts overdue items; the others pass overdue false and skip
 // that count, the one figure of today that is not kept summed.
-func (r *Reports) parts(ctx context.Context, q Query, kind string, money, overdue bool) (*snapshot, []part, []moneyPart, error) {
+func (r *Reports) parts(ctx context.Context, q Query, kind, groupBy string, money, overdue bool) (*snapshot, []part, []moneyPart, error) {
 	asOf, knownAt := r.resolve(q)
 	s, err := r.units(ctx, asOf, knownAt)
 	if err != nil {
@@ -141,7 +144,14 @@ func (r *Reports) parts(ctx context.Context, q Query, kind string, money, overdu
 	if q == (Query{}) {
 		parts, moneys, err = r.currentParts(ctx, asOf, kind, money, overdue)
 	} else {
-		parts, moneys, err = r.foldedParts(ctx, asOf, knownAt, kind, money)
+		dim := groupBy
+		switch groupBy {
+		case "unit_kind":
+			dim = "unit"
+		case "source", "year":
+			dim = "pillar" // only the total: the fewest rows
+		}
+		parts, moneys, err = r.deltaParts(ctx, asOf, knownAt, kind, dim, money)
 	}
 	return s, parts, moneys, err
 }
@@ -229,131 +239,114 @@ func (r *Reports) currentMoney(ctx context.Context, parts []part, kind string, m
 	return parts, moneys, err
 }
 
-// foldedParts folds every item's facts dated on or before asOf and recorded by knownAt, in
-// stream order (the order a replay of the filtered events would use), one item at a time.
-func (r *Reports) foldedParts(ctx context.Context, asOf civil.Date, knownAt time.Time, kind string, money bool) ([]part, []moneyPart, error) {
-	day := asOf.Time(utc)
-	rows, err := r.pool.Query(ctx, `SELECT i.item_id, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
-			f.fact, f.source, f.year, f.amount, f.stage, f.percent, f.ref
-		FROM pj_items i JOIN pj_item_facts f USING (item_id)
-		WHERE i.proposed_on <= $1 AND i.recorded_at <= $2 AND f.occurred_on <= $1 AND f.recorded_at <= $2
-		  AND ($3 = '' OR i.kind = $3)
-		ORDER BY f.item_id, f.version`, day, knownAt, kind)
+// deltaParts sums the group deltas (deltas.go) recorded by knownAt and dated on or before
+// asOf, grouped by one dimension of the reports (dim: unit, pillar or sector; the parts carry
+// only that one) and stage: the closed buckets' month sums for the months before asOf's, and
+// the single rows for asOf's month and for the bucket that holds knownAt.
+func (r *Reports) deltaParts(ctx context.Context, asOf civil.Date, knownAt time.Time, kind, dim string, money bool) ([]part, []moneyPart, error) {
+	var (
+		bucket int
+		starts pgtype.Timestamptz
+	)
+	err := r.pool.QueryRow(ctx, `SELECT bucket, starts_at FROM pj_delta_buckets WHERE starts_at <= $1
+		ORDER BY bucket DESC LIMIT 1`, knownAt).Scan(&bucket, &starts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rows.Close()
-	type partKey struct{ unit, pillar, sector, stage string }
-	parts := map[partKey]*part{}
-	moneys := map[sourceYear]*sums{}
-	type itemState struct {
-		id, unit, pillar, sector, stage, sameAs string
-		estimated                               int64
-		end                                     *time.Time
-		progress                                int64
-		total                                   sums
-		money                                   map[sourceYear]*sums
+	// Whole months come from the sums; a day that ends its month needs no single rows.
+	cut := civil.Date{Year: asOf.Year, Month: asOf.Month, Day: 1}
+	if next := asOf.AddDays(1); next.Day == 1 {
+		cut = next
 	}
-	var cur *itemState
-	flush := func() {
-		if cur == nil {
-			return
-		}
-		k := partKey{cur.unit, cur.pillar, cur.sector, cur.stage}
-		p := parts[k]
-		if p == nil {
-			p = &part{unit: k.unit, pillar: k.pillar, sector: k.sector, stage: k.stage}
-			parts[k] = p
-		}
-		gap := max(0, cur.estimated-cur.total.approved)
-		p.items++
-		if cur.sameAs == "" {
-			p.distinct++
-		}
-		switch cur.stage {
-		case "implemented", "evaluated", "cancelled":
-		default:
-			if cur.end != nil && asOf.After(civil.Of(*cur.end)) {
-				p.overdue++
-			}
-		}
-		if gap > 0 {
-			p.withGap++
-		}
-		p.estimated += cur.estimated
-		p.requested += cur.total.requested
-		p.approved += cur.total.approved
-		p.disbursed += cur.total.disbursed
-		p.gap += gap
-		p.progress += cur.progress
-		if money && cur.stage != "cancelled" {
-			for mk, m := range cur.money {
-				if moneys[mk] == nil {
-					moneys[mk] = &sums{}
-				}
-				moneys[mk].requested += m.requested
-				moneys[mk].approved += m.approved
-				moneys[mk].disbursed += m.disbursed
-			}
-		}
+	args := pgx.NamedArgs{"dim": dim, "kind": kind, "day": asOf.Time(utc), "cut": cut.Time(utc), "known": knownAt,
+		"bucket": bucket, "starts": starts}
+	var b pgx.Batch
+	b.Queue(groupDeltasSQL, args)
+	if money {
+		b.Queue(moneyDeltasSQL, args)
 	}
-	for rows.Next() {
-		var (
-			it                       itemState
-			fact, source, stage, ref string
-			year, percent            int
-			amount                   int64
-		)
-		if err := rows.Scan(&it.id, &it.unit, &it.pillar, &it.sector, &it.estimated, &it.end,
-			&fact, &source, &year, &amount, &stage, &percent, &ref); err != nil {
-			return nil, nil, err
-		}
-		if cur == nil || cur.id != it.id {
-			flush()
-			cur = &it
-			cur.money = map[sourceYear]*sums{}
-		}
-		add := func(f func(*sums)) {
-			f(&cur.total)
-			mk := sourceYear{source, year}
-			if cur.money[mk] == nil {
-				cur.money[mk] = &sums{}
-			}
-			f(cur.money[mk])
-		}
-		switch fact {
-		case "requested":
-			add(func(m *sums) { m.requested += amount })
-		case "approved":
-			add(func(m *sums) { m.approved += amount })
-		case "disbursed":
-			add(func(m *sums) { m.disbursed += amount })
-		case "progress":
-			cur.progress = int64(percent)
-		case "same_as":
-			cur.sameAs = ref
-		}
-		if stage != "" {
-			cur.stage = stage
-		}
-		if stage == "implemented" {
-			cur.progress = 100
-		}
-	}
-	if err := rows.Err(); err != nil {
+	res := r.pool.SendBatch(ctx, &b)
+	defer res.Close()
+	rows, err := res.Query()
+	if err != nil {
 		return nil, nil, err
 	}
-	flush()
-	out := make([]part, 0, len(parts))
-	for _, p := range parts {
-		out = append(out, *p)
+	parts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (part, error) {
+		var (
+			p   part
+			key string
+		)
+		err := row.Scan(&key, &p.stage, &p.items, &p.distinct, &p.withGap, &p.overdue, &p.estimated, &p.requested,
+			&p.approved, &p.disbursed, &p.gap, &p.progress)
+		switch dim {
+		case "unit":
+			p.unit = key
+		case "pillar":
+			p.pillar = key
+		default:
+			p.sector = key
+		}
+		return p, err
+	})
+	if err != nil || !money {
+		return parts, nil, err
 	}
-	outM := make([]moneyPart, 0, len(moneys))
-	for k, m := range moneys {
-		outM = append(outM, moneyPart{source: k.source, year: k.year, requested: m.requested, approved: m.approved, disbursed: m.disbursed})
+	rows, err = res.Query()
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, outM, nil
+	moneys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (moneyPart, error) {
+		var m moneyPart
+		err := row.Scan(&m.source, &m.year, &m.requested, &m.approved, &m.disbursed)
+		return m, err
+	})
+	return parts, moneys, err
 }
+
+// groupDeltasSQL sums the group deltas dated on or before @day and recorded by @known, in
+// three disjoint parts: months before @cut recorded before @starts (the sums kept for the
+// bucket before @bucket), days from @cut to @day recorded before @starts, and every day up to
+// @day recorded from @starts to @known (the bucket holding @known).
+const groupDeltasSQL = `SELECT key, stage, sum(items)::bigint, sum(distinct_models)::bigint, sum(with_gap)::bigint,
+		sum(overdue)::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+		sum(disbursed_vnd)::bigint, sum(gap_vnd)::bigint, sum(progress)::bigint
+	FROM (
+		SELECT key, stage, items, distinct_models, with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd,
+			disbursed_vnd, gap_vnd, progress
+		FROM pj_group_delta_sums
+		WHERE bucket = @bucket::int - 1 AND dim = @dim AND month < @cut AND (@kind = '' OR kind = @kind)
+		UNION ALL
+		SELECT CASE @dim::text WHEN 'unit' THEN unit_code WHEN 'pillar' THEN pillar ELSE sector END, stage, items,
+			distinct_models, with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress
+		FROM pj_group_deltas
+		WHERE day >= @cut AND day <= @day AND recorded_at < @starts AND (@kind = '' OR kind = @kind)
+		UNION ALL
+		SELECT CASE @dim::text WHEN 'unit' THEN unit_code WHEN 'pillar' THEN pillar ELSE sector END, stage, items,
+			distinct_models, with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress
+		FROM pj_group_deltas
+		WHERE recorded_at >= @starts AND recorded_at <= @known AND day <= @day AND (@kind = '' OR kind = @kind)) d
+	GROUP BY key, stage
+	HAVING sum(items) <> 0`
+
+// moneyDeltasSQL is groupDeltasSQL for money by source and year.
+const moneyDeltasSQL = `SELECT source, year, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint, sum(disbursed_vnd)::bigint
+	FROM (
+		SELECT source, year, requested_vnd, approved_vnd, disbursed_vnd
+		FROM pj_money_delta_sums
+		WHERE bucket = @bucket::int - 1 AND month < @cut AND (@kind = '' OR kind = @kind)
+		UNION ALL
+		SELECT source, year, requested_vnd, approved_vnd, disbursed_vnd
+		FROM pj_money_deltas
+		WHERE day >= @cut AND day <= @day AND recorded_at < @starts AND (@kind = '' OR kind = @kind)
+		UNION ALL
+		SELECT source, year, requested_vnd, approved_vnd, disbursed_vnd
+		FROM pj_money_deltas
+		WHERE recorded_at >= @starts AND recorded_at <= @known AND day <= @day AND (@kind = '' OR kind = @kind)) d
+	GROUP BY source, year
+	HAVING sum(requested_vnd) <> 0 OR sum(approved_vnd) <> 0 OR sum(disbursed_vnd) <> 0`
 
 // successor follows the merges in effect on the snapshot's day.
 func (s *snapshot) successor(code string) string {
@@ -415,7 +408,7 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 	default:
 		return FundingGapReport{}, fmt.Errorf("group_by %q: want unit, pillar, sector, source or year: %w", groupBy, ErrBadQuery)
 	}
-	s, parts, moneys, err := r.parts(ctx, q, "", byMoney, false)
+	s, parts, moneys, err := r.parts(ctx, q, "", groupBy, byMoney, false)
 	if err != nil {
 		return FundingGapReport{}, fmt.Errorf("funding gaps: %w", err)
 	}
@@ -479,7 +472,7 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	default:
 		return ModelCountReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
-	s, parts, _, err := r.parts(ctx, q, "model", false, false)
+	s, parts, _, err := r.parts(ctx, q, "model", groupBy, false, false)
 	if err != nil {
 		return ModelCountReport{}, fmt.Errorf("model counts: %w", err)
 	}
@@ -557,7 +550,7 @@ func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query)
 	default:
 		return CompletionReport{}, fmt.Errorf("group_by %q: want unit, unit_kind, pillar or sector: %w", groupBy, ErrBadQuery)
 	}
-	s, parts, _, err := r.parts(ctx, q, kind, false, true)
+	s, parts, _, err := r.parts(ctx, q, kind, groupBy, false, true)
 	if err != nil {
 		return CompletionReport{}, fmt.Errorf("completion: %w", err)
 	}

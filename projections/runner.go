@@ -45,6 +45,7 @@ type Runner struct {
 	store *eventstore.Store
 	log   *slog.Logger
 	batch int
+	all   []Projection // what FollowAll keeps: All(), or test variants
 }
 
 // NewRunner returns a runner on the store's database.
@@ -52,7 +53,7 @@ func NewRunner(pool *pgxpool.Pool, store *eventstore.Store, log *slog.Logger) *R
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{pool: pool, store: store, log: log, batch: 2000}
+	return &Runner{pool: pool, store: store, log: log, batch: 2000, all: All()}
 }
 
 // Checkpoint is where a projection stands.
@@ -101,7 +102,7 @@ func (r *Runner) FollowWith(ctx context.Context, p Projection, applied func(last
 // of them: from the oldest checkpoint, each batch goes to every projection whose checkpoint it
 // passes, in one transaction with their checkpoints.
 func (r *Runner) FollowAll(ctx context.Context) error {
-	ps := All()
+	ps := r.all
 	cps := make([]eventstore.Position, len(ps))
 	from := eventstore.Position{}
 	for i, p := range ps {

@@ -1,0 +1,800 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// The group deltas behind the reports "as of" a business day and "as known at" a moment
+// (migration 00012 explains the tables).
+//
+// What an item adds to a report at day D as known at moment K is the fold, in stream order, of
+// its facts dated on or before D and recorded by K (nothing before its proposal is both). For
+// a fixed K it changes only on its facts' days and the day after its planned end (overdue);
+// for a fixed D, only at its facts' moments. When a batch brings new facts for an item, the
+// projection evaluates the item before the batch and after it on the grid of those days and
+// moments, and writes the two-dimensional differences of (after − before), so that summing
+// the rows with day ≤ D and recorded_at ≤ K gives what the batch changed at (D, K), for every
+// D and K. Only the batch's items are folded, with their earlier facts.
+
+// defaultBucketFacts is how many item facts a bucket of recording time holds before it closes.
+// A report reads the single rows of one bucket (those recorded up to K in the bucket holding
+// K), and every closed bucket keeps a copy of the month sums: smaller buckets mean less to read
+// and more to keep.
+const defaultBucketFacts = 16384
+
+// Positions of the figures of a group delta, in the order of the table's columns.
+const (
+	mItems = iota
+	mDistinct
+	mWithGap
+	mOverdue
+	mEstimated
+	mRequested
+	mApproved
+	mDisbursed
+	mGap
+	mProgress
+	nMetrics
+)
+
+type metrics [nMetrics]int64
+
+// moneySums is requested, approved and disbursed.
+type moneySums [3]int64
+
+type groupKey struct{ kind, unit, pillar, sector, stage string }
+
+// itemInfo is what an item was proposed as; days are days since 1970-01-01 and moments
+// microseconds since then, as the store records them.
+type itemInfo struct {
+	kind, unit, pillar, sector string
+	estimated                  int64
+	end                        int64 // noEnd when the item has no planned end
+	proposed, recorded         int64
+}
+
+const noEnd = math.MaxInt64
+
+// itemFact is one fact of an item that the reports count, in stream order.
+type itemFact struct {
+	fact, source, stage, ref string
+	year, percent            int
+	amount                   int64
+	day, rec                 int64
+}
+
+type moneyEntry struct {
+	source string
+	year   int
+	sums   moneySums
+}
+
+// contribution is what one item adds to a report at one (D, K).
+type contribution struct {
+	present bool
+	key     groupKey
+	m       metrics
+	money   []moneyEntry // none when the item is cancelled
+}
+
+// fold is the item at day d as known at moment k: the same fold as a replay of the events
+// filtered by date and recording time, and the same counting as the rows of today.
+func fold(info *itemInfo, facts []itemFact, d, k int64) contribution {
+	if info.proposed > d || info.recorded > k {
+		return contribution{}
+	}
+	var (
+		stage, sameAs string
+		progress      int64
+		total         moneySums
+		money         []moneyEntry
+	)
+	for i := range facts {
+		f := &facts[i]
+		if f.day > d || f.rec > k {
+			continue
+		}
+		col := -1
+		switch f.fact {
+		case "requested":
+			col = 0
+		case "approved":
+			col = 1
+		case "disbursed":
+			col = 2
+		case "progress":
+			progress = int64(f.percent)
+		case "same_as":
+			sameAs = f.ref
+		}
+		if col >= 0 {
+			total[col] += f.amount
+			j := slices.IndexFunc(money, func(m moneyEntry) bool { return m.source == f.source && m.year == f.year })
+			if j < 0 {
+				money = append(money, moneyEntry{source: f.source, year: f.year})
+				j = len(money) - 1
+			}
+			money[j].sums[col] += f.amount
+		}
+		if f.stage != "" {
+			stage = f.stage
+		}
+		if f.stage == "implemented" {
+			progress = 100
+		}
+	}
+	gap := max(0, info.estimated-total[1])
+	c := contribution{present: true, key: groupKey{info.kind, info.unit, info.pillar, info.sector, stage}}
+	c.m[mItems] = 1
+	if sameAs == "" {
+		c.m[mDistinct] = 1
+	}
+	if gap > 0 {
+		c.m[mWithGap] = 1
+	}
+	switch stage {
+	case "implemented", "evaluated", "cancelled":
+	default:
+		if info.end != noEnd && d > info.end {
+			c.m[mOverdue] = 1
+		}
+	}
+	c.m[mEstimated] = info.estimated
+	c.m[mRequested], c.m[mApproved], c.m[mDisbursed] = total[0], total[1], total[2]
+	c.m[mGap] = gap
+	c.m[mProgress] = progress
+	if stage != "cancelled" {
+		c.money = money
+	}
+	return c
+}
+
+type groupDeltaKey struct {
+	g        groupKey
+	day, rec int64
+}
+
+type moneyDeltaKey struct {
+	kind, source string
+	year         int
+	day, rec     int64
+}
+
+// deltaSet sums the deltas of a batch by (group, day, recorded_at).
+type deltaSet struct {
+	groups map[groupDeltaKey]*metrics
+	money  map[moneyDeltaKey]*moneySums
+}
+
+func newDeltaSet() *deltaSet {
+	return &deltaSet{groups: map[groupDeltaKey]*metrics{}, money: map[moneyDeltaKey]*moneySums{}}
+}
+
+// cell gathers the contributions that meet at one point of an item's grid.
+type cell struct {
+	groups []groupAcc
+	money  []moneyEntry
+}
+
+type groupAcc struct {
+	key groupKey
+	m   metrics
+}
+
+func (c *cell) add(x *contribution, sign int64) {
+	if !x.present {
+		return
+	}
+	i := slices.IndexFunc(c.groups, func(g groupAcc) bool { return g.key == x.key })
+	if i < 0 {
+		c.groups = append(c.groups, groupAcc{key: x.key})
+		i = len(c.groups) - 1
+	}
+	for j := range x.m {
+		c.groups[i].m[j] += sign * x.m[j]
+	}
+	for _, e := range x.money {
+		j := slices.IndexFunc(c.money, func(m moneyEntry) bool { return m.source == e.source && m.year == e.year })
+		if j < 0 {
+			c.money = append(c.money, moneyEntry{source: e.source, year: e.year})
+			j = len(c.money) - 1
+		}
+		for col := range e.sums {
+			c.money[j].sums[col] += sign * e.sums[col]
+		}
+	}
+}
+
+// item adds what the facts all[nOld:] change in the item's contribution; all[:nOld] are the
+// facts it had before.
+func (s *deltaSet) item(info *itemInfo, all []itemFact, nOld int) {
+	if len(all) == nOld {
+		return
+	}
+	r1 := int64(math.MaxInt64)
+	for _, f := range all[nOld:] {
+		r1 = min(r1, f.rec)
+	}
+	// Below the earliest day, and before the earliest new moment, before and after agree.
+	days := make([]int64, 0, len(all)+1)
+	recs := make([]int64, 0, len(all)-nOld)
+	for _, f := range all {
+		days = append(days, f.day)
+		if f.rec >= r1 {
+			recs = append(recs, f.rec)
+		}
+	}
+	if info.end != noEnd {
+		days = append(days, info.end+1)
+	}
+	slices.Sort(days)
+	days = slices.Compact(days)
+	slices.Sort(recs)
+	recs = slices.Compact(recs)
+	nd := len(days)
+	after := make([]contribution, nd*len(recs))
+	var before []contribution
+	if nOld > 0 {
+		before = make([]contribution, nd*len(recs))
+	}
+	for j, k := range recs {
+		for i, d := range days {
+			after[j*nd+i] = fold(info, all, d, k)
+			if nOld > 0 {
+				before[j*nd+i] = fold(info, all[:nOld], d, k)
+			}
+		}
+	}
+	var c cell
+	for j, k := range recs {
+		for i, d := range days {
+			c.groups, c.money = c.groups[:0], c.money[:0]
+			for a := 0; a < 2; a++ {
+				for b := 0; b < 2; b++ {
+					ii, jj := i-a, j-b
+					if ii < 0 || jj < 0 {
+						continue
+					}
+					sign := int64(1 - 2*((a+b)%2))
+					c.add(&after[jj*nd+ii], sign)
+					if nOld > 0 {
+						c.add(&before[jj*nd+ii], -sign)
+					}
+				}
+			}
+			s.addCell(&c, info.kind, d, k)
+		}
+	}
+}
+
+func (s *deltaSet) addCell(c *cell, kind string, d, k int64) {
+	for _, g := range c.groups {
+		if g.m == (metrics{}) {
+			continue
+		}
+		key := groupDeltaKey{g.key, d, k}
+		m := s.groups[key]
+		if m == nil {
+			m = &metrics{}
+			s.groups[key] = m
+		}
+		for j := range g.m {
+			m[j] += g.m[j]
+		}
+	}
+	for _, e := range c.money {
+		if e.sums == (moneySums{}) {
+			continue
+		}
+		key := moneyDeltaKey{kind, e.source, e.year, d, k}
+		m := s.money[key]
+		if m == nil {
+			m = &moneySums{}
+			s.money[key] = m
+		}
+		for j := range e.sums {
+			m[j] += e.sums[j]
+		}
+	}
+}
+
+// dayNum is the number of t's calendar day (in t's location) since 1970-01-01.
+func dayNum(t time.Time) int64 {
+	s := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, utc).Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+func dayTime(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
+
+func monthOf(d int64) time.Time {
+	t := dayTime(d)
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, utc)
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func moment(us int64) pgtype.Timestamptz {
+	if us == math.MinInt64 {
+		return pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+	}
+	return pgtype.Timestamptz{Time: time.UnixMicro(us).UTC(), Valid: true}
+}
+
+func fromMoment(t pgtype.Timestamptz) int64 {
+	if t.InfinityModifier == pgtype.NegativeInfinity {
+		return math.MinInt64
+	}
+	return t.Time.UnixMicro()
+}
+
+// buckets is where recording time is cut. Bucket i holds the moments from starts[i] to
+// starts[i+1]; the last bucket is open.
+type buckets struct {
+	starts []int64
+	// Of the buckets from first on (the one open when the batch began): facts counted and
+	// the latest moment seen, as they are to be written.
+	first  int
+	facts  []int64
+	maxRec []int64
+	size   int64
+}
+
+func loadBuckets(rows pgx.Rows, size int64) (*buckets, error) {
+	b := &buckets{size: size}
+	for rows.Next() {
+		var (
+			n          int
+			start, max pgtype.Timestamptz
+			facts      int64
+		)
+		if err := rows.Scan(&n, &start, &facts, &max); err != nil {
+			return nil, err
+		}
+		if n != len(b.starts) {
+			return nil, fmt.Errorf("pj_delta_buckets: bucket %d after %d", n, len(b.starts)-1)
+		}
+		b.starts = append(b.starts, fromMoment(start))
+		b.facts, b.maxRec = []int64{facts}, []int64{fromMoment(max)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(b.starts) == 0 {
+		b.starts, b.facts, b.maxRec = []int64{math.MinInt64}, []int64{0}, []int64{math.MinInt64}
+	}
+	b.first = len(b.starts) - 1
+	return b, nil
+}
+
+// count takes one more fact, in the store's order. A bucket that is full closes after the
+// latest moment seen so far, so no moment already counted changes bucket, and a rebuild cuts
+// time exactly where the live projection did, whatever the batches.
+func (b *buckets) count(rec int64) {
+	last := len(b.facts) - 1
+	b.facts[last]++
+	b.maxRec[last] = max(b.maxRec[last], rec)
+	if b.facts[last] >= b.size {
+		b.starts = append(b.starts, b.maxRec[last]+1)
+		b.facts = append(b.facts, 0)
+		b.maxRec = append(b.maxRec, b.maxRec[last])
+	}
+}
+
+// of returns the bucket of a moment.
+func (b *buckets) of(rec int64) int {
+	return sort.Search(len(b.starts), func(i int) bool { return b.starts[i] > rec }) - 1
+}
+
+func (b *buckets) open() int { return len(b.starts) - 1 }
+
+// oldDeltaFacts reads what the projection holds of the items that have facts in the batch
+// but were proposed before it: their proposal and their earlier facts (versions below the
+// batch's first for the item).
+const oldDeltaFactsSQL = `SELECT i.item_id, i.kind, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
+		i.proposed_on, i.recorded_at, f.fact, f.occurred_on, f.recorded_at, f.source, f.year, f.amount, f.stage,
+		f.percent, f.ref
+	FROM unnest($1::text[], $2::bigint[]) AS u(item_id, version)
+	JOIN pj_items i USING (item_id)
+	JOIN pj_item_facts f ON f.item_id = u.item_id AND f.version < u.version
+	WHERE f.fact IN ('requested', 'approved', 'disbursed', 'stage', 'progress', 'same_as')
+	ORDER BY f.item_id, f.version`
+
+// deltaFact reports whether a fact row (itemRows' layout) counts in the reports; the
+// deadline manager's flags do not.
+func deltaFact(kind string) bool { return kind != "flagged" && kind != "overdue" }
+
+// itemsOf gathers, per item with facts in the batch, its proposal and facts in order.
+type itemHistory struct {
+	info  *itemInfo
+	facts []itemFact
+	nOld  int
+}
+
+// applyDeltas writes what the batch changes in the group deltas. items and facts are the rows
+// of itemRows.
+func (it Items) applyDeltas(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	size := int64(it.bucketFacts)
+	if size <= 0 {
+		size = defaultBucketFacts
+	}
+	proposed := make(map[string]*itemInfo, len(items))
+	for _, row := range items {
+		info := &itemInfo{kind: row[itemKind].(string), unit: row[itemUnit].(string), pillar: row[itemPillar].(string),
+			sector: row[itemSector].(string), estimated: row[itemEstimated].(int64), end: noEnd,
+			proposed: dayNum(row[itemProposed].(time.Time)), recorded: micros(row[itemRecorded].(time.Time))}
+		if end, ok := row[itemEnd].(time.Time); ok {
+			info.end = dayNum(end)
+		}
+		proposed[row[itemID].(string)] = info
+	}
+	hist := map[string]*itemHistory{}
+	var order []string
+	var oldIDs []string
+	var oldVersions []int64
+	for _, f := range facts {
+		id := f[factItem].(string)
+		if hist[id] != nil || !deltaFact(f[factKind].(string)) {
+			continue
+		}
+		hist[id] = &itemHistory{info: proposed[id]}
+		order = append(order, id)
+		if proposed[id] == nil {
+			oldIDs = append(oldIDs, id)
+			oldVersions = append(oldVersions, f[factVersion].(int64))
+		}
+	}
+
+	var b pgx.Batch
+	b.Queue(`SELECT bucket, starts_at, facts, max_recorded_at FROM pj_delta_buckets ORDER BY bucket`)
+	if len(oldIDs) > 0 {
+		b.Queue(oldDeltaFactsSQL, oldIDs, oldVersions)
+	}
+	res := tx.SendBatch(ctx, &b)
+	rows, err := res.Query()
+	if err != nil {
+		res.Close()
+		return fmt.Errorf("delta buckets: %w", err)
+	}
+	bk, err := loadBuckets(rows, size)
+	rows.Close()
+	if err != nil {
+		res.Close()
+		return fmt.Errorf("delta buckets: %w", err)
+	}
+	if len(oldIDs) > 0 {
+		rows, err := res.Query()
+		if err != nil {
+			res.Close()
+			return fmt.Errorf("earlier facts: %w", err)
+		}
+		for rows.Next() {
+			var (
+				id, kind, unit, pillar, sector, fact, source, stage, ref string
+				estimated, amount                                        int64
+				end                                                      *time.Time
+				proposedOn, day, at, rec                                 time.Time
+				year, percent                                            int
+			)
+			if err := rows.Scan(&id, &kind, &unit, &pillar, &sector, &estimated, &end, &proposedOn, &at, &fact, &day, &rec,
+				&source, &year, &amount, &stage, &percent, &ref); err != nil {
+				rows.Close()
+				res.Close()
+				return fmt.Errorf("earlier facts: %w", err)
+			}
+			h := hist[id]
+			if h.info == nil {
+				h.info = &itemInfo{kind: kind, unit: unit, pillar: pillar, sector: sector, estimated: estimated, end: noEnd,
+					proposed: dayNum(proposedOn), recorded: micros(at)}
+				if end != nil {
+					h.info.end = dayNum(*end)
+				}
+			}
+			h.facts = append(h.facts, itemFact{fact: fact, source: source, stage: stage, ref: ref, year: year, percent: percent,
+				amount: amount, day: dayNum(day), rec: micros(rec)})
+			h.nOld++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			res.Close()
+			return fmt.Errorf("earlier facts: %w", err)
+		}
+	}
+	if err := res.Close(); err != nil {
+		return err
+	}
+
+	for _, f := range facts {
+		rec := micros(f[factAt].(time.Time))
+		bk.count(rec)
+		kind := f[factKind].(string)
+		if !deltaFact(kind) {
+			continue
+		}
+		h := hist[f[factItem].(string)]
+		h.facts = append(h.facts, itemFact{fact: kind, source: f[factSource].(string), stage: f[factStage].(string),
+			ref: f[factRef].(string), year: f[factYear].(int), percent: f[factPercent].(int), amount: f[factAmount].(int64),
+			day: dayNum(f[factDay].(time.Time)), rec: rec})
+	}
+	ds := newDeltaSet()
+	for _, id := range order {
+		h := hist[id]
+		if h.info == nil {
+			continue // facts of an item never proposed: no report counts them
+		}
+		ds.item(h.info, h.facts, h.nOld)
+	}
+	return writeDeltas(ctx, tx, ds, bk)
+}
+
+// writeDeltas adds the batch's deltas to the tables, keeps the month sums of the closed
+// buckets and records where the buckets stand.
+func writeDeltas(ctx context.Context, tx pgx.Tx, ds *deltaSet, bk *buckets) error {
+	var b pgx.Batch
+	// The single rows.
+	n := len(ds.groups)
+	g := struct {
+		kind, unit, pillar, sector, stage []string
+		m                                 [nMetrics][]int64
+	}{}
+	days := make([]time.Time, 0, n)
+	recs := make([]time.Time, 0, n)
+	g.kind, g.unit, g.pillar, g.sector, g.stage = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
+		make([]string, 0, n), make([]string, 0, n)
+	for j := range g.m {
+		g.m[j] = make([]int64, 0, n)
+	}
+	type lateKey struct {
+		bucket int
+		month  int64
+		g      groupKey
+	}
+	lateGroups := map[lateKey]*metrics{}
+	first := bk.first
+	for k, m := range ds.groups {
+		if *m == (metrics{}) {
+			continue
+		}
+		days, recs = append(days, dayTime(k.day)), append(recs, time.UnixMicro(k.rec).UTC())
+		g.kind, g.unit, g.pillar, g.sector, g.stage = append(g.kind, k.g.kind), append(g.unit, k.g.unit),
+			append(g.pillar, k.g.pillar), append(g.sector, k.g.sector), append(g.stage, k.g.stage)
+		for j := range m {
+			g.m[j] = append(g.m[j], m[j])
+		}
+		if bucket := bk.of(k.rec); bucket < first {
+			lk := lateKey{bucket, monthOf(k.day).Unix(), k.g}
+			if lateGroups[lk] == nil {
+				lateGroups[lk] = &metrics{}
+			}
+			for j := range m {
+				lateGroups[lk][j] += m[j]
+			}
+		}
+	}
+	groupsAt, moneyAt := -1, -1
+	if len(days) > 0 {
+		groupsAt = b.Len()
+		b.Queue(`WITH up AS (
+				INSERT INTO pj_group_deltas AS g (day, recorded_at, kind, unit_code, pillar, sector, stage, items, distinct_models,
+					with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+				SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+					$15::bigint[], $16::bigint[], $17::bigint[])
+				ON CONFLICT (day, recorded_at, kind, unit_code, pillar, sector, stage) DO UPDATE SET
+					items = g.items + EXCLUDED.items, distinct_models = g.distinct_models + EXCLUDED.distinct_models,
+					with_gap = g.with_gap + EXCLUDED.with_gap, overdue = g.overdue + EXCLUDED.overdue,
+					estimated_vnd = g.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd,
+					approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd,
+					gap_vnd = g.gap_vnd + EXCLUDED.gap_vnd, progress = g.progress + EXCLUDED.progress
+				RETURNING `+zeroGroup+` AS zero)
+			SELECT count(*) FILTER (WHERE zero) FROM up`,
+			days, recs, g.kind, g.unit, g.pillar, g.sector, g.stage,
+			g.m[0], g.m[1], g.m[2], g.m[3], g.m[4], g.m[5], g.m[6], g.m[7], g.m[8], g.m[9])
+	}
+	var (
+		mDays, mRecs       []time.Time
+		mKind, mSource     []string
+		mYear              []int32
+		mReq, mAppr, mDisb []int64
+	)
+	type lateMoneyKey struct {
+		bucket       int
+		month        int64
+		kind, source string
+		year         int
+	}
+	lateMoney := map[lateMoneyKey]*moneySums{}
+	for k, m := range ds.money {
+		if *m == (moneySums{}) {
+			continue
+		}
+		mDays, mRecs = append(mDays, dayTime(k.day)), append(mRecs, time.UnixMicro(k.rec).UTC())
+		mKind, mSource, mYear = append(mKind, k.kind), append(mSource, k.source), append(mYear, int32(k.year))
+		mReq, mAppr, mDisb = append(mReq, m[0]), append(mAppr, m[1]), append(mDisb, m[2])
+		if bucket := bk.of(k.rec); bucket < first {
+			lk := lateMoneyKey{bucket, monthOf(k.day).Unix(), k.kind, k.source, k.year}
+			if lateMoney[lk] == nil {
+				lateMoney[lk] = &moneySums{}
+			}
+			for j := range m {
+				lateMoney[lk][j] += m[j]
+			}
+		}
+	}
+	if len(mDays) > 0 {
+		moneyAt = b.Len()
+		b.Queue(`WITH up AS (
+				INSERT INTO pj_money_deltas AS g (day, recorded_at, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+				SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[],
+					$8::bigint[])
+				ON CONFLICT (day, recorded_at, kind, source, year) DO UPDATE SET
+					requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
+					disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd
+				RETURNING `+zeroMoney+` AS zero)
+			SELECT count(*) FILTER (WHERE zero) FROM up`,
+			mDays, mRecs, mKind, mSource, mYear, mReq, mAppr, mDisb)
+	}
+	// Rows recorded in buckets already closed (a transaction that committed after later
+	// ones): every closed bucket's sums from theirs on take them too.
+	if len(lateGroups) > 0 {
+		var (
+			bs                                []int32
+			months                            []time.Time
+			kind, unit, pillar, sector, stage []string
+			ms                                [nMetrics][]int64
+		)
+		for k, m := range lateGroups {
+			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
+			kind, unit, pillar, sector, stage = append(kind, k.g.kind), append(unit, k.g.unit), append(pillar, k.g.pillar),
+				append(sector, k.g.sector), append(stage, k.g.stage)
+			for j := range m {
+				ms[j] = append(ms[j], m[j])
+			}
+		}
+		b.Queue(`INSERT INTO pj_group_delta_sums AS s (bucket, dim, month, kind, key, stage, items, distinct_models, with_gap,
+				overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+			SELECT n, x.dim, d.month, d.kind, x.key, d.stage, sum(d.items)::bigint, sum(d.distinct_models)::bigint,
+				sum(d.with_gap)::bigint, sum(d.overdue)::bigint, sum(d.estimated_vnd)::bigint, sum(d.requested_vnd)::bigint,
+				sum(d.approved_vnd)::bigint, sum(d.disbursed_vnd)::bigint, sum(d.gap_vnd)::bigint, sum(d.progress)::bigint
+			FROM unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+				$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],
+				$16::bigint[], $17::bigint[]) AS d(bucket, month, kind, unit_code, pillar, sector, stage, items, distinct_models,
+				with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+			CROSS JOIN LATERAL generate_series(d.bucket, $18::int - 1) AS n
+			CROSS JOIN LATERAL (VALUES ('unit', d.unit_code), ('pillar', d.pillar), ('sector', d.sector)) AS x(dim, key)
+			GROUP BY n, x.dim, d.month, d.kind, x.key, d.stage
+			ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET
+				items = s.items + EXCLUDED.items, distinct_models = s.distinct_models + EXCLUDED.distinct_models,
+				with_gap = s.with_gap + EXCLUDED.with_gap, overdue = s.overdue + EXCLUDED.overdue,
+				estimated_vnd = s.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd,
+				approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd,
+				gap_vnd = s.gap_vnd + EXCLUDED.gap_vnd, progress = s.progress + EXCLUDED.progress`,
+			bs, months, kind, unit, pillar, sector, stage, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], first)
+		b.Queue(`DELETE FROM pj_group_delta_sums WHERE bucket < $1 AND `+zeroGroup, first)
+	}
+	if len(lateMoney) > 0 {
+		var (
+			bs             []int32
+			months         []time.Time
+			kind, source   []string
+			years          []int32
+			req, appr, dis []int64
+		)
+		for k, m := range lateMoney {
+			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
+			kind, source, years = append(kind, k.kind), append(source, k.source), append(years, int32(k.year))
+			req, appr, dis = append(req, m[0]), append(appr, m[1]), append(dis, m[2])
+		}
+		b.Queue(`INSERT INTO pj_money_delta_sums AS s (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+			SELECT n, d.month, d.kind, d.source, d.year, sum(d.requested_vnd)::bigint, sum(d.approved_vnd)::bigint,
+				sum(d.disbursed_vnd)::bigint
+			FROM unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[])
+				AS d(bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+			CROSS JOIN LATERAL generate_series(d.bucket, $9::int - 1) AS n
+			GROUP BY n, d.month, d.kind, d.source, d.year
+			ON CONFLICT (bucket, month, kind, source, year) DO UPDATE SET
+				requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd,
+				disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd`,
+			bs, months, kind, source, years, req, appr, dis, first)
+		b.Queue(`DELETE FROM pj_money_delta_sums WHERE bucket < $1 AND `+zeroMoney, first)
+	}
+	// The buckets that closed in this batch: their sums are the previous bucket's plus their
+	// own rows, now all written.
+	for n := first; n < bk.open(); n++ {
+		b.Queue(`INSERT INTO pj_group_delta_sums (bucket, dim, month, kind, key, stage, items, distinct_models, with_gap,
+				overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+			SELECT $1::int, dim, month, kind, key, stage, sum(items)::bigint, sum(distinct_models)::bigint, sum(with_gap)::bigint,
+				sum(overdue)::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+				sum(disbursed_vnd)::bigint, sum(gap_vnd)::bigint, sum(progress)::bigint
+			FROM (
+				SELECT dim, month, kind, key, stage, items, distinct_models, with_gap, overdue, estimated_vnd, requested_vnd,
+					approved_vnd, disbursed_vnd, gap_vnd, progress
+				FROM pj_group_delta_sums WHERE bucket = $1::int - 1
+				UNION ALL
+				SELECT x.dim, date_trunc('month', d.day)::date, d.kind, x.key, d.stage, d.items, d.distinct_models, d.with_gap,
+					d.overdue, d.estimated_vnd, d.requested_vnd, d.approved_vnd, d.disbursed_vnd, d.gap_vnd, d.progress
+				FROM pj_group_deltas d
+				CROSS JOIN LATERAL (VALUES ('unit', d.unit_code), ('pillar', d.pillar), ('sector', d.sector)) AS x(dim, key)
+				WHERE d.recorded_at >= $2 AND d.recorded_at < $3) s
+			GROUP BY dim, month, kind, key, stage
+			HAVING NOT (`+zeroGroupSums+`)`, n, moment(bk.starts[n]), moment(bk.starts[n+1]))
+		b.Queue(`INSERT INTO pj_money_delta_sums (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+			SELECT $1::int, month, kind, source, year, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+				sum(disbursed_vnd)::bigint
+			FROM (
+				SELECT month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd
+				FROM pj_money_delta_sums WHERE bucket = $1::int - 1
+				UNION ALL
+				SELECT date_trunc('month', day)::date, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd
+				FROM pj_money_deltas WHERE recorded_at >= $2 AND recorded_at < $3) s
+			GROUP BY month, kind, source, year
+			HAVING sum(requested_vnd) <> 0 OR sum(approved_vnd) <> 0 OR sum(disbursed_vnd) <> 0`,
+			n, moment(bk.starts[n]), moment(bk.starts[n+1]))
+	}
+	for i := range bk.facts {
+		n := first + i
+		b.Queue(`INSERT INTO pj_delta_buckets (bucket, starts_at, facts, max_recorded_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (bucket) DO UPDATE SET facts = EXCLUDED.facts, max_recorded_at = EXCLUDED.max_recorded_at`,
+			n, moment(bk.starts[n]), bk.facts[i], moment(bk.maxRec[i]))
+	}
+	res := tx.SendBatch(ctx, &b)
+	var zeroGroups, zeroMoneys int64
+	for i := range b.Len() {
+		var err error
+		switch {
+		case i == groupsAt:
+			err = res.QueryRow().Scan(&zeroGroups)
+		case i == moneyAt:
+			err = res.QueryRow().Scan(&zeroMoneys)
+		default:
+			_, err = res.Exec()
+		}
+		if err != nil {
+			res.Close()
+			return fmt.Errorf("group deltas: %w", err)
+		}
+	}
+	if err := res.Close(); err != nil {
+		return err
+	}
+	// A row that sums to zero says nothing: it goes, as it never appears in a rebuild that
+	// sums the same changes in one batch. Rare: two batches must meet at one exact moment.
+	if zeroGroups > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_deltas WHERE (day, recorded_at, kind, unit_code, pillar, sector, stage) IN (
+				SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]))
+			AND `+zeroGroup, days, recs, g.kind, g.unit, g.pillar, g.sector, g.stage); err != nil {
+			return err
+		}
+	}
+	if zeroMoneys > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM pj_money_deltas WHERE (day, recorded_at, kind, source, year) IN (
+				SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::int[])) AND `+zeroMoney,
+			mDays, mRecs, mKind, mSource, mYear); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const (
+	zeroGroup = `(items = 0 AND distinct_models = 0 AND with_gap = 0 AND overdue = 0 AND estimated_vnd = 0
+		AND requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0 AND gap_vnd = 0 AND progress = 0)`
+	zeroGroupSums = `sum(items) = 0 AND sum(distinct_models) = 0 AND sum(with_gap) = 0 AND sum(overdue) = 0
+		AND sum(estimated_vnd) = 0 AND sum(requested_vnd) = 0 AND sum(approved_vnd) = 0 AND sum(disbursed_vnd) = 0
+		AND sum(gap_vnd) = 0 AND sum(progress) = 0`
+	zeroMoney = `(requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0)`
+)

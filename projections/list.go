@@ -19,6 +19,11 @@ type ListQuery struct {
 	Sector   string
 	// Q matches titles, ignoring tone marks, case and punctuation (see Fold).
 	Q string
+	// Units, when not empty, keeps items of any of these units (a unit and those merged into it).
+	Units []string
+	// PastEndBefore, when set, keeps open items (proposed, funded, suspended) whose planned end
+	// is before that day: the overdue ones.
+	PastEndBefore civil.Date
 	// Limit is the page size (1..200); Cursor the next_cursor of the previous page.
 	Limit  int
 	Cursor string
@@ -53,11 +58,13 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 	rows, err := r.pool.Query(ctx, `SELECT i.item_id, i.kind, i.title, i.unit_code, i.pillar, i.sector, c.stage,
 			i.estimated_vnd, c.requested_vnd, c.approved_vnd, c.disbursed_vnd, c.progress, c.same_as, i.proposed_on, i.end_date
 		FROM pj_items i JOIN pj_item_current c USING (item_id)
-		WHERE i.kind = $1 AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR c.stage = $3)
+		WHERE ($1 = '' OR i.kind = $1) AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR c.stage = $3)
 		  AND ($4 = '' OR i.pillar = $4) AND ($5 = '' OR i.sector = $5)
 		  AND ($6 = '' OR strpos(i.title_folded, $6) > 0) AND ($7 = '' OR i.item_id < $7)
+		  AND (coalesce(cardinality($9::text[]), 0) = 0 OR i.unit_code = ANY($9))
+		  AND ($10::date IS NULL OR (i.end_date < $10 AND c.stage IN ('proposed', 'funded', 'suspended')))
 		ORDER BY i.item_id DESC LIMIT $8`,
-		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, Fold(q.Q), q.Cursor, q.Limit+1)
+		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, Fold(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore))
 	if err != nil {
 		return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
 	}

@@ -321,3 +321,28 @@ func (h *Handler) ItemEvents(ctx context.Context, k item.Kind, id string) ([]Eve
 	}
 	return out, nil
 }
+
+// Permitted returns the actions a may take on it now, by the item's own workflow definition:
+// the role, the stage and, for a focal point, the unit. Guards and amounts are checked when
+// the action is taken. The pages use it to show only the forms that can succeed.
+func (h *Handler) Permitted(ctx context.Context, a Actor, it Item) ([]string, error) {
+	def, err := definitionFor(h.cfg.Definitions, it.WorkflowVersion)
+	if err != nil {
+		return nil, err
+	}
+	if a.Role == role.FocalPoint {
+		if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
+			return nil, nil
+		}
+	}
+	var out []string
+	for _, act := range def.Actions {
+		if act.Name == definition.Propose {
+			continue
+		}
+		if _, err := def.Allowed(act.Name, string(it.Stage), a.Role); err == nil {
+			out = append(out, act.Name)
+		}
+	}
+	return out, nil
+}

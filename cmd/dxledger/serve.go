@@ -15,6 +15,7 @@ import (
 	"github.com/dxledger/dxledger/internal/demo"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/webui"
 	"github.com/dxledger/dxledger/workflows"
 	"github.com/dxledger/dxledger/workflows/definition"
 	"github.com/prometheus/client_golang/prometheus"
@@ -122,7 +123,21 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg.HTTPAddr, cfg.ShutdownTimeout, api, stdout, log)
+	web, err := webui.New(webui.Deps{Handler: handler, Users: ids, Reports: reports, Location: cfg.Location, Logger: log})
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, cfg.HTTPAddr, cfg.ShutdownTimeout, routes(api, web), stdout, log)
+}
+
+// routes serves the API under /api/ (with /healthz and /metrics) and the web pages beside it.
+func routes(api, web http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/metrics", api)
+	mux.Handle("/", web)
+	return mux
 }
 
 func printDemo(w io.Writer, addr string, sum demo.Summary) {
@@ -132,6 +147,7 @@ func printDemo(w io.Writer, addr string, sum demo.Summary) {
 	for _, t := range sum.Tokens {
 		fmt.Fprintf(w, "  %-40s %-19s %-10s %s\n", t.Who, t.Role, t.Unit, t.Token)
 	}
+	fmt.Fprintf(w, "Web pages: http://%s/ — sign in with a name above and the password %q.\n", addr, demo.Password)
 	base := "http://" + addr + "/api/v1"
 	fmt.Fprintln(w, "Try:")
 	fmt.Fprintf(w, "  %s/reports/model-counts?group_by=unit_kind&as_of=2022-12-31\n", base)

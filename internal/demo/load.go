@@ -18,6 +18,10 @@ type Token struct {
 	Who, Role, Unit, Token string
 }
 
+// Password is the demo people's password for the web pages. It is printed with the demo: a
+// demo is for showing, not for real data.
+const Password = "dongthap-2022"
+
 // Summary is what Load did.
 type Summary struct {
 	Units, Models, Projects int
@@ -29,6 +33,7 @@ type loader struct {
 	h      *workflows.Handler
 	ids    *identity.Store
 	actors map[string]workflows.Actor // by unit code for focal points; "admin", "fin1", "fin2", "bcd"
+	names  map[string]string          // the same people's names, which they sign in with
 	err    error
 }
 
@@ -54,6 +59,7 @@ func (l *loader) person(label, name string, r role.Role, unitCode string) {
 		return
 	}
 	l.actors[label] = workflows.Actor{UserID: u.ID, Role: r, UnitCode: unitCode, RequestID: "demo"}
+	l.names[label] = u.Name
 }
 
 func (l *loader) unit(c unit.Register) {
@@ -92,7 +98,7 @@ func (l *loader) act(key string, who string, k item.Kind, id, action string, c i
 // twice, it records nothing new (every command has a fixed idempotency key) and prints fresh
 // sample tokens.
 func Load(ctx context.Context, h *workflows.Handler, ids *identity.Store) (Summary, error) {
-	l := &loader{ctx: ctx, h: h, ids: ids, actors: map[string]workflows.Actor{}}
+	l := &loader{ctx: ctx, h: h, ids: ids, actors: map[string]workflows.Actor{}, names: map[string]string{}}
 	l.person("admin", "Quản trị hệ thống (dữ liệu mẫu)", role.Admin, "")
 
 	since := day("2020-01-01")
@@ -145,16 +151,16 @@ func Load(ctx context.Context, h *workflows.Handler, ids *identity.Store) (Summa
 	}
 
 	sum := Summary{Units: 2 + len(Departments) + len(Districts) + 1, Models: len(models), Projects: projects}
-	for _, p := range []struct{ label, who string }{
-		{"admin", "Quản trị hệ thống"}, {"SO-NNPTNT", "Cán bộ đầu mối Sở Nông nghiệp và PTNT"}, {"fin1", "Cán bộ tài chính 1"},
-		{"fin2", "Cán bộ tài chính 2"}, {"bcd", "Tổ giúp việc Ban Chỉ đạo"},
-	} {
-		a := l.actors[p.label]
+	for _, label := range []string{"admin", "SO-YT", "fin1", "fin2", "bcd"} {
+		a := l.actors[label]
 		tok, err := ids.IssueToken(ctx, a.UserID)
 		if err != nil {
 			return Summary{}, err
 		}
-		sum.Tokens = append(sum.Tokens, Token{Who: p.who, Role: string(a.Role), Unit: a.UnitCode, Token: tok})
+		if err := ids.SetPassword(ctx, a.UserID, Password); err != nil {
+			return Summary{}, err
+		}
+		sum.Tokens = append(sum.Tokens, Token{Who: l.names[label], Role: string(a.Role), Unit: a.UnitCode, Token: tok})
 	}
 	return sum, nil
 }

@@ -1,0 +1,360 @@
+package webui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/civil"
+)
+
+// Languages: Vietnamese first, English on request (a cookie set by the switch in the header).
+const (
+	langVI = "vi"
+	langEN = "en"
+)
+
+// messages holds every label of the pages: key → {Vietnamese, English}.
+var messages = map[string][2]string{
+	"app":                          {"Sổ theo dõi chuyển đổi số", "Digital transformation ledger"},
+	"province":                     {"Ban Chỉ đạo chuyển đổi số tỉnh", "Provincial digital-transformation steering committee"},
+	"nav.dashboard":                {"Tổng quan", "Overview"},
+	"nav.items":                    {"Mô hình và dự án", "Models and projects"},
+	"nav.my":                       {"Đơn vị của tôi", "My unit"},
+	"nav.queue":                    {"Hồ sơ chờ phê duyệt", "Funding queue"},
+	"nav.duplicates":               {"Mô hình trùng lặp", "Duplicate models"},
+	"nav.units":                    {"Đơn vị", "Units"},
+	"nav.users":                    {"Người dùng", "Users"},
+	"signin":                       {"Đăng nhập", "Sign in"},
+	"signout":                      {"Đăng xuất", "Sign out"},
+	"signin.name":                  {"Tên đăng nhập", "Name"},
+	"signin.password":              {"Mật khẩu", "Password"},
+	"signin.wrong":                 {"Sai tên đăng nhập hoặc mật khẩu.", "Wrong name or password."},
+	"signin.expired":               {"Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "Your session has expired. Please sign in again."},
+	"signin.needed":                {"Vui lòng đăng nhập để tiếp tục.", "Please sign in to continue."},
+	"signin.csrf":                  {"Biểu mẫu đã cũ. Vui lòng thử lại.", "The form was stale. Please try again."},
+	"signed.as":                    {"Đang đăng nhập:", "Signed in as"},
+	"lang.switch":                  {"English", "Tiếng Việt"},
+	"role.admin":                   {"Quản trị hệ thống", "Administrator"},
+	"role.focal_point":             {"Cán bộ đầu mối", "Focal point"},
+	"role.finance_officer":         {"Cán bộ tài chính", "Finance officer"},
+	"role.steering_committee":      {"Ban Chỉ đạo / Tổ giúp việc", "Steering committee / secretariat"},
+	"asof":                         {"Tính đến ngày", "As of"},
+	"knownat":                      {"Theo số liệu đã ghi nhận đến", "As recorded by"},
+	"asof.apply":                   {"Xem", "Show"},
+	"asof.today":                   {"Hôm nay", "Today"},
+	"asof.list.note":               {"Danh sách dưới đây là hiện trạng hôm nay; số liệu phía trên tính đến ngày đã chọn.", "The lists below stand as of today; the figures above are as of the chosen day."},
+	"gaps":                         {"Khoảng trống kinh phí", "Funding gaps"},
+	"gaps.chart":                   {"Kinh phí còn thiếu theo đơn vị", "Funding gap by unit"},
+	"counts":                       {"Số lượng mô hình", "Model counts"},
+	"completion":                   {"Tình hình thực hiện", "Completion"},
+	"overdue.list":                 {"Mô hình, dự án quá hạn", "Overdue models and projects"},
+	"export.xlsx":                  {"Xuất Excel", "Export to Excel"},
+	"print":                        {"In", "Print"},
+	"by.unit":                      {"Theo đơn vị", "By unit"},
+	"by.unit_kind":                 {"Theo loại đơn vị", "By unit kind"},
+	"by.pillar":                    {"Theo trụ cột", "By pillar"},
+	"by.sector":                    {"Theo lĩnh vực", "By sector"},
+	"by.source":                    {"Theo nguồn vốn", "By funding source"},
+	"by.year":                      {"Theo năm", "By year"},
+	"col.key":                      {"Nhóm", "Group"},
+	"col.unit":                     {"Đơn vị", "Unit"},
+	"col.title":                    {"Tên", "Title"},
+	"col.kind":                     {"Loại", "Kind"},
+	"col.stage":                    {"Giai đoạn", "Stage"},
+	"col.estimated":                {"Kinh phí dự kiến", "Estimated"},
+	"col.requested":                {"Đề nghị", "Requested"},
+	"col.approved":                 {"Đã phê duyệt", "Approved"},
+	"col.disbursed":                {"Đã giải ngân", "Disbursed"},
+	"col.gap":                      {"Còn thiếu", "Gap"},
+	"col.items_with_gap":           {"Số hồ sơ còn thiếu vốn", "Items with a gap"},
+	"col.registrations":            {"Lượt đăng ký", "Registrations"},
+	"col.distinct":                 {"Số mô hình (không trùng)", "Distinct models"},
+	"col.overdue":                  {"Quá hạn", "Overdue"},
+	"col.progress":                 {"Tiến độ bình quân", "Average progress"},
+	"col.end":                      {"Ngày kết thúc", "End date"},
+	"col.source":                   {"Nguồn vốn", "Source"},
+	"col.year":                     {"Năm", "Year"},
+	"col.amount":                   {"Số tiền", "Amount"},
+	"col.status":                   {"Trạng thái", "Status"},
+	"col.date":                     {"Ngày", "Date"},
+	"col.when":                     {"Thời điểm ghi nhận", "Recorded at"},
+	"col.who":                      {"Người thực hiện", "Who"},
+	"col.what":                     {"Nội dung", "What"},
+	"col.score":                    {"Độ tương đồng", "Similarity"},
+	"col.name":                     {"Tên", "Name"},
+	"col.code":                     {"Mã", "Code"},
+	"col.role":                     {"Vai trò", "Role"},
+	"col.parent":                   {"Trực thuộc", "Parent"},
+	"col.successor":                {"Sáp nhập vào", "Merged into"},
+	"col.needs":                    {"Cần bổ sung", "Needs"},
+	"total":                        {"Tổng cộng", "Total"},
+	"none":                         {"Không có.", "None."},
+	"kind.model":                   {"Mô hình", "Model"},
+	"kind.project":                 {"Dự án", "Project"},
+	"stage.proposed":               {"Đề xuất", "Proposed"},
+	"stage.funded":                 {"Đã bố trí vốn", "Funded"},
+	"stage.implemented":            {"Đã triển khai xong", "Implemented"},
+	"stage.evaluated":              {"Đã đánh giá", "Evaluated"},
+	"stage.suspended":              {"Tạm dừng", "Suspended"},
+	"stage.cancelled":              {"Hủy bỏ", "Cancelled"},
+	"pillar.government":            {"Chính quyền số", "Digital government"},
+	"pillar.economy":               {"Kinh tế số", "Digital economy"},
+	"pillar.society":               {"Xã hội số", "Digital society"},
+	"source.central_budget":        {"Ngân sách trung ương", "Central budget"},
+	"source.provincial_budget":     {"Ngân sách tỉnh", "Provincial budget"},
+	"source.district_budget":       {"Ngân sách huyện", "District budget"},
+	"source.commune_budget":        {"Ngân sách xã", "Commune budget"},
+	"source.enterprise":            {"Doanh nghiệp, xã hội hóa", "Enterprises"},
+	"source.oda":                   {"Vốn ODA", "ODA"},
+	"source.other":                 {"Nguồn hợp pháp khác", "Other lawful sources"},
+	"sector.agriculture":           {"Nông nghiệp", "Agriculture"},
+	"sector.education":             {"Giáo dục", "Education"},
+	"sector.health":                {"Y tế", "Health"},
+	"sector.finance":               {"Tài chính", "Finance"},
+	"sector.commerce":              {"Thương mại", "Commerce"},
+	"sector.tourism":               {"Du lịch", "Tourism"},
+	"sector.transport":             {"Giao thông", "Transport"},
+	"sector.natural_resources":     {"Tài nguyên", "Natural resources"},
+	"sector.infrastructure":        {"Hạ tầng", "Infrastructure"},
+	"sector.industry":              {"Công nghiệp", "Industry"},
+	"sector.culture":               {"Văn hóa", "Culture"},
+	"sector.labour":                {"Lao động", "Labour"},
+	"sector.justice":               {"Tư pháp", "Justice"},
+	"sector.public_security":       {"An ninh trật tự", "Public security"},
+	"sector.general":               {"Chung", "General"},
+	"unitkind.province":            {"Tỉnh", "Province"},
+	"unitkind.department":          {"Sở, ban, ngành", "Departments"},
+	"unitkind.district":            {"Huyện, thị xã, thành phố", "Districts and cities"},
+	"unitkind.commune":             {"Xã, phường, thị trấn", "Communes"},
+	"rating.effective":             {"Hiệu quả", "Effective"},
+	"rating.partly_effective":      {"Hiệu quả một phần", "Partly effective"},
+	"rating.not_effective":         {"Chưa hiệu quả", "Not effective"},
+	"status.pending":               {"Chờ quyết định", "Pending"},
+	"status.approved":              {"Đã phê duyệt", "Approved"},
+	"status.rejected":              {"Không phê duyệt", "Rejected"},
+	"needs.no_request":             {"Chưa đề nghị bố trí vốn", "No funding request"},
+	"needs.no_progress":            {"Không báo cáo tiến độ trên 90 ngày", "No progress report for 90 days"},
+	"needs.past_end":               {"Đã quá ngày kết thúc", "Past its end date"},
+	"my.title":                     {"Mô hình và dự án của đơn vị", "My unit's models and projects"},
+	"my.attention":                 {"Việc cần làm", "What is missing"},
+	"my.new.model":                 {"Đăng ký mô hình", "Register a model"},
+	"my.new.project":               {"Đề xuất dự án", "Propose a project"},
+	"f.title":                      {"Tên mô hình / dự án", "Title"},
+	"f.unit_code":                  {"Đơn vị", "Unit"},
+	"f.pillar":                     {"Trụ cột", "Pillar"},
+	"f.sector":                     {"Lĩnh vực", "Sector"},
+	"f.scope":                      {"Phạm vi triển khai", "Scope"},
+	"f.estimated_cost_vnd":         {"Kinh phí dự kiến (đồng)", "Estimated cost (đồng)"},
+	"f.start_date":                 {"Ngày bắt đầu", "Start date"},
+	"f.end_date":                   {"Ngày kết thúc", "End date"},
+	"f.occurred_on":                {"Ngày (nghiệp vụ)", "Business date"},
+	"f.source":                     {"Nguồn vốn", "Funding source"},
+	"f.amount_vnd":                 {"Số tiền (đồng)", "Amount (đồng)"},
+	"f.year":                       {"Năm ngân sách", "Budget year"},
+	"f.percent":                    {"Tiến độ (%)", "Progress (%)"},
+	"f.date":                       {"Ngày", "Date"},
+	"f.note":                       {"Ghi chú", "Note"},
+	"f.decision":                   {"Quyết định", "Decision"},
+	"f.approved_vnd":               {"Số tiền phê duyệt (đồng)", "Amount approved (đồng)"},
+	"f.model_id":                   {"Trùng với mô hình", "Same as model"},
+	"f.rating":                     {"Đánh giá", "Rating"},
+	"f.score":                      {"Điểm (0–100)", "Score (0–100)"},
+	"f.reason":                     {"Lý do", "Reason"},
+	"f.name":                       {"Họ tên / tên đăng nhập", "Name"},
+	"f.role":                       {"Vai trò", "Role"},
+	"f.password":                   {"Mật khẩu (ít nhất 12 ký tự)", "Password (at least 12 characters)"},
+	"f.code":                       {"Mã đơn vị", "Unit code"},
+	"f.kind":                       {"Loại đơn vị", "Unit kind"},
+	"f.parent_code":                {"Trực thuộc", "Parent unit"},
+	"f.into_code":                  {"Sáp nhập vào", "Merge into"},
+	"f.effective_date":             {"Ngày hiệu lực", "Effective date"},
+	"f.choose":                     {"— chọn —", "— choose —"},
+	"decision.approve":             {"Phê duyệt", "Approve"},
+	"decision.reject":              {"Không phê duyệt", "Reject"},
+	"act.propose":                  {"Gửi", "Submit"},
+	"act.request":                  {"Gửi đề nghị bố trí vốn", "Request funding"},
+	"act.progress":                 {"Báo cáo tiến độ", "Report progress"},
+	"act.implemented":              {"Xác nhận đã triển khai xong", "Mark implemented"},
+	"act.decide":                   {"Ghi quyết định", "Record the decision"},
+	"act.endorse":                  {"Cho ý kiến đồng ý", "Endorse"},
+	"act.same_as":                  {"Xác nhận trùng", "Confirm: same model"},
+	"act.evaluate":                 {"Ghi đánh giá", "Record the evaluation"},
+	"act.create_user":              {"Tạo người dùng", "Create user"},
+	"act.set_password":             {"Đặt lại mật khẩu", "Set password"},
+	"act.register_unit":            {"Thêm đơn vị", "Add unit"},
+	"act.merge":                    {"Sáp nhập", "Merge"},
+	"item.history":                 {"Lịch sử", "History"},
+	"item.requests":                {"Đề nghị bố trí vốn", "Funding requests"},
+	"item.money":                   {"Kinh phí", "Money"},
+	"item.evaluation":              {"Đánh giá", "Evaluation"},
+	"item.events":                  {"Các sự kiện", "Events"},
+	"item.version":                 {"Phiên bản", "Version"},
+	"item.same_as":                 {"Trùng với mô hình", "Same model as"},
+	"queue.title":                  {"Đề nghị bố trí vốn chờ quyết định", "Funding requests awaiting a decision"},
+	"dup.title":                    {"Các cặp đăng ký có thể trùng nhau", "Registrations that may be the same model"},
+	"saved":                        {"Đã ghi nhận.", "Recorded."},
+	"err.fix":                      {"Vui lòng sửa các ô được đánh dấu.", "Please correct the marked fields."},
+	"err.forbidden":                {"Bạn không có quyền thực hiện thao tác này.", "You may not do this."},
+	"err.notfound":                 {"Không tìm thấy trang hoặc hồ sơ.", "No such page or item."},
+	"err.conflict":                 {"Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang và thử lại.", "Someone changed this item meanwhile. Reload the page and try again."},
+	"err.stage":                    {"Thao tác này không được phép ở giai đoạn hiện tại của hồ sơ.", "This is not allowed in the item's current stage."},
+	"err.internal":                 {"Có lỗi trong hệ thống. Mã yêu cầu:", "Something went wrong. Request id:"},
+	"err.badquery":                 {"Tham số không hợp lệ.", "A parameter is not valid."},
+	"back":                         {"Quay lại", "Back"},
+	"search":                       {"Tìm kiếm", "Search"},
+	"filter":                       {"Lọc", "Filter"},
+	"more":                         {"Trang sau", "Next page"},
+	"all":                          {"Tất cả", "All"},
+	"ev.proposed":                  {"Đề xuất, đăng ký", "Proposed"},
+	"ev.funding_requested":         {"Đề nghị bố trí vốn", "Funding requested"},
+	"ev.funding_endorsed":          {"Ban Chỉ đạo cho ý kiến", "Endorsed by the steering committee"},
+	"ev.funding_approval_proposed": {"Phê duyệt lần 1 (chờ xác nhận)", "First approval (awaiting a second officer)"},
+	"ev.funding_approved":          {"Phê duyệt kinh phí", "Funding approved"},
+	"ev.funding_rejected":          {"Không phê duyệt", "Funding rejected"},
+	"ev.disbursed":                 {"Giải ngân", "Disbursed"},
+	"ev.progress_reported":         {"Báo cáo tiến độ", "Progress reported"},
+	"ev.implemented":               {"Đã triển khai xong", "Implemented"},
+	"ev.evaluated":                 {"Đánh giá", "Evaluated"},
+	"ev.suspended":                 {"Tạm dừng", "Suspended"},
+	"ev.resumed":                   {"Tiếp tục", "Resumed"},
+	"ev.cancelled":                 {"Hủy bỏ", "Cancelled"},
+	"ev.marked_same_as":            {"Đánh dấu trùng mô hình", "Marked the same model"},
+	"ev.flagged_no_progress":       {"Cảnh báo chậm báo cáo tiến độ", "Flagged: no progress"},
+	"ev.became_overdue":            {"Quá hạn", "Became overdue"},
+	"f.request_id":                 {"Mã đề nghị", "Request"},
+	"f.amount":                     {"Số tiền", "Amount"},
+	"f.stage":                      {"Giai đoạn", "Stage"},
+	"f.approve":                    {"Phê duyệt", "Approve"},
+	"f.officer":                    {"Cán bộ", "Officer"},
+	"produced":                     {"Lập lúc", "Produced"},
+}
+
+// tr returns the label key in lang; an unknown key is shown as itself, so a missing label is
+// visible rather than blank.
+func tr(lang, key string) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	if lang == langEN {
+		return m[1]
+	}
+	return m[0]
+}
+
+// label names a code of a family ("stage", "sector", …) in lang, or shows the code.
+func label(lang, family, code string) string {
+	if _, ok := messages[family+"."+code]; ok {
+		return tr(lang, family+"."+code)
+	}
+	return code
+}
+
+// vnd writes whole đồng with Vietnamese grouping (8.000.000.000 đ); English uses commas.
+func vnd(lang string, v int64) string {
+	sep := "."
+	if lang == langEN {
+		sep = ","
+	}
+	return group(v, sep) + " đ"
+}
+
+func group(v int64, sep string) string {
+	neg := v < 0
+	s := strconv.FormatUint(uint64(max(v, -v)), 10)
+	if v == -v && v < 0 { // math.MinInt64
+		s = "9223372036854775808"
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// count writes a whole number with the language's grouping.
+func count(lang string, v int64) string {
+	sep := "."
+	if lang == langEN {
+		sep = ","
+	}
+	return group(v, sep)
+}
+
+// dmy writes a business date as dd/mm/yyyy; the zero date is blank.
+func dmy(d civil.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.Time(time.UTC).Format("02/01/2006")
+}
+
+// dmyhm writes a moment as dd/mm/yyyy hh:mm in loc.
+func dmyhm(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format("02/01/2006 15:04")
+}
+
+// percent writes a one-decimal percentage with the language's decimal mark.
+func percent(lang string, v float64) string {
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	if lang != langEN {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + "%"
+}
+
+// parseDay reads a date an official typed: YYYY-MM-DD (what a date input sends) or dd/mm/yyyy.
+func parseDay(s string) (civil.Date, error) {
+	s = strings.TrimSpace(s)
+	if d, m, y, ok := splitDMY(s); ok {
+		s = y + "-" + m + "-" + d
+	}
+	return civil.Parse(s)
+}
+
+func splitDMY(s string) (d, m, y string, ok bool) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || len(parts[2]) != 4 {
+		return "", "", "", false
+	}
+	pad := func(p string) string {
+		if len(p) == 1 {
+			return "0" + p
+		}
+		return p
+	}
+	return pad(parts[0]), pad(parts[1]), parts[2], true
+}
+
+// parseVND reads an amount an official typed, with or without grouping: "1.500.000.000",
+// "1 500 000 000", "1,500,000,000 đ". Every group after the first must have three digits, so
+// "1,5" (a Vietnamese decimal) is refused rather than read as 15: money is whole đồng.
+func parseVND(s string) (int64, bool) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "đ"), "₫"))
+	groups := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == ',' || r == ' ' || r == '\u00a0' })
+	if len(groups) == 0 || strings.HasPrefix(s, ".") || strings.HasPrefix(s, ",") {
+		return 0, false
+	}
+	for i, g := range groups {
+		if g == "" || strings.ContainsFunc(g, func(r rune) bool { return r < '0' || r > '9' }) ||
+			(len(groups) > 1 && ((i == 0 && len(g) > 3) || (i > 0 && len(g) != 3))) {
+			return 0, false
+		}
+	}
+	digits := strings.Join(groups, "")
+	if len(digits) > 18 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	return v, err == nil
+}

@@ -1,0 +1,350 @@
+// Package webui is the officials' web pages: the steering committee's meeting dashboard, a
+// focal point's unit, the finance officer's queue, the secretariat's duplicate candidates,
+// the administrator's units and users, and one page per model or project. Like httpapi it is a
+// thin adapter — it signs people in, reads forms and hands work to the command handler and
+// the projections' queries — and holds no rules of its own. Pages are server-rendered from
+// embedded templates, Vietnamese first; nothing is fetched from another site.
+package webui
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dxledger/dxledger/domain/role"
+	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/workflows"
+	"github.com/oklog/ulid/v2"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps are what the pages need.
+type Deps struct {
+	Handler  *workflows.Handler
+	Users    *identity.Store
+	Reports  *projections.Reports
+	Location *time.Location // the province's time zone
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// SessionTTL is how long a sign-in lasts; 12 hours (a working day and some) when zero.
+	SessionTTL time.Duration
+}
+
+type server struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+const (
+	sessionCookie = "dxl_session"
+	loginCookie   = "dxl_login" // the sign-in form's CSRF token, before there is a session
+	langCookie    = "dxl_lang"
+)
+
+// New returns the pages' handler. Mount it at "/" beside the API.
+func New(d Deps) (http.Handler, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.SessionTTL == 0 {
+		d.SessionTTL = 12 * time.Hour
+	}
+	s := &server{Deps: d}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	mux.Handle("GET /favicon.ico", cacheFor(24*time.Hour, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		_, _ = w.Write(favicon)
+	})))
+	mux.HandleFunc("GET /{$}", s.signedIn(s.home))
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.form(s.logout))
+	mux.HandleFunc("GET /lang/{lang}", s.switchLang)
+	s.routes(mux)
+	mux.HandleFunc("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, rq *request) {
+		s.fail(w, r, rq, http.StatusNotFound, "err.notfound")
+	}))
+	return s.recover(mux), nil
+}
+
+func cacheFor(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age="+itoa(int64(d/time.Second)))
+		h.ServeHTTP(w, r)
+	})
+}
+
+var favicon = []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b5cad"/><path d="M4 11h2V7H4zm3 0h2V4H7zm3 0h2V8h-2z" fill="#fff"/></svg>`)
+
+// request is what every signed-in page knows about its caller.
+type request struct {
+	user identity.User
+	csrf string
+	lang string
+	id   string // the request id, in logs and in error pages
+}
+
+func (rq *request) actor() workflows.Actor {
+	return workflows.Actor{UserID: rq.user.ID, Role: role.Role(rq.user.Role), UnitCode: rq.user.UnitCode, RequestID: rq.id}
+}
+
+func (rq *request) is(roles ...string) bool {
+	for _, r := range roles {
+		if rq.user.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+func langOf(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {
+		return langEN
+	}
+	return langVI
+}
+
+// recover turns a panic into the error page, logged with the request id.
+func (s *server) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				id := w.Header().Get("X-Request-ID")
+				s.Logger.Error("panic serving page", "panic", p, "request_id", id, "path", r.URL.Path)
+				http.Error(w, tr(langOf(r), "err.internal")+" "+id, http.StatusInternalServerError)
+			}
+		}()
+		w.Header().Set("X-Request-ID", ulid.Make().String())
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// signedIn serves h to a signed-in person; anyone else goes to the sign-in page, told why.
+func (s *server) signedIn(h func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rq, ok := s.session(w, r)
+		if !ok {
+			return
+		}
+		h(w, r, rq)
+	}
+}
+
+func (s *server) session(w http.ResponseWriter, r *http.Request) (*request, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		s.toLogin(w, r, "needed")
+		return nil, false
+	}
+	sess, err := s.Users.Session(r.Context(), c.Value)
+	switch {
+	case errors.Is(err, identity.ErrSessionExpired):
+		clearCookie(w, r, sessionCookie)
+		s.toLogin(w, r, "expired")
+		return nil, false
+	case errors.Is(err, identity.ErrUnauthenticated):
+		clearCookie(w, r, sessionCookie)
+		s.toLogin(w, r, "needed")
+		return nil, false
+	case err != nil:
+		s.Logger.Error("session", "err", err, "request_id", w.Header().Get("X-Request-ID"))
+		http.Error(w, tr(langOf(r), "err.internal")+" "+w.Header().Get("X-Request-ID"), http.StatusInternalServerError)
+		return nil, false
+	}
+	return &request{user: sess.User, csrf: sess.CSRF, lang: langOf(r), id: w.Header().Get("X-Request-ID")}, true
+}
+
+// form serves h a POSTed form from a signed-in person, after checking its CSRF token.
+func (s *server) form(h func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request, rq *request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		if err := r.ParseForm(); err != nil {
+			s.fail(w, r, rq, http.StatusBadRequest, "err.badquery")
+			return
+		}
+		if !identity.SameToken(r.PostForm.Get("csrf"), rq.csrf) {
+			s.fail(w, r, rq, http.StatusForbidden, "signin.csrf")
+			return
+		}
+		h(w, r, rq)
+	})
+}
+
+func (s *server) toLogin(w http.ResponseWriter, r *http.Request, why string) {
+	next := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		next = "/"
+	}
+	http.Redirect(w, r, "/login?why="+why+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// safeNext keeps a post-sign-in destination on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	return next
+}
+
+type loginData struct {
+	Name, Next, Why, CSRF string
+	Wrong                 bool
+}
+
+func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.renderLogin(w, r, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next")), Why: r.URL.Query().Get("why")})
+}
+
+func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
+	// One token per browser, kept while it is on the sign-in page: a second tab, or a request
+	// the browser makes by itself, must not invalidate the form already shown.
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) > 20 && len(c.Value) < 100 {
+		d.CSRF = c.Value
+	} else {
+		d.CSRF = identity.NewToken()
+	}
+	setCookie(w, r, loginCookie, d.CSRF, time.Hour)
+	switch d.Why {
+	case "expired", "needed", "csrf":
+	default:
+		d.Why = ""
+	}
+	s.render(w, status, "login", &page{Lang: langOf(r), Title: tr(langOf(r), "signin"), Data: d})
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, tr(langOf(r), "err.badquery"), http.StatusBadRequest)
+		return
+	}
+	d := loginData{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next"))}
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !identity.SameToken(c.Value, r.PostForm.Get("csrf")) {
+		d.Why = "csrf"
+		s.renderLogin(w, r, http.StatusForbidden, d)
+		return
+	}
+	u, err := s.Users.SignIn(r.Context(), d.Name, r.PostForm.Get("password"))
+	if errors.Is(err, identity.ErrBadCredentials) {
+		s.Logger.Info("sign-in refused", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
+		d.Wrong = true
+		s.renderLogin(w, r, http.StatusUnauthorized, d)
+		return
+	}
+	if err != nil {
+		s.Logger.Error("sign in", "err", err, "request_id", w.Header().Get("X-Request-ID"))
+		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
+		return
+	}
+	token, _, err := s.Users.StartSession(r.Context(), u.ID, s.SessionTTL)
+	if err != nil {
+		s.Logger.Error("start session", "err", err)
+		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
+		return
+	}
+	clearCookie(w, r, loginCookie)
+	setCookie(w, r, sessionCookie, token, s.SessionTTL)
+	s.Logger.Info("signed in", "user", u.ID, "role", u.Role)
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request, rq *request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.Users.EndSession(r.Context(), c.Value); err != nil {
+			s.Logger.Error("end session", "err", err)
+		}
+	}
+	clearCookie(w, r, sessionCookie)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *server) switchLang(w http.ResponseWriter, r *http.Request) {
+	lang := r.PathValue("lang")
+	if lang != langEN {
+		lang = langVI
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	back := safeNext(r.URL.Query().Get("back"))
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// home sends each role to the page its day starts on.
+func (s *server) home(w http.ResponseWriter, r *http.Request, rq *request) {
+	to := "/dashboard"
+	switch rq.user.Role {
+	case identity.RoleFocalPoint:
+		to = "/my"
+	case identity.RoleFinanceOfficer:
+		to = "/queue"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// fail renders the error page with a message key.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, rq *request, status int, key string) {
+	p := s.newPage(r, rq, tr(rq.lang, key))
+	p.Data = errorData{Message: tr(rq.lang, key), Status: status}
+	s.render(w, status, "error", p)
+}
+
+// failErr renders err: a refusal the official can act on, or a 500 logged with the request id.
+func (s *server) failErr(w http.ResponseWriter, r *http.Request, rq *request, err error) {
+	status, key := classify(err)
+	if status == http.StatusInternalServerError {
+		s.Logger.Error("page failed", "err", err, "request_id", rq.id, "path", r.URL.Path)
+		p := s.newPage(r, rq, tr(rq.lang, key))
+		p.Data = errorData{Message: tr(rq.lang, key) + " " + rq.id, Status: status}
+		s.render(w, status, "error", p)
+		return
+	}
+	s.fail(w, r, rq, status, key)
+}
+
+type errorData struct {
+	Message string
+	Status  int
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

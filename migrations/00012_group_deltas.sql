@@ -8,6 +8,10 @@
 -- (day, recorded_at), so the rows do not depend on how events were batched: a rebuild writes
 -- the same rows as the live projection. Rows that sum to zero are not kept.
 --
+-- The primary keys carry the figures (INCLUDE) and autovacuum visits these tables often, so
+-- that a report reads the rows of a range of days from the index alone: rows are written in
+-- order of recording, so the rows of one month are scattered over the whole table.
+--
 -- To read fewer rows, recording time is cut into buckets of about the same number of facts
 -- (pj_delta_buckets: a bucket closes after so many facts, at a moment later than every fact
 -- seen so far, so a recorded_at's bucket never changes). For every closed bucket the
@@ -36,7 +40,9 @@ CREATE TABLE pj_group_deltas (
     gap_vnd         bigint NOT NULL,
     progress        bigint NOT NULL,
     PRIMARY KEY (day, recorded_at, kind, unit_code, pillar, sector, stage)
-);
+        INCLUDE (items, distinct_models, with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd,
+            gap_vnd, progress)
+) WITH (autovacuum_vacuum_insert_scale_factor = 0.02);
 CREATE INDEX pj_group_deltas_recorded ON pj_group_deltas (recorded_at);
 
 -- Money by funding source and year, of items that are not cancelled at (D, K).
@@ -49,8 +55,8 @@ CREATE TABLE pj_money_deltas (
     requested_vnd bigint NOT NULL,
     approved_vnd  bigint NOT NULL,
     disbursed_vnd bigint NOT NULL,
-    PRIMARY KEY (day, recorded_at, kind, source, year)
-);
+    PRIMARY KEY (day, recorded_at, kind, source, year) INCLUDE (requested_vnd, approved_vnd, disbursed_vnd)
+) WITH (autovacuum_vacuum_insert_scale_factor = 0.02);
 CREATE INDEX pj_money_deltas_recorded ON pj_money_deltas (recorded_at);
 
 -- Bucket n holds the rows recorded from its starts_at to the next bucket's; bucket 0 starts at

@@ -68,14 +68,31 @@ func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record)
 			return err
 		}
 	}
-	// The deltas read each item's earlier facts: before this batch's are copied in.
-	if err := it.applyDeltas(ctx, tx, items, facts); err != nil {
+	in, err := it.loadDeltas(ctx, tx, items, facts)
+	if err != nil {
 		return err
+	}
+	// The group deltas are folded on another goroutine while the other rows are written.
+	deltas := make(chan *deltaSet, 1)
+	if in != nil {
+		go func() { deltas <- in.compute() }()
 	}
 	if err := copyItems(ctx, tx, items, facts); err != nil {
+		if in != nil {
+			<-deltas
+		}
 		return err
 	}
-	return updateCurrent(ctx, tx, items, facts)
+	if err := updateCurrent(ctx, tx, items, facts); err != nil {
+		if in != nil {
+			<-deltas
+		}
+		return err
+	}
+	if in == nil {
+		return nil
+	}
+	return writeDeltas(ctx, tx, <-deltas, in.bk)
 }
 
 // Column positions in the rows itemRows builds.

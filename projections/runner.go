@@ -232,7 +232,22 @@ func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(
 		return applied, err
 	default:
 	}
-	return applied, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return applied, err
+	}
+	for _, p := range ps {
+		if f, ok := p.(rebuildFinisher); ok {
+			if err := f.finishRebuild(ctx, r.pool); err != nil {
+				return applied, fmt.Errorf("projection %s after rebuild: %w", p.Name(), err)
+			}
+		}
+	}
+	return applied, nil
+}
+
+// rebuildFinisher is a projection with work to do once a rebuild has written every row.
+type rebuildFinisher interface {
+	finishRebuild(ctx context.Context, pool *pgxpool.Pool) error
 }
 
 // applyAll applies one batch to several projections, with their checkpoints, in one

@@ -28,11 +28,6 @@ func (m moment) Day() civil.Date {
 // Historic reports whether the page describes a past day or a past state of knowledge.
 func (m moment) Historic() bool { return m.Query != projections.Query{} }
 
-// Params is the moment as query parameters, for links that keep it.
-func (m moment) Params() []string {
-	return []string{"as_of", m.Query.AsOf.String(), "known_at", m.KnownAtText}
-}
-
 // readMoment parses as_of (YYYY-MM-DD or dd/mm/yyyy, not after today) and known_at (a day —
 // its end, in the province — or YYYY-MM-DDThh:mm from a datetime input).
 func (s *server) readMoment(r *http.Request) (moment, bool) {
@@ -54,6 +49,7 @@ func (s *server) readMoment(r *http.Request) (moment, bool) {
 			m.Query.KnownAt = t.Add(time.Minute - time.Nanosecond)
 		} else if d, err := parseDay(m.KnownAtText); err == nil {
 			m.Query.KnownAt = d.AddDays(1).Time(s.Location).Add(-time.Nanosecond)
+			m.KnownAtText = d.String()
 		} else {
 			ok = false
 		}

@@ -226,6 +226,8 @@ var messages = map[string][2]string{
 	"f.amount":                     {"Số tiền", "Amount"},
 	"f.stage":                      {"Giai đoạn", "Stage"},
 	"f.approve":                    {"Phê duyệt", "Approve"},
+	"f.officers":                   {"Cán bộ phê duyệt", "Approved by"},
+	"f.unit":                       {"Đơn vị", "Unit"},
 	"f.officer":                    {"Cán bộ", "Officer"},
 	"produced":                     {"Lập lúc", "Produced"},
 }

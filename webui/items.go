@@ -188,7 +188,17 @@ func (s *server) loadItemData(r *http.Request, rq *request) (*itemData, error) {
 		if ev.Who == "" {
 			ev.Who = e.Actor
 		}
-		ev.Fields = eventFields(rq.lang, e.Data)
+		ev.Fields = eventFields(rq.lang, e.Data, func(k, v string) string {
+			switch k {
+			case "unit_code":
+				return d.of("unit", v)
+			case "officer", "actor":
+				if n := who[v]; n != "" {
+					return n
+				}
+			}
+			return v
+		})
 		d.Events = append(d.Events, ev)
 	}
 	for _, q := range it.Requests {
@@ -300,7 +310,7 @@ func eventLabel(lang, typ string) string {
 
 // eventFields shows what an event recorded: its data's fields, money and dates written the
 // official's way, codes named.
-func eventFields(lang string, data []byte) []kv {
+func eventFields(lang string, data []byte, name func(field, code string) string) []kv {
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // amounts are int64 đồng, not floats
@@ -345,7 +355,17 @@ func eventFields(lang string, data []byte) []kv {
 			switch k {
 			case "source", "stage", "pillar", "sector", "rating":
 				v = label(lang, k, x)
+			default:
+				v = name(k, v)
 			}
+		case []any:
+			names := make([]string, 0, len(x))
+			for _, e := range x {
+				if s, ok := e.(string); ok {
+					names = append(names, name(strings.TrimSuffix(k, "s"), s))
+				}
+			}
+			v = strings.Join(names, ", ")
 		case bool:
 			v = map[bool]string{true: "✓", false: "✗"}[x]
 		default:

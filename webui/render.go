@@ -133,6 +133,14 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"join": strings.Join,
+	// dmyISO shows a YYYY-MM-DD value as dd/mm/yyyy; anything else is left as it is.
+	"dmyISO": func(v any) string {
+		s, _ := v.(string)
+		if d, err := civil.Parse(s); err == nil {
+			return dmy(d)
+		}
+		return s
+	},
 }
 
 // query builds a query string from name, value pairs, leaving out empty values.

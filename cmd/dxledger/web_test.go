@@ -52,13 +52,20 @@ func newBrowser(t *testing.T, base string) *browser {
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	// Start the browser on the long-lived context: a step's own deadline must not end it.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
 	return &browser{t: t, ctx: ctx, base: base}
 }
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		page, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		b.t.Fatalf("%s at %s: %v\n%s", what, b.path(), err, page)
 	}
 }
 
@@ -340,6 +347,11 @@ func TestWebPagesInABrowser(t *testing.T) {
 	if got := b.text("#approved"); vndOf(t, got) != 1_200_000_000 {
 		t.Errorf("approved %q", got)
 	}
+	shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	artifact(t, "item.png", shot)
 	waitList("approved_vnd", 1_200_000_000)
 	after := gapOf()
 	if before-after != 1_200_000_000 {

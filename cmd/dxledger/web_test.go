@@ -297,6 +297,18 @@ func TestWebPagesInABrowser(t *testing.T) {
 	if n := b.eval(`document.querySelectorAll("main form").length`); n != float64(0) {
 		t.Errorf("another unit's item shows %v forms to the focal point", n)
 	}
+	// Even a well-formed post, with this session's CSRF token, is refused there and writes
+	// nothing.
+	csrf, _ := b.eval(`document.querySelector("input[name=csrf]").value`).(string)
+	eventsBefore := api.do("GET", "/api/v1/projects/"+others.Items[0].ID+"/events", nil).must(t, 200, "events").raw
+	code := postForm(t, base+"/items/project/"+others.Items[0].ID+"/funding-request", b.cookies(),
+		url.Values{"csrf": {csrf}, "source": {"provincial_budget"}, "amount_vnd": {"1.000.000"}, "year": {"2026"}})
+	if code != http.StatusForbidden {
+		t.Errorf("a focal point's funding request on another unit's project: %d, want 403", code)
+	}
+	if after := api.do("GET", "/api/v1/projects/"+others.Items[0].ID+"/events", nil).must(t, 200, "events").raw; after != eventsBefore {
+		t.Error("the refused request wrote an event")
+	}
 	b.open("/queue")
 	if !b.has("#problem") {
 		t.Error("the finance queue opened for a focal point")
@@ -410,6 +422,51 @@ func TestWebPagesInABrowser(t *testing.T) {
 	}
 	if !strings.HasPrefix(rows[1][0], "Số liệu tính đến ngày "+time.Now().In(vietnam).Format("02/01/2006")) {
 		t.Errorf("Excel heading %q", rows[1][0])
+	}
+
+	b.signOut()
+
+	// Funded now, the project gets a progress report and is marked implemented by its unit.
+	b.signIn(focal, focalPassword)
+	b.open(projectPath)
+	b.fill("#progress-percent", "40")
+	b.submit("#form-progress button[type=submit]")
+	if got := b.text("#progress"); !strings.HasPrefix(got, "40%") {
+		t.Errorf("progress after the report: %q", got)
+	}
+	b.fill("#progress-percent", "140")
+	b.submit("#form-progress button[type=submit]")
+	if got := b.text("#progress-percent-err"); !strings.Contains(got, "từ 0 đến 100") {
+		t.Errorf("140%%: %q", got)
+	}
+	b.open(projectPath)
+	b.submit("#form-implemented button[type=submit]")
+	if got := b.text("#stage"); got != "Đã triển khai xong" {
+		t.Errorf("stage after marking implemented: %q", got)
+	}
+	b.signOut()
+
+	// The secretariat confirms a duplicate candidate: one pair fewer on the list.
+	b.signIn("Tổ giúp việc Ban Chỉ đạo CĐS tỉnh", demo.Password)
+	b.open("/duplicates")
+	pairs := b.eval(`document.querySelectorAll("#duplicates tbody tr").length`)
+	if pairs == float64(0) {
+		t.Fatal("the demo has no duplicate candidates left to confirm")
+	}
+	b.submit("#duplicates tbody tr:first-child button[type=submit]")
+	if !b.has(".flash") {
+		t.Errorf("confirming a pair: no confirmation shown: %v", b.eval(`document.querySelector("main").innerText`))
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; { // the list is a projection: it follows shortly
+		b.open("/duplicates")
+		left := b.eval(`document.querySelectorAll("#duplicates tbody tr").length`)
+		if left.(float64) < pairs.(float64) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after confirming a pair: %v candidates, before %v", left, pairs)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	// As of the end of 2022: the seeds' 69 registrations and 49 distinct models.

@@ -126,12 +126,12 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, rq *request) 
 		return
 	}
 	ctx := r.Context()
-	units, err := s.Handler.Units(ctx)
-	if err != nil {
-		s.failErr(w, r, rq, err)
+	n, ok := s.names(w, r, rq)
+	if !ok {
 		return
 	}
-	d.names = names{lang: rq.lang, units: units}
+	d.names = n
+	var err error
 	if d.Gaps, err = s.Reports.FundingGaps(ctx, d.GapBy, m.Query); err != nil {
 		s.failErr(w, r, rq, err)
 		return

@@ -2,7 +2,6 @@ package webui
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/url"
 
@@ -35,12 +34,10 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, rq *request) {
 		return
 	}
 	ctx := r.Context()
-	units, err := s.Handler.Units(ctx)
-	if err != nil {
-		s.failErr(w, r, rq, err)
+	n, ok := s.names(w, r, rq)
+	if !ok {
 		return
 	}
-	n := names{lang: rq.lang, units: units}
 	h := export.Heading{Lang: rq.lang, AsOf: m.Query.AsOf, Today: m.Today, KnownAt: m.Query.KnownAt, Produced: s.Now(), Location: s.Location}
 	// Labels name every key of every grouping, and the unit kinds the units sit under.
 	labels := func(keys []string, by string) map[string]string {
@@ -59,41 +56,37 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, rq *request) {
 		}
 		out := map[string]string{}
 		for _, k := range keys {
-			if u, ok := units.Lookup(k); ok {
+			if u, ok := n.units.Lookup(k); ok {
 				out[k] = string(u.Kind)
 			}
 		}
 		return out
 	}
-	var buf bytes.Buffer
+	var (
+		buf bytes.Buffer
+		err error
+	)
 	switch name {
 	case "funding-gaps":
-		err = exportGroups(ctx, bys, func(ctx context.Context, by string) (projections.FundingGapReport, []string, error) {
-			rep, err := s.Reports.FundingGaps(ctx, by, m.Query)
-			keys := make([]string, len(rep.Rows))
-			for i, row := range rep.Rows {
-				keys[i] = row.Key
-			}
-			return rep, keys, err
-		}, labels, parents, func(g []export.Group[projections.FundingGapReport]) error { return export.FundingGaps(&buf, h, g) })
+		err = exportGroups(bys, func(by string) (projections.FundingGapReport, error) { return s.Reports.FundingGaps(ctx, by, m.Query) },
+			func(r projections.FundingGapReport) []string {
+				return keysOf(r.Rows, func(x projections.FundingGapRow) string { return x.Key })
+			},
+			labels, parents, func(g []export.Group[projections.FundingGapReport]) error { return export.FundingGaps(&buf, h, g) })
 	case "model-counts":
-		err = exportGroups(ctx, bys, func(ctx context.Context, by string) (projections.ModelCountReport, []string, error) {
-			rep, err := s.Reports.ModelCounts(ctx, by, m.Query)
-			keys := make([]string, len(rep.Rows))
-			for i, row := range rep.Rows {
-				keys[i] = row.Key
-			}
-			return rep, keys, err
-		}, labels, parents, func(g []export.Group[projections.ModelCountReport]) error { return export.ModelCounts(&buf, h, g) })
+		err = exportGroups(bys, func(by string) (projections.ModelCountReport, error) { return s.Reports.ModelCounts(ctx, by, m.Query) },
+			func(r projections.ModelCountReport) []string {
+				return keysOf(r.Rows, func(x projections.ModelCountRow) string { return x.Key })
+			},
+			labels, parents, func(g []export.Group[projections.ModelCountReport]) error { return export.ModelCounts(&buf, h, g) })
 	case "completion":
-		err = exportGroups(ctx, bys, func(ctx context.Context, by string) (projections.CompletionReport, []string, error) {
-			rep, err := s.Reports.Completion(ctx, "", by, m.Query)
-			keys := make([]string, len(rep.Rows))
-			for i, row := range rep.Rows {
-				keys[i] = row.Key
-			}
-			return rep, keys, err
-		}, labels, parents, func(g []export.Group[projections.CompletionReport]) error { return export.Completion(&buf, h, g) })
+		err = exportGroups(bys, func(by string) (projections.CompletionReport, error) {
+			return s.Reports.Completion(ctx, "", by, m.Query)
+		},
+			func(r projections.CompletionReport) []string {
+				return keysOf(r.Rows, func(x projections.CompletionRow) string { return x.Key })
+			},
+			labels, parents, func(g []export.Group[projections.CompletionReport]) error { return export.Completion(&buf, h, g) })
 	}
 	if err != nil {
 		s.failErr(w, r, rq, err)
@@ -108,16 +101,25 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, rq *request) {
 }
 
 // exportGroups runs one report per grouping and hands the sheets to write.
-func exportGroups[R any](ctx context.Context, bys []string, run func(context.Context, string) (R, []string, error),
+func exportGroups[R any](bys []string, run func(by string) (R, error), keys func(R) []string,
 	labels func([]string, string) map[string]string, parents func(string, []string) map[string]string,
 	write func([]export.Group[R]) error) error {
 	groups := make([]export.Group[R], 0, len(bys))
 	for _, by := range bys {
-		rep, keys, err := run(ctx, by)
+		rep, err := run(by)
 		if err != nil {
 			return err
 		}
-		groups = append(groups, export.Group[R]{By: by, Report: rep, Labels: labels(keys, by), Parent: parents(by, keys)})
+		k := keys(rep)
+		groups = append(groups, export.Group[R]{By: by, Report: rep, Labels: labels(k, by), Parent: parents(by, k)})
 	}
 	return write(groups)
+}
+
+func keysOf[T any](rows []T, key func(T) string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = key(r)
+	}
+	return out
 }

@@ -77,12 +77,11 @@ func (d *itemsData) Name(by, key string) string { return d.of(by, key) }
 func (s *server) items(w http.ResponseWriter, r *http.Request, rq *request) {
 	v := r.URL.Query()
 	ctx := r.Context()
-	units, err := s.Handler.Units(ctx)
-	if err != nil {
-		s.failErr(w, r, rq, err)
+	n, ok := s.names(w, r, rq)
+	if !ok {
 		return
 	}
-	d := &itemsData{names: names{lang: rq.lang, units: units}, Kind: pick(r, "kind", "", "model", "project"),
+	d := &itemsData{names: n, Kind: pick(r, "kind", "", "model", "project"),
 		Unit: v.Get("unit"), UnitKind: v.Get("unit_kind"), Stage: pick(r, "stage", "", "proposed", "funded", "implemented", "evaluated", "suspended", "cancelled"),
 		Pillar: pick(r, "pillar", "", "government", "economy", "society"), Sector: v.Get("sector"), Q: v.Get("q"),
 		Overdue: v.Get("overdue") == "1", Stages: []string{"proposed", "funded", "implemented", "evaluated", "suspended", "cancelled"},
@@ -97,17 +96,18 @@ func (s *server) items(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	switch {
 	case d.Unit != "":
-		if q.Units = family(units, d.Unit, day); len(q.Units) == 0 {
+		if q.Units = family(n.units, d.Unit, day); len(q.Units) == 0 {
 			q.Units = []string{d.Unit}
 		}
 	case d.UnitKind != "":
-		if q.Units = kindFamily(units, d.UnitKind, day); len(q.Units) == 0 {
+		if q.Units = kindFamily(n.units, d.UnitKind, day); len(q.Units) == 0 {
 			q.Units = []string{"-"}
 		}
 	}
 	if d.Overdue {
 		q.PastEndBefore = s.Handler.Today()
 	}
+	var err error
 	if d.Items, d.Next, err = s.Reports.List(ctx, q); err != nil {
 		s.failErr(w, r, rq, err)
 		return

@@ -34,16 +34,16 @@ func (s *server) myUnit(w http.ResponseWriter, r *http.Request, rq *request) {
 		return
 	}
 	ctx := r.Context()
-	units, err := s.Handler.Units(ctx)
-	if err != nil {
-		s.failErr(w, r, rq, err)
+	n, ok := s.names(w, r, rq)
+	if !ok {
 		return
 	}
-	d := &myData{names: names{lang: rq.lang, units: units}, Unit: rq.user.UnitCode}
-	fam := family(units, rq.user.UnitCode, s.Handler.Today())
+	d := &myData{names: n, Unit: rq.user.UnitCode}
+	fam := family(n.units, rq.user.UnitCode, s.Handler.Today())
 	if len(fam) == 0 {
 		fam = []string{rq.user.UnitCode}
 	}
+	var err error
 	if d.Attention, err = s.Reports.Attention(ctx, fam, s.Handler.Today(), noProgressDays); err != nil {
 		s.failErr(w, r, rq, err)
 		return
@@ -142,12 +142,11 @@ func (s *server) queue(w http.ResponseWriter, r *http.Request, rq *request) {
 		s.failErr(w, r, rq, err)
 		return
 	}
-	units, err := s.Handler.Units(ctx)
-	if err != nil {
-		s.failErr(w, r, rq, err)
+	n, ok := s.names(w, r, rq)
+	if !ok {
 		return
 	}
-	d := &queueData{names: names{lang: rq.lang, units: units}}
+	d := &queueData{names: n}
 	for _, ref := range refs {
 		it, err := s.Handler.LoadItem(ctx, ref.Kind, ref.ID)
 		if err != nil {
@@ -186,12 +185,12 @@ func (s *server) renderDuplicates(w http.ResponseWriter, r *http.Request, rq *re
 		return
 	}
 	ctx := r.Context()
-	units, err := s.Handler.Units(ctx)
-	if err != nil {
-		s.failErr(w, r, rq, err)
+	n, ok := s.names(w, r, rq)
+	if !ok {
 		return
 	}
-	d := &dupData{names: names{lang: rq.lang, units: units}, Form: f}
+	d := &dupData{names: n, Form: f}
+	var err error
 	if d.Candidates, err = s.Reports.DuplicateCandidates(ctx); err != nil {
 		s.failErr(w, r, rq, err)
 		return

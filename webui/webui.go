@@ -322,6 +322,16 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, rq *request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// names loads the units for naming report keys; on failure it answers the request itself.
+func (s *server) names(w http.ResponseWriter, r *http.Request, rq *request) (names, bool) {
+	units, err := s.Handler.Units(r.Context())
+	if err != nil {
+		s.failErr(w, r, rq, err)
+		return names{}, false
+	}
+	return names{lang: rq.lang, units: units}, true
+}
+
 // fail renders the error page with a message key.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, rq *request, status int, key string) {
 	p := s.newPage(r, rq, tr(rq.lang, key))

@@ -74,10 +74,7 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 	// One event per batch: every fact after the first folds the item's earlier facts.
 	ps := []Projection{Units{}, Items{bucketFacts: 2}}
 	r := NewRunner(db.Pool, store, nil)
-	recs, err := store.ReadAll(context.Background(), eventstore.Start, 1000) // the store's order, as a rebuild reads it
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCommitted(t, store) // in the store's order, as a rebuild reads it
 	for _, rec := range recs {
 		if err := r.applyAll(context.Background(), ps, []eventstore.Record{rec}); err != nil {
 			t.Fatal(err)
@@ -209,4 +206,33 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 		}
 		t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
 	}
+}
+
+// readCommitted reads every event in the store's order. A transaction of another test's
+// database can hide the newest rows for a moment (the store reads below the server's oldest
+// running transaction): read until the last committed position.
+func readCommitted(t *testing.T, s *eventstore.Store) []eventstore.Record {
+	t.Helper()
+	target, err := s.LastCommitted(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []eventstore.Record
+	pos := eventstore.Start
+	for deadline := time.Now().Add(30 * time.Second); pos.Less(target); {
+		if time.Now().After(deadline) {
+			t.Fatalf("read %d events up to %s, want up to %s", len(out), pos, target)
+		}
+		batch, err := s.ReadAll(context.Background(), pos, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		out = append(out, batch...)
+		pos = batch[len(batch)-1].Position
+	}
+	return out
 }

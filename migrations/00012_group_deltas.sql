@@ -103,7 +103,14 @@ CREATE TABLE pj_money_delta_sums (
     PRIMARY KEY (bucket, month, kind, source, year)
 );
 
+-- The sums of the buckets not yet closed, per month, report dimension, kind and stage, kept
+-- with each batch: closing a bucket adds them to the previous bucket's sums.
+CREATE TABLE pj_group_open_sums (LIKE pj_group_delta_sums INCLUDING ALL);
+CREATE TABLE pj_money_open_sums (LIKE pj_money_delta_sums INCLUDING ALL);
+
 -- +goose Down
+DROP TABLE pj_money_open_sums;
+DROP TABLE pj_group_open_sums;
 DROP TABLE pj_money_delta_sums;
 DROP TABLE pj_group_delta_sums;
 DROP TABLE pj_delta_buckets;

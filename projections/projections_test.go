@@ -127,6 +127,8 @@ func tables(t *testing.T, pool *pgxpool.Pool) []string {
 		`SELECT row(b.*)::text FROM pj_delta_buckets b ORDER BY bucket`,
 		`SELECT row(s.*)::text FROM pj_group_delta_sums s ORDER BY bucket, dim, month, kind, key, stage`,
 		`SELECT row(s.*)::text FROM pj_money_delta_sums s ORDER BY bucket, month, kind, source, year`,
+		`SELECT row(s.*)::text FROM pj_group_open_sums s ORDER BY bucket, dim, month, kind, key, stage`,
+		`SELECT row(s.*)::text FROM pj_money_open_sums s ORDER BY bucket, month, kind, source, year`,
 	} {
 		rows, err := pool.Query(context.Background(), q)
 		if err != nil {

@@ -8,6 +8,7 @@ package webui
 
 import (
 	"embed"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -86,9 +87,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /logout", s.form(s.logout))
 	mux.HandleFunc("GET /lang/{lang}", s.switchLang)
 	s.routes(mux)
-	mux.HandleFunc("/", s.signedIn(func(w http.ResponseWriter, r *http.Request, rq *request) {
-		s.fail(w, r, rq, http.StatusNotFound, "err.notfound")
-	}))
+	mux.HandleFunc("/", s.notFound)
 	return s.recover(mux), nil
 }
 
@@ -320,6 +319,25 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, rq *request) {
 		to = "/queue"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// notFound answers a path nobody serves: a page for a browser, signed in or not, and an RFC
+// 9457 problem for any other client, as the API's router does.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": "Not Found", "status": http.StatusNotFound,
+			"detail": "no such route: " + r.Method + " " + r.URL.Path})
+		return
+	}
+	rq := &request{lang: langOf(r), id: w.Header().Get("X-Request-ID")}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if sess, err := s.Users.Session(r.Context(), c.Value); err == nil {
+			rq.user, rq.csrf = sess.User, sess.CSRF
+		}
+	}
+	s.fail(w, r, rq, http.StatusNotFound, "err.notfound")
 }
 
 // names loads the units for naming report keys; on failure it answers the request itself.

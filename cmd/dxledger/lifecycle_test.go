@@ -206,7 +206,14 @@ func TestProjectLifecycleOverHTTP(t *testing.T) {
 	}
 	bcd.do("GET", "/api/v1/reports/funding-gaps?group_by=colour", nil).must(t, 400, "unknown group_by")
 	bcd.do("GET", "/api/v1/reports/completion?group_by=unit&as_of=2022-02-30", nil).must(t, 400, "bad as_of")
-	done := bcd.do("GET", "/api/v1/reports/completion?group_by=unit&kind=project", nil).must(t, 200, "completion")
+	// The projections follow the store shortly after each write: wait for the evaluation.
+	var done reply
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		done = bcd.do("GET", "/api/v1/reports/completion?group_by=unit&kind=project", nil).must(t, 200, "completion")
+		if strings.Contains(done.raw, `"evaluated":1`) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if !strings.Contains(done.raw, `"evaluated":1`) {
 		t.Errorf("completion: %s", done.raw)
 	}

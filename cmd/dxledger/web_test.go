@@ -526,6 +526,12 @@ func TestWebPagesInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A page that does not exist says so, in Vietnamese.
+	b.open("/khong-co-trang-nay")
+	if got := b.text("#problem"); !strings.Contains(got, "Không tìm thấy") {
+		t.Errorf("unknown page: %q", got)
+	}
+
 	// A session that has ended sends the official to sign in again, told why.
 	conn, err := pgx.Connect(context.Background(), db.URL)
 	if err != nil {

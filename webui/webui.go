@@ -7,6 +7,7 @@
 package webui
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
@@ -32,11 +35,22 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// Reports is what the pages read of the projections.
+type Reports interface {
+	FundingGaps(ctx context.Context, groupBy string, q projections.Query) (projections.FundingGapReport, error)
+	ModelCounts(ctx context.Context, groupBy string, q projections.Query) (projections.ModelCountReport, error)
+	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
+	DuplicateCandidates(ctx context.Context) ([]projections.DuplicateCandidate, error)
+	List(ctx context.Context, q projections.ListQuery) ([]projections.ListItem, string, error)
+	Attention(ctx context.Context, units []string, today civil.Date, noProgressDays int) ([]projections.Attention, error)
+	Undecided(ctx context.Context, limit int) ([]item.Ref, error)
+}
+
 // Deps are what the pages need.
 type Deps struct {
 	Handler  *workflows.Handler
 	Users    *identity.Store
-	Reports  *projections.Reports
+	Reports  Reports
 	Location *time.Location // the province's time zone
 	Logger   *slog.Logger
 	Now      func() time.Time

@@ -109,10 +109,13 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		}
 		printDemo(stdout, cfg.HTTPAddr, sum)
 	}
+	// The API and the pages read reports through a cache that answers from memory while the
+	// projections' checkpoints stand still.
+	cached := projections.NewCached(reports)
 	api, err := httpapi.New(httpapi.Deps{
 		Handler:    handler,
 		Users:      ids,
-		Reports:    reports,
+		Reports:    cached,
 		Location:   cfg.Location,
 		Health:     store.Ping,
 		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
@@ -123,7 +126,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	web, err := webui.New(webui.Deps{Handler: handler, Users: ids, Reports: reports, Location: cfg.Location, Logger: log})
+	web, err := webui.New(webui.Deps{Handler: handler, Users: ids, Reports: cached, Location: cfg.Location, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -130,6 +130,16 @@ func (b *browser) waitFor(js string) {
 	}
 }
 
+// follow opens where a link points, as a click would, without racing a page still loading.
+func (b *browser) follow(css string) {
+	b.t.Helper()
+	href, ok := b.eval(`(e => e && e.getAttribute("href"))(document.querySelector(` + strconv.Quote(css) + `))`).(string)
+	if !ok || href == "" {
+		b.t.Fatalf("no link %s at %s", css, b.path())
+	}
+	b.open(href)
+}
+
 func (b *browser) fill(css, value string) {
 	b.t.Helper()
 	b.do("fill "+css, chromedp.SetValue(chromedp.CSS(css), value))
@@ -348,8 +358,10 @@ func TestWebPagesInABrowser(t *testing.T) {
 	waitList("requested_vnd", 3_000_000_000)
 	before := gapOf()
 	b.open("/queue")
-	b.do("open the request", chromedp.Click(chromedp.CSS(`#queue a[href^="/items/project/`+projectID+`"]`)))
-	b.waitFor(`location.pathname === ` + strconv.Quote(projectPath))
+	b.follow(`#queue a[href^="/items/project/` + projectID + `"]`)
+	if p := b.path(); p != projectPath {
+		t.Fatalf("the queue's link led to %s, want %s", p, projectPath)
+	}
 	b.do("wait for the form", chromedp.WaitVisible(chromedp.CSS(`form[id^="form-decision-"]`)))
 	if !b.has("#timeline li") {
 		t.Error("no history beside the decision form")
@@ -482,12 +494,12 @@ func TestWebPagesInABrowser(t *testing.T) {
 	}
 
 	// In English.
-	b.do("switch language", chromedp.Click(chromedp.CSS("#lang-switch")))
+	b.follow("#lang-switch")
 	b.waitFor(`document.documentElement.lang === "en"`)
 	if got := b.text("main h1"); !strings.HasPrefix(got, "Overview") {
 		t.Errorf("English heading %q", got)
 	}
-	b.do("switch back", chromedp.Click(chromedp.CSS("#lang-switch")))
+	b.follow("#lang-switch")
 	b.waitFor(`document.documentElement.lang === "vi"`)
 
 	// Every form control has a label, on the pages with the most forms.

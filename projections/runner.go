@@ -168,6 +168,15 @@ const rebuildBatch = 5000
 // own goroutine, so the store's scan, the decoding and the writes overlap. Each batch and every
 // projection's checkpoint are one transaction.
 func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(applied int64)) (int64, error) {
+	bulks := make([]bulk, 0, len(ps))
+	for _, p := range ps {
+		if b, ok := p.(bulkRebuilder); ok {
+			bulks = append(bulks, b.newBulk(r.log))
+		}
+	}
+	if len(bulks) == len(ps) {
+		return r.rebuildInMemory(ctx, ps, bulks, progress)
+	}
 	if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		for _, p := range ps {
 			if err := p.Reset(ctx, tx); err != nil {
@@ -188,6 +197,37 @@ func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(
 	if err != nil {
 		return 0, err
 	}
+	var applied int64
+	if err := r.readAhead(ctx, target, func(batch []eventstore.Record) error {
+		if err := r.applyAll(ctx, ps, batch); err != nil {
+			return err
+		}
+		applied += int64(len(batch))
+		if progress != nil {
+			progress(applied)
+		}
+		return nil
+	}); err != nil {
+		return applied, err
+	}
+	return applied, r.finishRebuild(ctx, ps)
+}
+
+// finishRebuild runs the projections' work after a rebuild.
+func (r *Runner) finishRebuild(ctx context.Context, ps []Projection) error {
+	for _, p := range ps {
+		if f, ok := p.(rebuildFinisher); ok {
+			if err := f.finishRebuild(ctx, r.pool); err != nil {
+				return fmt.Errorf("projection %s after rebuild: %w", p.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// readAhead reads the store from the start up to target in batches of rebuildBatch, on its
+// own goroutine, and hands each batch to apply in order.
+func (r *Runner) readAhead(ctx context.Context, target eventstore.Position, apply func([]eventstore.Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []eventstore.Record, 2)
@@ -217,32 +257,78 @@ func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(
 			}
 		}
 	}()
-	var applied int64
 	for batch := range batches {
-		if err := r.applyAll(ctx, ps, batch); err != nil {
-			return applied, err
-		}
-		applied += int64(len(batch))
-		if progress != nil {
-			progress(applied)
+		if err := apply(batch); err != nil {
+			cancel()
+			for range batches {
+			}
+			return err
 		}
 	}
 	select {
 	case err := <-readErr:
-		return applied, err
+		return err
 	default:
 	}
-	if err := ctx.Err(); err != nil {
-		return applied, err
+	return ctx.Err()
+}
+
+// rebuildInMemory rebuilds projections that hold what they fold in memory: the store is read
+// once, each projection takes every batch, and one transaction empties the tables, writes
+// every row and the checkpoints — a rebuild that fails leaves the tables as they were.
+func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []bulk, progress func(applied int64)) (int64, error) {
+	// Everything committed when the rebuild starts is applied (see RebuildAll).
+	target, err := r.store.LastCommitted(ctx)
+	if err != nil {
+		return 0, err
 	}
-	for _, p := range ps {
-		if f, ok := p.(rebuildFinisher); ok {
-			if err := f.finishRebuild(ctx, r.pool); err != nil {
-				return applied, fmt.Errorf("projection %s after rebuild: %w", p.Name(), err)
+	var (
+		applied int64
+		last    eventstore.Position
+	)
+	if err := r.readAhead(ctx, target, func(batch []eventstore.Record) error {
+		for i, b := range bulks {
+			if err := b.add(batch); err != nil {
+				return fmt.Errorf("projection %s at %s: %w", ps[i].Name(), batch[0].Position, err)
 			}
 		}
+		applied += int64(len(batch))
+		last = batch[len(batch)-1].Position
+		if progress != nil {
+			progress(applied)
+		}
+		return nil
+	}); err != nil {
+		return applied, err
 	}
-	return applied, nil
+	t0 := time.Now()
+	r.log.Info("rebuild read", "events", applied)
+	if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		for i, p := range ps {
+			if err := p.Reset(ctx, tx); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name()); err != nil {
+				return err
+			}
+			if err := bulks[i].write(ctx, tx); err != nil {
+				return fmt.Errorf("projection %s: %w", p.Name(), err)
+			}
+			if applied > 0 {
+				if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return applied, fmt.Errorf("rebuild: %w", err)
+	}
+	r.log.Info("rebuild written", "ms", time.Since(t0).Milliseconds())
+	t0 = time.Now()
+	err = r.finishRebuild(ctx, ps)
+	r.log.Info("rebuild finished", "ms", time.Since(t0).Milliseconds())
+	return applied, err
 }
 
 // rebuildFinisher is a projection with work to do once a rebuild has written every row.

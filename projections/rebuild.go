@@ -1,0 +1,821 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/jackc/pgx/v5"
+)
+
+// A rebuild starts from empty tables, so a projection that can hold what it folds in memory
+// needs nothing from its tables while it goes: it takes every batch of the store in order and
+// writes each table once at the end, with COPY, in the transaction that also writes its
+// checkpoint. The rows are the ones the live projection ends up with — the same folds, the
+// same rows summing to zero left out — which TestRebuildEqualsLive checks row for row.
+
+// bulkRebuilder is a projection that can rebuild in memory.
+type bulkRebuilder interface {
+	newBulk(log *slog.Logger) bulk
+}
+
+// bulk is one in-memory rebuild of a projection.
+type bulk interface {
+	// add takes the next batch of the store, in order.
+	add(batch []eventstore.Record) error
+	// write writes every table, inside tx (the tables are empty).
+	write(ctx context.Context, tx pgx.Tx) error
+}
+
+func (Units) newBulk(*slog.Logger) bulk { return &unitsBulk{} }
+
+// unitsBulk keeps the unit events (a few hundred) and applies them at the end.
+type unitsBulk struct{ recs []eventstore.Record }
+
+func (u *unitsBulk) add(batch []eventstore.Record) error {
+	for _, r := range batch {
+		if len(r.StreamID) > 5 && r.StreamID[:5] == "unit-" {
+			u.recs = append(u.recs, r)
+		}
+	}
+	return nil
+}
+
+func (u *unitsBulk) write(ctx context.Context, tx pgx.Tx) error {
+	return Units{}.Apply(ctx, tx, u.recs)
+}
+
+func (it Items) newBulk(log *slog.Logger) bulk {
+	size := int64(it.bucketFacts)
+	if size <= 0 {
+		size = defaultBucketFacts
+	}
+	return &itemsBulk{
+		byID:   map[string]*bulkItem{},
+		bk:     &buckets{starts: nil, size: size},
+		intern: map[string]string{},
+		log:    log,
+	}
+}
+
+// bulkItem is one item as a rebuild holds it: what it was proposed as (info is nil until its
+// proposal) and every fact, in stream order.
+type bulkItem struct {
+	id                          string
+	info                        *itemInfo
+	title, scope, model, folded string
+	start                       int64 // noDay when none
+	facts                       []bulkFact
+}
+
+type bulkFact struct {
+	itemFact
+	version int64
+}
+
+// itemsBulk rebuilds Items in memory.
+type itemsBulk struct {
+	byID   map[string]*bulkItem
+	order  []*bulkItem // in order of first appearance
+	bk     *buckets
+	nFacts int
+	intern map[string]string
+	log    *slog.Logger
+	t0     time.Time
+}
+
+// step logs how long the step that ends now took.
+func (b *itemsBulk) step(name string) {
+	now := time.Now()
+	b.log.Info("rebuild step", "projection", "items", "step", name, "ms", now.Sub(b.t0).Milliseconds())
+	b.t0 = now
+}
+
+func (b *itemsBulk) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := b.intern[s]; ok {
+		return v
+	}
+	b.intern[s] = s
+	return s
+}
+
+func (b *itemsBulk) item(id string) *bulkItem {
+	x := b.byID[id]
+	if x == nil {
+		x = &bulkItem{id: id}
+		b.byID[id] = x
+		b.order = append(b.order, x)
+	}
+	return x
+}
+
+// add decodes the batch (on two goroutines when it is large, as Apply does) and keeps its
+// rows; buckets of recording time count every fact in the store's order, as the live
+// projection counts them.
+func (b *itemsBulk) add(batch []eventstore.Record) error {
+	var items, facts [][]any
+	if len(batch) >= 1000 {
+		half := len(batch) / 2
+		var (
+			wg                  sync.WaitGroup
+			items2, facts2      [][]any
+			errFirst, errSecond error
+		)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			items2, facts2, errSecond = itemRows(batch[half:])
+		}()
+		items, facts, errFirst = itemRows(batch[:half])
+		wg.Wait()
+		if err := errors.Join(errFirst, errSecond); err != nil {
+			return err
+		}
+		items, facts = append(items, items2...), append(facts, facts2...)
+	} else {
+		var err error
+		if items, facts, err = itemRows(batch); err != nil {
+			return err
+		}
+	}
+	if b.bk.starts == nil && len(facts) > 0 {
+		b.bk.starts, b.bk.facts, b.bk.maxRec = []int64{minMoment}, []int64{0}, []int64{minMoment}
+	}
+	for _, row := range items {
+		x := b.item(row[itemID].(string))
+		if x.info != nil {
+			return fmt.Errorf("item %s proposed twice", x.id)
+		}
+		x.info = &itemInfo{kind: b.str(row[itemKind].(string)), unit: b.str(row[itemUnit].(string)),
+			pillar: b.str(row[itemPillar].(string)), sector: b.str(row[itemSector].(string)),
+			estimated: row[itemEstimated].(int64), end: noEnd,
+			proposed: dayNum(row[itemProposed].(time.Time)), recorded: micros(row[itemRecorded].(time.Time))}
+		if end, ok := row[itemEnd].(time.Time); ok {
+			x.info.end = dayNum(end)
+		}
+		x.start = noDay
+		if start, ok := row[itemStart].(time.Time); ok {
+			x.start = dayNum(start)
+		}
+		x.title, x.scope, x.model, x.folded = row[itemTitle].(string), row[itemScope].(string), row[itemModel].(string),
+			row[len(row)-1].(string)
+	}
+	for _, f := range facts {
+		rec := micros(f[factAt].(time.Time))
+		b.bk.count(rec)
+		x := b.item(f[factItem].(string))
+		x.facts = append(x.facts, bulkFact{version: f[factVersion].(int64), itemFact: itemFact{
+			fact: b.str(f[factKind].(string)), source: b.str(f[factSource].(string)), stage: b.str(f[factStage].(string)),
+			ref: b.str(f[factRef].(string)), year: f[factYear].(int), percent: f[factPercent].(int),
+			amount: f[factAmount].(int64), day: dayNum(f[factDay].(time.Time)), rec: rec}})
+		b.nFacts++
+	}
+	return nil
+}
+
+const minMoment = -1 << 63
+
+// Compact keys of the rebuild's sums: a group is an index into groups.
+type (
+	gid          = uint32
+	bulkDeltaKey struct {
+		g   gid
+		day int32
+		rec int64
+	}
+	bulkMoneyKey struct {
+		kind, source string
+		year         int
+		day          int32
+		rec          int64
+	}
+	bulkOpenEndKey struct {
+		g     gid
+		month int64
+	}
+	bulkGroupMoneyKey struct {
+		kind      string
+		cancelled bool
+		source    string
+		year      int
+	}
+	sumKey struct {
+		dim              string
+		month            int64
+		kind, key, stage string
+	}
+	moneySumKey struct {
+		month        int64
+		kind, source string
+		year         int
+	}
+)
+
+// groupIndex interns group keys.
+type groupIndex struct {
+	ids  map[groupKey]gid
+	keys []groupKey
+}
+
+func (x *groupIndex) id(k groupKey) gid {
+	if id, ok := x.ids[k]; ok {
+		return id
+	}
+	id := gid(len(x.keys))
+	x.ids[k] = id
+	x.keys = append(x.keys, k)
+	return id
+}
+
+// deltaTable sums rows by key, values kept in a slice (no pointers for the collector to scan).
+type deltaTable[K comparable, V any] struct {
+	idx  map[K]int32
+	keys []K
+	vals []V
+}
+
+func newDeltaTable[K comparable, V any]() *deltaTable[K, V] {
+	return &deltaTable[K, V]{idx: map[K]int32{}}
+}
+
+func (t *deltaTable[K, V]) at(k K) *V {
+	i, ok := t.idx[k]
+	if !ok {
+		i = int32(len(t.keys))
+		t.idx[k] = i
+		t.keys = append(t.keys, k)
+		var zero V
+		t.vals = append(t.vals, zero)
+	}
+	return &t.vals[i]
+}
+
+// write folds every item once — its row of today and its group deltas over its whole history
+// (the live projection's per-batch differences telescope to exactly these) — and writes the
+// tables, the large ones in the order of their primary keys.
+func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
+	b.t0 = time.Now()
+	slices.SortFunc(b.order, func(x, y *bulkItem) int { return strings.Compare(x.id, y.id) })
+	groups := &groupIndex{ids: map[groupKey]gid{}}
+	deltas := newDeltaTable[bulkDeltaKey, metrics]()
+	money := newDeltaTable[bulkMoneyKey, moneySums]()
+	current := map[gid]*metrics{} // the metrics of pj_group_current, without overdue
+	openEnd := map[bulkOpenEndKey]int64{}
+	groupMoney := map[bulkGroupMoneyKey]*moneySums{}
+	nows := make([]itemNow, len(b.order))
+
+	ds := newDeltaSet()
+	var dfacts []itemFact
+	for n, x := range b.order {
+		// Today's row, the fold of updateCurrent.
+		cur := foldCurrent(x)
+		nows[n] = cur
+		if x.info == nil {
+			continue
+		}
+		if cur.stage != "" {
+			g := groups.id(groupKey{x.info.kind, x.info.unit, x.info.pillar, x.info.sector, cur.stage})
+			m := current[g]
+			if m == nil {
+				m = &metrics{}
+				current[g] = m
+			}
+			m[mItems]++
+			if cur.sameAs == "" {
+				m[mDistinct]++
+			}
+			if x.info.estimated > cur.approved {
+				m[mWithGap]++
+			}
+			m[mEstimated] += x.info.estimated
+			m[mRequested] += cur.requested
+			m[mApproved] += cur.approved
+			m[mDisbursed] += cur.disbursed
+			m[mGap] += max(0, x.info.estimated-cur.approved)
+			m[mProgress] += int64(cur.progress)
+			switch cur.stage {
+			case "implemented", "evaluated", "cancelled":
+			default:
+				if x.info.end != noEnd {
+					openEnd[bulkOpenEndKey{g, monthOf(x.info.end).Unix()}]++
+				}
+			}
+		}
+		for _, e := range cur.money {
+			k := bulkGroupMoneyKey{x.info.kind, cur.stage == "cancelled", e.source, e.year}
+			m := groupMoney[k]
+			if m == nil {
+				m = &moneySums{}
+				groupMoney[k] = m
+			}
+			for j := range e.sums {
+				m[j] += e.sums[j]
+			}
+		}
+		// The group deltas: the item's whole history, folded once.
+		dfacts = dfacts[:0]
+		for i := range x.facts {
+			if deltaFact(x.facts[i].fact) {
+				dfacts = append(dfacts, x.facts[i].itemFact)
+			}
+		}
+		if len(dfacts) == 0 {
+			continue
+		}
+		clear(ds.groups)
+		clear(ds.money)
+		ds.item(x.info, dfacts, 0)
+		for k, m := range ds.groups {
+			d := deltas.at(bulkDeltaKey{groups.id(k.g), int32(k.day), k.rec})
+			for j := range m {
+				d[j] += m[j]
+			}
+		}
+		for k, m := range ds.money {
+			d := money.at(bulkMoneyKey{k.kind, k.source, k.year, int32(k.day), k.rec})
+			for j := range m {
+				d[j] += m[j]
+			}
+		}
+	}
+	b.step("fold")
+
+	// pj_items, pj_item_facts, pj_item_current and pj_item_current_money, in item order.
+	if err := copyBinary(ctx, tx, "pj_items", []string{"item_id", "kind", "title", "unit_code", "pillar", "sector", "scope",
+		"model_id", "estimated_vnd", "start_date", "end_date", "proposed_on", "recorded_at", "title_folded"},
+		func(c *copyBuf) error {
+			for _, x := range b.order {
+				if x.info == nil {
+					continue
+				}
+				if err := c.row(14); err != nil {
+					return err
+				}
+				c.text(x.id)
+				c.text(x.info.kind)
+				c.text(x.title)
+				c.text(x.info.unit)
+				c.text(x.info.pillar)
+				c.text(x.info.sector)
+				c.text(x.scope)
+				c.text(x.model)
+				c.int8(x.info.estimated)
+				c.date(x.start)
+				c.date(endDay(x.info))
+				c.date(x.info.proposed)
+				c.moment(x.info.recorded)
+				c.text(x.folded)
+			}
+			return nil
+		}); err != nil {
+		return err
+	}
+	if err := copyBinary(ctx, tx, "pj_item_facts", []string{"item_id", "version", "fact", "occurred_on", "recorded_at",
+		"source", "year", "amount", "stage", "percent", "ref"}, func(c *copyBuf) error {
+		for _, x := range b.order {
+			for i := range x.facts {
+				f := &x.facts[i]
+				if err := c.row(11); err != nil {
+					return err
+				}
+				c.text(x.id)
+				c.int8(f.version)
+				c.text(f.fact)
+				c.date(f.day)
+				c.moment(f.rec)
+				c.text(f.source)
+				c.int4(f.year)
+				c.int8(f.amount)
+				c.text(f.stage)
+				c.int4(f.percent)
+				c.text(f.ref)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	b.step("copy pj_items, pj_item_facts")
+	if err := copyBinary(ctx, tx, "pj_item_current", []string{"item_id", "kind", "unit_code", "pillar", "sector",
+		"estimated_vnd", "end_date", "requested_vnd", "approved_vnd", "disbursed_vnd", "stage", "progress", "same_as",
+		"first_funded_on", "last_progress_on", "flagged_on", "overdue_since"}, func(c *copyBuf) error {
+		for n, x := range b.order {
+			if x.info == nil {
+				continue
+			}
+			cur := &nows[n]
+			if err := c.row(17); err != nil {
+				return err
+			}
+			c.text(x.id)
+			c.text(x.info.kind)
+			c.text(x.info.unit)
+			c.text(x.info.pillar)
+			c.text(x.info.sector)
+			c.int8(x.info.estimated)
+			c.date(endDay(x.info))
+			c.int8(cur.requested)
+			c.int8(cur.approved)
+			c.int8(cur.disbursed)
+			c.text(cur.stage)
+			c.int4(cur.progress)
+			c.text(cur.sameAs)
+			c.date(cur.firstFunded)
+			c.date(cur.lastProgress)
+			c.date(cur.flagged)
+			c.date(cur.overdue)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := copyBinary(ctx, tx, "pj_item_current_money", []string{"item_id", "source", "year", "requested_vnd",
+		"approved_vnd", "disbursed_vnd"}, func(c *copyBuf) error {
+		for n, x := range b.order {
+			money := slices.Clone(nows[n].money)
+			slices.SortFunc(money, func(a, b moneyEntry) int {
+				if a.source != b.source {
+					return strings.Compare(a.source, b.source)
+				}
+				return a.year - b.year
+			})
+			for _, e := range money {
+				if err := c.row(6); err != nil {
+					return err
+				}
+				c.text(x.id)
+				c.text(e.source)
+				c.int4(e.year)
+				c.int8(e.sums[0])
+				c.int8(e.sums[1])
+				c.int8(e.sums[2])
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	nows = nil
+	b.step("copy pj_item_current*")
+
+	// Today's group tables.
+	var rows [][]any
+	for g, m := range current {
+		if m[mItems] == 0 {
+			continue
+		}
+		k := groups.keys[g]
+		rows = append(rows, []any{k.kind, k.unit, k.pillar, k.sector, k.stage, m[mItems], m[mDistinct], m[mWithGap],
+			m[mEstimated], m[mRequested], m[mApproved], m[mDisbursed], m[mGap], m[mProgress]})
+	}
+	if err := copyRows(ctx, tx, "pj_group_current", []string{"kind", "unit_code", "pillar", "sector", "stage", "items",
+		"distinct_models", "with_gap", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"},
+		rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for k, n := range openEnd {
+		if n == 0 {
+			continue
+		}
+		g := groups.keys[k.g]
+		rows = append(rows, []any{g.kind, g.unit, g.pillar, g.sector, g.stage, time.Unix(k.month, 0).UTC(), n})
+	}
+	if err := copyRows(ctx, tx, "pj_group_open_end", []string{"kind", "unit_code", "pillar", "sector", "stage", "end_month",
+		"items"}, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for k, m := range groupMoney {
+		if *m == (moneySums{}) {
+			continue
+		}
+		rows = append(rows, []any{k.kind, k.cancelled, k.source, int32(k.year), m[0], m[1], m[2]})
+	}
+	if err := copyRows(ctx, tx, "pj_group_money", []string{"kind", "cancelled", "source", "year", "requested_vnd",
+		"approved_vnd", "disbursed_vnd"}, rows); err != nil {
+		return err
+	}
+	b.step("copy pj_group_current etc.")
+	return b.writeDeltas(ctx, tx, groups, deltas, money)
+}
+
+func endDay(info *itemInfo) int64 {
+	if info.end == noEnd {
+		return noDay
+	}
+	return info.end
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// writeDeltas writes the group deltas in the order of their primary key (so a month's rows
+// lie together), the buckets, the month sums of every closed bucket (the sums of all rows
+// recorded up to its end) and those of the open bucket.
+func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupIndex, deltas *deltaTable[bulkDeltaKey, metrics],
+	money *deltaTable[bulkMoneyKey, moneySums]) error {
+	if b.bk.starts == nil {
+		return nil // no facts: the live projection writes no bucket either
+	}
+	bk := b.bk
+	nb := len(bk.starts)
+	open := nb - 1
+	// Per bucket, the month sums of its own rows; closed buckets then take the running total.
+	own := make([]map[sumKey]*metrics, nb)
+	ownMoney := make([]map[moneySumKey]*moneySums, nb)
+	for i := range own {
+		own[i], ownMoney[i] = map[sumKey]*metrics{}, map[moneySumKey]*moneySums{}
+	}
+
+	order := make([]int32, 0, len(deltas.keys))
+	for i, k := range deltas.keys {
+		m := &deltas.vals[i]
+		if *m == (metrics{}) {
+			continue
+		}
+		order = append(order, int32(i))
+		g := groups.keys[k.g]
+		n := bk.of(k.rec)
+		month := monthOf(int64(k.day)).Unix()
+		for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
+			sk := sumKey{x[0], month, g.kind, x[1], g.stage}
+			s := own[n][sk]
+			if s == nil {
+				s = &metrics{}
+				own[n][sk] = s
+			}
+			for j := range m {
+				s[j] += m[j]
+			}
+		}
+	}
+	// The groups' rank in the order of the primary key's text columns.
+	rank := make([]int, len(groups.keys))
+	byKey := make([]int, len(groups.keys))
+	for i := range byKey {
+		byKey[i] = i
+	}
+	slices.SortFunc(byKey, func(x, y int) int {
+		a, c := groups.keys[x], groups.keys[y]
+		for _, p := range [...][2]string{{a.kind, c.kind}, {a.unit, c.unit}, {a.pillar, c.pillar}, {a.sector, c.sector}, {a.stage, c.stage}} {
+			if r := strings.Compare(p[0], p[1]); r != 0 {
+				return r
+			}
+		}
+		return 0
+	})
+	for r, g := range byKey {
+		rank[g] = r
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		a, c := deltas.keys[x], deltas.keys[y]
+		if a.day != c.day {
+			return int(a.day) - int(c.day)
+		}
+		if a.rec != c.rec {
+			return cmpInt64(a.rec, c.rec)
+		}
+		return rank[a.g] - rank[c.g]
+	})
+	b.step("sort group deltas")
+	if err := copyBinary(ctx, tx, "pj_group_deltas", []string{"day", "recorded_at", "kind", "unit_code", "pillar", "sector",
+		"stage", "items", "distinct_models", "with_gap", "overdue", "estimated_vnd", "requested_vnd", "approved_vnd",
+		"disbursed_vnd", "gap_vnd", "progress"}, func(c *copyBuf) error {
+		for _, i := range order {
+			k, m := deltas.keys[i], &deltas.vals[i]
+			g := groups.keys[k.g]
+			if err := c.row(17); err != nil {
+				return err
+			}
+			c.date(int64(k.day))
+			c.moment(k.rec)
+			c.text(g.kind)
+			c.text(g.unit)
+			c.text(g.pillar)
+			c.text(g.sector)
+			c.text(g.stage)
+			for j := range m {
+				c.int8(m[j])
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	b.step("copy pj_group_deltas")
+
+	order = order[:0]
+	for i, k := range money.keys {
+		m := &money.vals[i]
+		if *m == (moneySums{}) {
+			continue
+		}
+		order = append(order, int32(i))
+		n := bk.of(k.rec)
+		sk := moneySumKey{monthOf(int64(k.day)).Unix(), k.kind, k.source, k.year}
+		s := ownMoney[n][sk]
+		if s == nil {
+			s = &moneySums{}
+			ownMoney[n][sk] = s
+		}
+		for j := range m {
+			s[j] += m[j]
+		}
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		a, c := money.keys[x], money.keys[y]
+		switch {
+		case a.day != c.day:
+			return int(a.day) - int(c.day)
+		case a.rec != c.rec:
+			return cmpInt64(a.rec, c.rec)
+		case a.kind != c.kind:
+			return strings.Compare(a.kind, c.kind)
+		case a.source != c.source:
+			return strings.Compare(a.source, c.source)
+		}
+		return a.year - c.year
+	})
+	if err := copyBinary(ctx, tx, "pj_money_deltas", []string{"day", "recorded_at", "kind", "source", "year",
+		"requested_vnd", "approved_vnd", "disbursed_vnd"}, func(c *copyBuf) error {
+		for _, i := range order {
+			k, m := money.keys[i], &money.vals[i]
+			if err := c.row(8); err != nil {
+				return err
+			}
+			c.date(int64(k.day))
+			c.moment(k.rec)
+			c.text(k.kind)
+			c.text(k.source)
+			c.int4(k.year)
+			c.int8(m[0])
+			c.int8(m[1])
+			c.int8(m[2])
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	b.step("copy pj_money_deltas")
+
+	// The buckets, their running sums and the open bucket's own.
+	var bucketRows, sumRows, moneyRows, openRows, openMoneyRows [][]any
+	for n := range nb {
+		bucketRows = append(bucketRows, []any{int32(n), moment(bk.starts[n]), bk.facts[n], moment(bk.maxRec[n])})
+	}
+	total := map[sumKey]*metrics{}
+	totalMoney := map[moneySumKey]*moneySums{}
+	for n := range open {
+		for k, m := range own[n] {
+			s := total[k]
+			if s == nil {
+				s = &metrics{}
+				total[k] = s
+			}
+			for j := range m {
+				s[j] += m[j]
+			}
+		}
+		for k, s := range total {
+			if *s != (metrics{}) {
+				sumRows = append(sumRows, sumRow(n, k, s))
+			}
+		}
+		for k, m := range ownMoney[n] {
+			s := totalMoney[k]
+			if s == nil {
+				s = &moneySums{}
+				totalMoney[k] = s
+			}
+			for j := range m {
+				s[j] += m[j]
+			}
+		}
+		for k, s := range totalMoney {
+			if *s != (moneySums{}) {
+				moneyRows = append(moneyRows, moneySumRow(n, k, s))
+			}
+		}
+	}
+	for k, s := range own[open] {
+		if *s != (metrics{}) {
+			openRows = append(openRows, sumRow(open, k, s))
+		}
+	}
+	for k, s := range ownMoney[open] {
+		if *s != (moneySums{}) {
+			openMoneyRows = append(openMoneyRows, moneySumRow(open, k, s))
+		}
+	}
+	sumCols := []string{"bucket", "dim", "month", "kind", "key", "stage", "items", "distinct_models", "with_gap", "overdue",
+		"estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"}
+	moneyCols := []string{"bucket", "month", "kind", "source", "year", "requested_vnd", "approved_vnd", "disbursed_vnd"}
+	for _, t := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"pj_delta_buckets", []string{"bucket", "starts_at", "facts", "max_recorded_at"}, bucketRows},
+		{"pj_group_delta_sums", sumCols, sumRows},
+		{"pj_money_delta_sums", moneyCols, moneyRows},
+		{"pj_group_open_sums", sumCols, openRows},
+		{"pj_money_open_sums", moneyCols, openMoneyRows},
+	} {
+		if err := copyRows(ctx, tx, t.table, t.cols, t.rows); err != nil {
+			return err
+		}
+	}
+	b.step("bucket sums")
+	return nil
+}
+
+func sumRow(bucket int, k sumKey, m *metrics) []any {
+	return []any{int32(bucket), k.dim, time.Unix(k.month, 0).UTC(), k.kind, k.key, k.stage, m[0], m[1], m[2], m[3], m[4],
+		m[5], m[6], m[7], m[8], m[9]}
+}
+
+func moneySumRow(bucket int, k moneySumKey, m *moneySums) []any {
+	return []any{int32(bucket), time.Unix(k.month, 0).UTC(), k.kind, k.source, int32(k.year), m[0], m[1], m[2]}
+}
+
+func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
+}
+
+// itemNow is an item as pj_item_current holds it.
+type itemNow struct {
+	requested, approved, disbursed              int64
+	stage, sameAs                               string
+	progress                                    int
+	firstFunded, lastProgress, flagged, overdue int64 // day numbers; noDay when unset
+	money                                       []moneyEntry
+}
+
+const noDay = minMoment
+
+// foldCurrent folds an item's facts as updateCurrent does batch after batch.
+func foldCurrent(x *bulkItem) itemNow {
+	c := itemNow{firstFunded: noDay, lastProgress: noDay, flagged: noDay, overdue: noDay}
+	for i := range x.facts {
+		f := &x.facts[i]
+		col := -1
+		switch f.fact {
+		case "requested":
+			c.requested, col = c.requested+f.amount, 0
+		case "approved":
+			c.approved, col = c.approved+f.amount, 1
+			if c.firstFunded == noDay {
+				c.firstFunded = f.day
+			}
+		case "disbursed":
+			c.disbursed, col = c.disbursed+f.amount, 2
+		case "progress":
+			c.progress = f.percent
+			c.lastProgress = f.day
+		case "same_as":
+			c.sameAs = f.ref
+		case "flagged":
+			c.flagged = f.day
+		case "overdue":
+			c.overdue = f.day
+		}
+		if f.stage != "" {
+			c.stage = f.stage
+		}
+		if f.stage == "implemented" {
+			c.progress = 100
+		}
+		if col >= 0 {
+			j := slices.IndexFunc(c.money, func(m moneyEntry) bool { return m.source == f.source && m.year == f.year })
+			if j < 0 {
+				c.money = append(c.money, moneyEntry{source: f.source, year: f.year})
+				j = len(c.money) - 1
+			}
+			c.money[j].sums[col] += f.amount
+		}
+	}
+	return c
+}

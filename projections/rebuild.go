@@ -264,6 +264,10 @@ func (t *deltaTable[K, V]) at(k K) *V {
 // tables, the large ones in the order of their primary keys.
 func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	b.t0 = time.Now()
+	defs, err := dropIndexes(ctx, tx, bulkTables)
+	if err != nil {
+		return err
+	}
 	slices.SortFunc(b.order, func(x, y *bulkItem) int { return strings.Compare(x.id, y.id) })
 	groups := &groupIndex{ids: map[groupKey]gid{}}
 	deltas := newDeltaTable[bulkDeltaKey, metrics]()
@@ -273,81 +277,86 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	groupMoney := map[bulkGroupMoneyKey]*moneySums{}
 	nows := make([]itemNow, len(b.order))
 
-	ds := newDeltaSet()
-	var dfacts []itemFact
-	for n, x := range b.order {
-		// Today's row, the fold of updateCurrent.
-		cur := foldCurrent(x)
-		nows[n] = cur
-		if x.info == nil {
-			continue
-		}
-		if cur.stage != "" {
-			g := groups.id(groupKey{x.info.kind, x.info.unit, x.info.pillar, x.info.sector, cur.stage})
-			m := current[g]
-			if m == nil {
-				m = &metrics{}
-				current[g] = m
+	// The fold runs while PostgreSQL takes the items and their facts, which need none of it.
+	folded := make(chan struct{})
+	defer func() { <-folded }()
+	go func() {
+		defer close(folded)
+		ds := newDeltaSet()
+		var dfacts []itemFact
+		for n, x := range b.order {
+			// Today's row, the fold of updateCurrent.
+			cur := foldCurrent(x)
+			nows[n] = cur
+			if x.info == nil {
+				continue
 			}
-			m[mItems]++
-			if cur.sameAs == "" {
-				m[mDistinct]++
+			if cur.stage != "" {
+				g := groups.id(groupKey{x.info.kind, x.info.unit, x.info.pillar, x.info.sector, cur.stage})
+				m := current[g]
+				if m == nil {
+					m = &metrics{}
+					current[g] = m
+				}
+				m[mItems]++
+				if cur.sameAs == "" {
+					m[mDistinct]++
+				}
+				if x.info.estimated > cur.approved {
+					m[mWithGap]++
+				}
+				m[mEstimated] += x.info.estimated
+				m[mRequested] += cur.requested
+				m[mApproved] += cur.approved
+				m[mDisbursed] += cur.disbursed
+				m[mGap] += max(0, x.info.estimated-cur.approved)
+				m[mProgress] += int64(cur.progress)
+				switch cur.stage {
+				case "implemented", "evaluated", "cancelled":
+				default:
+					if x.info.end != noEnd {
+						openEnd[bulkOpenEndKey{g, monthOf(x.info.end).Unix()}]++
+					}
+				}
 			}
-			if x.info.estimated > cur.approved {
-				m[mWithGap]++
+			for _, e := range cur.money {
+				k := bulkGroupMoneyKey{x.info.kind, cur.stage == "cancelled", e.source, e.year}
+				m := groupMoney[k]
+				if m == nil {
+					m = &moneySums{}
+					groupMoney[k] = m
+				}
+				for j := range e.sums {
+					m[j] += e.sums[j]
+				}
 			}
-			m[mEstimated] += x.info.estimated
-			m[mRequested] += cur.requested
-			m[mApproved] += cur.approved
-			m[mDisbursed] += cur.disbursed
-			m[mGap] += max(0, x.info.estimated-cur.approved)
-			m[mProgress] += int64(cur.progress)
-			switch cur.stage {
-			case "implemented", "evaluated", "cancelled":
-			default:
-				if x.info.end != noEnd {
-					openEnd[bulkOpenEndKey{g, monthOf(x.info.end).Unix()}]++
+			// The group deltas: the item's whole history, folded once.
+			dfacts = dfacts[:0]
+			for i := range x.facts {
+				if deltaFact(x.facts[i].fact) {
+					dfacts = append(dfacts, x.facts[i].itemFact)
+				}
+			}
+			if len(dfacts) == 0 {
+				continue
+			}
+			clear(ds.groups)
+			clear(ds.money)
+			ds.item(x.info, dfacts, 0)
+			for k, m := range ds.groups {
+				d := deltas.at(bulkDeltaKey{groups.id(k.g), int32(k.day), k.rec})
+				for j := range m {
+					d[j] += m[j]
+				}
+			}
+			for k, m := range ds.money {
+				d := money.at(bulkMoneyKey{k.kind, k.source, k.year, int32(k.day), k.rec})
+				for j := range m {
+					d[j] += m[j]
 				}
 			}
 		}
-		for _, e := range cur.money {
-			k := bulkGroupMoneyKey{x.info.kind, cur.stage == "cancelled", e.source, e.year}
-			m := groupMoney[k]
-			if m == nil {
-				m = &moneySums{}
-				groupMoney[k] = m
-			}
-			for j := range e.sums {
-				m[j] += e.sums[j]
-			}
-		}
-		// The group deltas: the item's whole history, folded once.
-		dfacts = dfacts[:0]
-		for i := range x.facts {
-			if deltaFact(x.facts[i].fact) {
-				dfacts = append(dfacts, x.facts[i].itemFact)
-			}
-		}
-		if len(dfacts) == 0 {
-			continue
-		}
-		clear(ds.groups)
-		clear(ds.money)
-		ds.item(x.info, dfacts, 0)
-		for k, m := range ds.groups {
-			d := deltas.at(bulkDeltaKey{groups.id(k.g), int32(k.day), k.rec})
-			for j := range m {
-				d[j] += m[j]
-			}
-		}
-		for k, m := range ds.money {
-			d := money.at(bulkMoneyKey{k.kind, k.source, k.year, int32(k.day), k.rec})
-			for j := range m {
-				d[j] += m[j]
-			}
-		}
-	}
-	b.step("fold")
+	}()
 
 	// pj_items, pj_item_facts, pj_item_current and pj_item_current_money, in item order.
 	if err := copyBinary(ctx, tx, "pj_items", []string{"item_id", "kind", "title", "unit_code", "pillar", "sector", "scope",
@@ -404,7 +413,8 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	}); err != nil {
 		return err
 	}
-	b.step("copy pj_items, pj_item_facts")
+	<-folded
+	b.step("copy pj_items, pj_item_facts; fold")
 	if err := copyBinary(ctx, tx, "pj_item_current", []string{"item_id", "kind", "unit_code", "pillar", "sector",
 		"estimated_vnd", "end_date", "requested_vnd", "approved_vnd", "disbursed_vnd", "stage", "progress", "same_as",
 		"first_funded_on", "last_progress_on", "flagged_on", "overdue_since"}, func(c *copyBuf) error {
@@ -506,7 +516,14 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	b.step("copy pj_group_current etc.")
-	return b.writeDeltas(ctx, tx, groups, deltas, money)
+	if err := b.writeDeltas(ctx, tx, groups, deltas, money); err != nil {
+		return err
+	}
+	if err := defs.build(ctx, tx); err != nil {
+		return err
+	}
+	b.step("indexes")
+	return nil
 }
 
 func endDay(info *itemInfo) int64 {
@@ -818,4 +835,70 @@ func foldCurrent(x *bulkItem) itemNow {
 		}
 	}
 	return c
+}
+
+// bulkTables are the tables a rebuild loads in bulk: it takes their indexes off while it
+// writes the rows and builds them again afterwards, in the same transaction — one sort per
+// index instead of a million single insertions, each logged. The definitions are read from the
+// catalog, as the migrations made them, and put back verbatim.
+var bulkTables = []string{"pj_items", "pj_item_facts", "pj_item_current", "pj_item_current_money", "pj_group_deltas",
+	"pj_money_deltas"}
+
+// indexDefs are the statements that put a table's indexes back.
+type indexDefs []string
+
+// dropIndexes takes the indexes (primary keys included) of tables off, inside tx, and returns
+// the statements that build them again.
+func dropIndexes(ctx context.Context, tx pgx.Tx, tables []string) (indexDefs, error) {
+	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, c.conname,
+			CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+			ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) END,
+			i.indrelid::regclass::text
+		FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+		WHERE i.indrelid = ANY($1::regclass[])
+		ORDER BY c.oid IS NULL, i.indexrelid`, tables)
+	if err != nil {
+		return nil, err
+	}
+	type index struct{ name, constraint, def, table string }
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (index, error) {
+		var (
+			x          index
+			constraint *string
+		)
+		err := row.Scan(&x.name, &constraint, &x.def, &x.table)
+		if constraint != nil {
+			x.constraint = *constraint
+		}
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("indexes: %w", err)
+	}
+	var defs indexDefs
+	for _, x := range list {
+		// Names and tables come from the catalog, quoted by PostgreSQL (regclass) or here.
+		drop := "DROP INDEX " + x.name
+		if x.constraint != "" {
+			drop = "ALTER TABLE " + x.table + " DROP CONSTRAINT " + pgx.Identifier{x.constraint}.Sanitize()
+		}
+		if _, err := tx.Exec(ctx, drop); err != nil {
+			return nil, fmt.Errorf("%s: %w", drop, err)
+		}
+		defs = append(defs, x.def)
+	}
+	return defs, nil
+}
+
+// build puts the indexes back, inside tx.
+func (defs indexDefs) build(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		return err
+	}
+	for _, def := range defs {
+		if _, err := tx.Exec(ctx, def); err != nil {
+			return fmt.Errorf("%s: %w", def, err)
+		}
+	}
+	return nil
 }

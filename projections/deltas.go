@@ -423,11 +423,14 @@ type itemHistory struct {
 	nOld  int
 }
 
-// finishRebuild vacuums the group deltas: reports read a month of them from the primary key
-// alone only where the visibility map says every row is visible, and after a rebuild no page
-// is marked yet (autovacuum would get there, a minute or more later).
+// finishRebuild vacuums the tables a rebuild loaded: reports read a month of the group deltas
+// from the primary key alone only where the visibility map says every row is visible, and
+// after a rebuild no page is marked yet (autovacuum would get there, a minute or more later);
+// the first live batches would otherwise also set every page's hint bits, and plan without
+// statistics.
 func (Items) finishRebuild(ctx context.Context, pool *pgxpool.Pool) error {
-	_, err := pool.Exec(ctx, `VACUUM (ANALYZE) pj_group_deltas, pj_money_deltas, pj_group_delta_sums, pj_money_delta_sums`)
+	_, err := pool.Exec(ctx, `VACUUM (ANALYZE) pj_group_deltas, pj_money_deltas, pj_group_delta_sums, pj_money_delta_sums,
+		pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money, pj_group_open_end`)
 	return err
 }
 

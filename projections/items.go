@@ -183,10 +183,10 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			money[k][col] += amount
 		}
 	}
-	// The money of the touched items leaves its group now and comes back, changed, at the end.
-	if err := moveGroupMoney(ctx, tx, order, -1); err != nil {
-		return err
-	}
+	// The statements below go in one round trip, in order. The money of the touched items
+	// leaves its group first and comes back, changed, at the end.
+	var b pgx.Batch
+	moveGroupMoney(&b, order, -1)
 	if len(order) > 0 {
 		n := len(order)
 		ids, stages, sameAs := make([]string, n), make([]string, n), make([]string, n)
@@ -204,7 +204,7 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 		// One statement updates the items and moves their contributions between the groups of
 		// pj_group_current: the CTE "old" sees the rows as they were before the UPDATE (every
 		// part of a statement sees one snapshot), RETURNING gives them as they are after.
-		if _, err := tx.Exec(ctx, `WITH d AS (
+		b.Queue(`WITH d AS (
 				SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::bool[],
 					$8::text[], $9::bool[], $10::date[], $11::date[], $12::date[], $13::date[])
 					AS d(item_id, req, appr, disb, stage, progress, progress_set, same_as, same_as_set, funded, progressed, flagged, overdue)),
@@ -247,13 +247,11 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 				requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
 				disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd, gap_vnd = g.gap_vnd + EXCLUDED.gap_vnd,
 				progress = g.progress + EXCLUDED.progress`, ids, req, appr, disb, stages, progress, progressSet, sameAs, sameAsSet,
-			funded, progressed, flagged, overdue); err != nil {
-			return err
-		}
-		// A group every item has left is not kept (a rebuild, in larger batches, never makes it).
-		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_current WHERE items = 0; DELETE FROM pj_group_open_end WHERE items = 0`); err != nil {
-			return err
-		}
+			funded, progressed, flagged, overdue)
+		// A group every item has left is not kept (a rebuild never makes it); partial indexes
+		// of migration 00014 find these rows.
+		b.Queue(`DELETE FROM pj_group_current WHERE items = 0`)
+		b.Queue(`DELETE FROM pj_group_open_end WHERE items = 0`)
 	}
 	if len(moneyOrder) > 0 {
 		n := len(moneyOrder)
@@ -265,27 +263,29 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			ids[i], sources[i], years[i] = k.item, k.source, int32(k.year)
 			req[i], appr[i], disb[i] = m[0], m[1], m[2]
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO pj_item_current_money AS c (item_id, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+		b.Queue(`INSERT INTO pj_item_current_money AS c (item_id, source, year, requested_vnd, approved_vnd, disbursed_vnd)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[])
 			ON CONFLICT (item_id, source, year) DO UPDATE SET
 				requested_vnd = c.requested_vnd + EXCLUDED.requested_vnd,
 				approved_vnd = c.approved_vnd + EXCLUDED.approved_vnd,
-				disbursed_vnd = c.disbursed_vnd + EXCLUDED.disbursed_vnd`, ids, sources, years, req, appr, disb); err != nil {
-			return err
-		}
+				disbursed_vnd = c.disbursed_vnd + EXCLUDED.disbursed_vnd`, ids, sources, years, req, appr, disb)
 	}
-	return moveGroupMoney(ctx, tx, order, 1)
-}
-
-// moveGroupMoney adds (sign 1) or takes away (sign -1) the money of items to or from
-// pj_group_money, under each item's kind and cancelled status as they are now. Called before
-// and after a batch's updates, it moves exactly what the batch changed; a group left with no
-// money is dropped.
-func moveGroupMoney(ctx context.Context, tx pgx.Tx, items []string, sign int64) error {
-	if len(items) == 0 {
+	moveGroupMoney(&b, order, 1)
+	if b.Len() == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO pj_group_money AS g (kind, cancelled, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// moveGroupMoney queues what adds (sign 1) or takes away (sign -1) the money of items to or
+// from pj_group_money, under each item's kind and cancelled status as they are then. Queued
+// before and after a batch's updates, it moves exactly what the batch changed; a group left
+// with no money is dropped.
+func moveGroupMoney(b *pgx.Batch, items []string, sign int64) {
+	if len(items) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO pj_group_money AS g (kind, cancelled, source, year, requested_vnd, approved_vnd, disbursed_vnd)
 		SELECT c.kind, c.stage = 'cancelled', m.source, m.year, ($2 * sum(m.requested_vnd))::bigint,
 			($2 * sum(m.approved_vnd))::bigint, ($2 * sum(m.disbursed_vnd))::bigint
 		FROM pj_item_current_money m JOIN pj_item_current c USING (item_id)
@@ -293,14 +293,10 @@ func moveGroupMoney(ctx context.Context, tx pgx.Tx, items []string, sign int64) 
 		GROUP BY c.kind, c.stage = 'cancelled', m.source, m.year
 		ON CONFLICT (kind, cancelled, source, year) DO UPDATE SET
 			requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
-			disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd`, items, sign); err != nil {
-		return err
-	}
+			disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd`, items, sign)
 	if sign > 0 {
-		_, err := tx.Exec(ctx, `DELETE FROM pj_group_money WHERE requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0`)
-		return err
+		b.Queue(`DELETE FROM pj_group_money WHERE requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0`)
 	}
-	return nil
 }
 
 // itemRows decodes item events into pj_items and pj_item_facts rows.

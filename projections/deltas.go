@@ -570,8 +570,7 @@ func (in *deltaInput) compute() *deltaSet {
 
 // writeDeltas adds the batch's deltas to the tables, keeps the month sums of the closed
 // buckets and records where the buckets stand.
-func writeDeltas(ctx context.Context, tx pgx.Tx, ds *deltaSet, bk *buckets) error {
-	var b pgx.Batch
+func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk *buckets) error {
 	// The single rows.
 	n := len(ds.groups)
 	g := struct {
@@ -863,7 +862,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, ds *deltaSet, bk *buckets) erro
 			ON CONFLICT (bucket) DO UPDATE SET facts = EXCLUDED.facts, max_recorded_at = EXCLUDED.max_recorded_at`,
 			n, moment(bk.starts[n]), bk.facts[i], moment(bk.maxRec[i]))
 	}
-	res := tx.SendBatch(ctx, &b)
+	res := tx.SendBatch(ctx, b)
 	var (
 		zeroGroups, zeroMoneys  [][]any
 		zeroOpen, zeroOpenMoney int64

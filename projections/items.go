@@ -77,22 +77,18 @@ func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record)
 	if in != nil {
 		go func() { deltas <- in.compute() }()
 	}
-	if err := copyItems(ctx, tx, items, facts); err != nil {
-		if in != nil {
-			<-deltas
-		}
-		return err
-	}
-	if err := updateCurrent(ctx, tx, items, facts); err != nil {
-		if in != nil {
-			<-deltas
-		}
-		return err
-	}
+	// Every statement of the batch goes in one round trip, in order: the new rows, today's
+	// rows and sums, then the group deltas (waiting for their fold).
+	var b pgx.Batch
+	queueItems(&b, items, facts)
+	queueCurrent(&b, items, facts)
 	if in == nil {
-		return nil
+		if b.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, &b).Close()
 	}
-	return writeDeltas(ctx, tx, <-deltas, in.bk)
+	return writeDeltas(ctx, tx, &b, <-deltas, in.bk)
 }
 
 // Column positions in the rows itemRows builds.
@@ -119,19 +115,27 @@ type moneyKey struct {
 	year         int
 }
 
-// updateCurrent folds the batch's facts into pj_item_current and pj_item_current_money, the
-// same fold the reports apply to the facts (reports.go, load), so that "now" can be read
-// without folding.
-func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
+// queueCurrent queues what folds the batch's facts into pj_item_current and
+// pj_item_current_money, the same fold the reports apply to the facts (reports.go, load), so
+// that "now" can be read without folding.
+func queueCurrent(b *pgx.Batch, items, facts [][]any) {
 	if len(items) > 0 {
-		rows := make([][]any, len(items))
+		n := len(items)
+		ids, kinds, units, pillars, sectors := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n)
+		est := make([]int64, n)
+		ends := make([]*time.Time, n)
 		for i, it := range items {
-			rows[i] = []any{it[itemID], it[itemKind], it[itemUnit], it[itemPillar], it[itemSector], it[itemEstimated], it[itemEnd], ""}
+			ids[i], kinds[i], units[i], pillars[i], sectors[i] = it[itemID].(string), it[itemKind].(string),
+				it[itemUnit].(string), it[itemPillar].(string), it[itemSector].(string)
+			est[i] = it[itemEstimated].(int64)
+			if end, ok := it[itemEnd].(time.Time); ok {
+				ends[i] = &end
+			}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_item_current"}, []string{"item_id", "kind", "unit_code", "pillar",
-			"sector", "estimated_vnd", "end_date", "stage"}, pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
+		b.Queue(`INSERT INTO pj_item_current (item_id, kind, unit_code, pillar, sector, estimated_vnd, end_date, stage)
+			SELECT *, '' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::date[])`,
+			ids, kinds, units, pillars, sectors, est, ends)
 	}
 	deltas := map[string]*currentDelta{}
 	var order []string
@@ -183,10 +187,8 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 			money[k][col] += amount
 		}
 	}
-	// The statements below go in one round trip, in order. The money of the touched items
-	// leaves its group first and comes back, changed, at the end.
-	var b pgx.Batch
-	moveGroupMoney(&b, order, -1)
+	// The money of the touched items leaves its group first and comes back, changed, at the end.
+	moveGroupMoney(b, order, -1)
 	if len(order) > 0 {
 		n := len(order)
 		ids, stages, sameAs := make([]string, n), make([]string, n), make([]string, n)
@@ -270,11 +272,7 @@ func updateCurrent(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
 				approved_vnd = c.approved_vnd + EXCLUDED.approved_vnd,
 				disbursed_vnd = c.disbursed_vnd + EXCLUDED.disbursed_vnd`, ids, sources, years, req, appr, disb)
 	}
-	moveGroupMoney(&b, order, 1)
-	if b.Len() == 0 {
-		return nil
-	}
-	return tx.SendBatch(ctx, &b).Close()
+	moveGroupMoney(b, order, 1)
 }
 
 // moveGroupMoney queues what adds (sign 1) or takes away (sign -1) the money of items to or
@@ -350,21 +348,40 @@ func itemRows(batch []eventstore.Record) (items, facts [][]any, err error) {
 	return items, facts, nil
 }
 
-func copyItems(ctx context.Context, tx pgx.Tx, items, facts [][]any) error {
-	if len(items) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_items"}, []string{"item_id", "kind", "title", "unit_code", "pillar",
-			"sector", "scope", "model_id", "estimated_vnd", "start_date", "end_date", "proposed_on", "recorded_at", "title_folded"},
-			pgx.CopyFromRows(items)); err != nil {
-			return err
+// queueItems queues the batch's pj_items and pj_item_facts rows.
+func queueItems(b *pgx.Batch, items, facts [][]any) {
+	if n := len(items); n > 0 {
+		var c [14][]any
+		for j := range c {
+			c[j] = make([]any, n)
 		}
-	}
-	if len(facts) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pj_item_facts"}, []string{"item_id", "version", "fact", "occurred_on",
-			"recorded_at", "source", "year", "amount", "stage", "percent", "ref"}, pgx.CopyFromRows(facts)); err != nil {
-			return err
+		for i, row := range items {
+			for j := range c {
+				c[j][i] = row[j]
+			}
 		}
+		b.Queue(`INSERT INTO pj_items (item_id, kind, title, unit_code, pillar, sector, scope, model_id, estimated_vnd,
+				start_date, end_date, proposed_on, recorded_at, title_folded)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+				$9::bigint[], $10::date[], $11::date[], $12::date[], $13::timestamptz[], $14::text[])`,
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13])
 	}
-	return nil
+	if n := len(facts); n > 0 {
+		var c [11][]any
+		for j := range c {
+			c[j] = make([]any, n)
+		}
+		for i, row := range facts {
+			for j := range c {
+				c[j][i] = row[j]
+			}
+		}
+		b.Queue(`INSERT INTO pj_item_facts (item_id, version, fact, occurred_on, recorded_at, source, year, amount, stage,
+				percent, ref)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::date[], $5::timestamptz[], $6::text[], $7::int[],
+				$8::bigint[], $9::text[], $10::int[], $11::text[])`,
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10])
+	}
 }
 
 func dateOrNil(d civil.Date) any {

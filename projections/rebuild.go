@@ -543,8 +543,9 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-// writeDeltas writes the group deltas in the order of their primary key (so a month's rows
-// lie together), the buckets, the month sums of every closed bucket (the sums of all rows
+// writeDeltas writes the group deltas in order of recording, as the live projection lays
+// them out (a report known at K reads a range of recording moments from the heap; a range of
+// days it reads from the primary key, which INCLUDEs the figures), the buckets, the month sums of every closed bucket (the sums of all rows
 // recorded up to its end) and those of the open bucket.
 func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupIndex, deltas *deltaTable[bulkDeltaKey, metrics],
 	money *deltaTable[bulkMoneyKey, moneySums]) error {
@@ -603,11 +604,11 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 	}
 	slices.SortFunc(order, func(x, y int32) int {
 		a, c := deltas.keys[x], deltas.keys[y]
-		if a.day != c.day {
-			return int(a.day) - int(c.day)
-		}
 		if a.rec != c.rec {
 			return cmpInt64(a.rec, c.rec)
+		}
+		if a.day != c.day {
+			return int(a.day) - int(c.day)
 		}
 		return rank[a.g] - rank[c.g]
 	})
@@ -659,10 +660,10 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 	slices.SortFunc(order, func(x, y int32) int {
 		a, c := money.keys[x], money.keys[y]
 		switch {
-		case a.day != c.day:
-			return int(a.day) - int(c.day)
 		case a.rec != c.rec:
 			return cmpInt64(a.rec, c.rec)
+		case a.day != c.day:
+			return int(a.day) - int(c.day)
 		case a.kind != c.kind:
 			return strings.Compare(a.kind, c.kind)
 		case a.source != c.source:

@@ -107,8 +107,13 @@ func (r *Reports) Due(ctx context.Context, today civil.Date, noProgressIn []stri
 		       AND (flagged_on IS NULL OR flagged_on < coalesce(last_progress_on, first_funded_on)))
 		   OR (stage = ANY($4) AND end_date < $2::date AND overdue_since IS NULL)
 		ORDER BY item_id`, noProgressIn, today.Time(utc), minDays, overdueIn)
+	return collectRefs(rows, err, "due items")
+}
+
+// collectRefs reads (kind, item_id) rows.
+func collectRefs(rows pgx.Rows, err error, what string) ([]item.Ref, error) {
 	if err != nil {
-		return nil, fmt.Errorf("due items: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	refs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (item.Ref, error) {
 		var ref item.Ref
@@ -116,7 +121,7 @@ func (r *Reports) Due(ctx context.Context, today civil.Date, noProgressIn []stri
 		return ref, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("due items: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return refs, nil
 }

@@ -73,16 +73,5 @@ func (r *Reports) Undecided(ctx context.Context, limit int) ([]item.Ref, error) 
 		JOIN pj_items i USING (item_id) JOIN pj_item_current c USING (item_id)
 		WHERE c.stage IN ('proposed', 'funded')
 		ORDER BY w.first, i.item_id LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("undecided requests: %w", err)
-	}
-	refs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (item.Ref, error) {
-		var ref item.Ref
-		err := row.Scan(&ref.Kind, &ref.ID)
-		return ref, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("undecided requests: %w", err)
-	}
-	return refs, nil
+	return collectRefs(rows, err, "undecided requests")
 }

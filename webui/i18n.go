@@ -32,6 +32,7 @@ var messages = map[string][2]string{
 	"signin.wrong":                 {"Sai tên đăng nhập hoặc mật khẩu.", "Wrong name or password."},
 	"signin.expired":               {"Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "Your session has expired. Please sign in again."},
 	"signin.needed":                {"Vui lòng đăng nhập để tiếp tục.", "Please sign in to continue."},
+	"signin.throttled":             {"Đã nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị hệ thống.", "Too many wrong passwords. Try again in 15 minutes or ask the administrator."},
 	"signin.csrf":                  {"Biểu mẫu đã cũ. Vui lòng thử lại.", "The form was stale. Please try again."},
 	"signed.as":                    {"Đang đăng nhập:", "Signed in as"},
 	"lang.switch":                  {"English", "Tiếng Việt"},

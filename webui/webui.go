@@ -60,7 +60,8 @@ type Deps struct {
 
 type server struct {
 	Deps
-	pages map[string]*template.Template
+	pages    map[string]*template.Template
+	throttle *throttle
 }
 
 const (
@@ -83,7 +84,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.SessionTTL == 0 {
 		d.SessionTTL = 12 * time.Hour
 	}
-	s := &server{Deps: d}
+	s := &server{Deps: d, throttle: newThrottle(d.Now)}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -259,7 +260,7 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	setCookie(w, r, loginCookie, d.CSRF, time.Hour)
 	switch d.Why {
-	case "expired", "needed", "csrf":
+	case "expired", "needed", "csrf", "throttled":
 	default:
 		d.Why = ""
 	}
@@ -279,8 +280,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, d)
 		return
 	}
+	if s.throttle.blocked(d.Name) {
+		s.Logger.Warn("sign-in throttled", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
+		d.Why = "throttled"
+		s.renderLogin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
 	u, err := s.Users.SignIn(r.Context(), d.Name, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
+		s.throttle.failed(d.Name)
 		s.Logger.Info("sign-in refused", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
 		d.Wrong = true
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
@@ -297,6 +305,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
 		return
 	}
+	s.throttle.succeeded(d.Name)
 	clearCookie(w, r, loginCookie)
 	setCookie(w, r, sessionCookie, token, s.SessionTTL)
 	s.Logger.Info("signed in", "user", u.ID, "role", u.Role)

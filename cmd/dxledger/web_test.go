@@ -220,6 +220,14 @@ func TestWebPagesInABrowser(t *testing.T) {
 	if p := b.path(); p != "/login" {
 		t.Errorf("the dashboard without signing in: at %s, want /login", p)
 	}
+	// A guesser is stopped after five wrong passwords for one name.
+	for range 5 {
+		b.signIn("Người đoán mật khẩu", "doan-mo-123456")
+	}
+	b.signIn("Người đoán mật khẩu", "doan-mo-123456")
+	if got := b.text("#login-throttled"); !strings.Contains(got, "15 phút") {
+		t.Errorf("sixth wrong password: %q", got)
+	}
 
 	// Each role signs in and starts on its own page.
 	for _, who := range []struct{ name, home string }{

@@ -430,6 +430,7 @@ type itemHistory struct {
 // statistics.
 func (Items) finishRebuild(ctx context.Context, pool *pgxpool.Pool) error {
 	_, err := pool.Exec(ctx, `VACUUM (ANALYZE) pj_group_deltas, pj_money_deltas, pj_group_delta_sums, pj_money_delta_sums,
+		pj_group_all_sums, pj_money_all_sums,
 		pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money, pj_group_open_end`)
 	return err
 }
@@ -597,11 +598,14 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		kind, key, stage string
 	}
 	open := map[openKey]*metrics{}
+	all := map[allKey]*metrics{}
+	allMoney := map[allMoneyKey]*moneySums{}
 	first := bk.first
 	for k, m := range ds.groups {
 		if *m == (metrics{}) {
 			continue
 		}
+		addAll(all, k.g, k.day, m)
 		days, recs = append(days, dayTime(k.day)), append(recs, time.UnixMicro(k.rec).UTC())
 		g.kind, g.unit, g.pillar, g.sector, g.stage = append(g.kind, k.g.kind), append(g.unit, k.g.unit),
 			append(g.pillar, k.g.pillar), append(g.sector, k.g.sector), append(g.stage, k.g.stage)
@@ -667,6 +671,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		if *m == (moneySums{}) {
 			continue
 		}
+		addAllMoney(allMoney, k.kind, k.source, k.year, k.day, m)
 		mDays, mRecs = append(mDays, dayTime(k.day)), append(mRecs, time.UnixMicro(k.rec).UTC())
 		mKind, mSource, mYear = append(mKind, k.kind), append(mSource, k.source), append(mYear, int32(k.year))
 		mReq, mAppr, mDisb = append(mReq, m[0]), append(mAppr, m[1]), append(mDisb, m[2])
@@ -702,6 +707,8 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			SELECT day, recorded_at, kind, source, year FROM up WHERE zero`,
 			mDays, mRecs, mKind, mSource, mYear, mReq, mAppr, mDisb)
 	}
+	// Every recording moment's sums, per day and month, for the reports as of a day alone.
+	allAt, allMoneyAt := queueAllSums(b, all, allMoney)
 	// Rows recorded in buckets already closed (a transaction that committed after later
 	// ones): every closed bucket's sums from theirs on take them too.
 	if len(lateGroups) > 0 {
@@ -865,6 +872,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	res := tx.SendBatch(ctx, b)
 	var (
 		zeroGroups, zeroMoneys  [][]any
+		zeroAll, zeroAllMoney   [][]any
 		zeroOpen, zeroOpenMoney int64
 	)
 	for i := range b.Len() {
@@ -874,6 +882,10 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			zeroGroups, err = collectAny(res)
 		case moneyAt:
 			zeroMoneys, err = collectAny(res)
+		case allAt:
+			zeroAll, err = collectAny(res)
+		case allMoneyAt:
+			zeroAllMoney, err = collectAny(res)
 		case openAt:
 			err = res.QueryRow().Scan(&zeroOpen)
 		case openMoneyAt:
@@ -887,6 +899,9 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		}
 	}
 	if err := res.Close(); err != nil {
+		return err
+	}
+	if err := deleteZeroAllSums(ctx, tx, zeroAll, zeroAllMoney); err != nil {
 		return err
 	}
 	// A row that sums to zero says nothing: it goes, as it never appears in a rebuild that
@@ -967,3 +982,147 @@ const (
 		AND d.requested_vnd = 0 AND d.approved_vnd = 0 AND d.disbursed_vnd = 0 AND d.gap_vnd = 0 AND d.progress = 0`
 	zeroMoney = `(requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0)`
 )
+
+// allKey is a row of pj_group_all_sums: the deltas of every recording moment summed per
+// report dimension, kind and stage, for one day (span "day") or one month (span "month", day
+// its first).
+type allKey struct {
+	dim, span        string
+	day              int64
+	kind, key, stage string
+}
+
+// allMoneyKey is a row of pj_money_all_sums.
+type allMoneyKey struct {
+	span         string
+	day          int64
+	kind, source string
+	year         int
+}
+
+// addAll adds a group delta dated day to the sums of its day and of its month, per dimension.
+func addAll(dst map[allKey]*metrics, g groupKey, day int64, m *metrics) {
+	month := dayNum(monthOf(day))
+	for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
+		for _, s := range [...]struct {
+			span string
+			day  int64
+		}{{"day", day}, {"month", month}} {
+			k := allKey{x[0], s.span, s.day, g.kind, x[1], g.stage}
+			a := dst[k]
+			if a == nil {
+				a = &metrics{}
+				dst[k] = a
+			}
+			for j := range m {
+				a[j] += m[j]
+			}
+		}
+	}
+}
+
+// addAllMoney adds a money delta dated day to the sums of its day and of its month.
+func addAllMoney(dst map[allMoneyKey]*moneySums, kind, source string, year int, day int64, m *moneySums) {
+	for _, k := range [...]allMoneyKey{{"day", day, kind, source, year}, {"month", dayNum(monthOf(day)), kind, source, year}} {
+		a := dst[k]
+		if a == nil {
+			a = &moneySums{}
+			dst[k] = a
+		}
+		for j := range m {
+			a[j] += m[j]
+		}
+	}
+}
+
+// queueAllSums queues the upserts of a batch's sums into pj_group_all_sums and
+// pj_money_all_sums, statements of the batch's one round trip. Each returns the keys of the
+// rows it brought to zero; it returns their places in b (-1 when not queued).
+func queueAllSums(b *pgx.Batch, all map[allKey]*metrics, allMoney map[allMoneyKey]*moneySums) (groupsAt, moneyAt int) {
+	groupsAt, moneyAt = -1, -1
+	var (
+		dims, spans, kinds, keys, stages []string
+		days                             []time.Time
+		ms                               [nMetrics][]int64
+	)
+	for k, m := range all {
+		if *m == (metrics{}) {
+			continue
+		}
+		dims, spans, days = append(dims, k.dim), append(spans, k.span), append(days, dayTime(k.day))
+		kinds, keys, stages = append(kinds, k.kind), append(keys, k.key), append(stages, k.stage)
+		for j := range m {
+			ms[j] = append(ms[j], m[j])
+		}
+	}
+	if len(dims) > 0 {
+		groupsAt = b.Len()
+		b.Queue(`WITH up AS (
+				INSERT INTO pj_group_all_sums AS s (dim, span, day, kind, key, stage, items, distinct_models, with_gap,
+					overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+					$15::bigint[], $16::bigint[])
+				ON CONFLICT (dim, span, day, kind, key, stage) DO UPDATE SET
+					items = s.items + EXCLUDED.items, distinct_models = s.distinct_models + EXCLUDED.distinct_models,
+					with_gap = s.with_gap + EXCLUDED.with_gap, overdue = s.overdue + EXCLUDED.overdue,
+					estimated_vnd = s.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd,
+					approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd,
+					gap_vnd = s.gap_vnd + EXCLUDED.gap_vnd, progress = s.progress + EXCLUDED.progress
+				RETURNING dim, span, day, kind, key, stage, `+zeroGroup+` AS zero)
+			SELECT dim, span, day, kind, key, stage FROM up WHERE zero`,
+			dims, spans, days, kinds, keys, stages, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
+	}
+	var (
+		mSpans, mKinds, mSources []string
+		mDays                    []time.Time
+		mYears                   []int32
+		req, appr, dis           []int64
+	)
+	for k, m := range allMoney {
+		if *m == (moneySums{}) {
+			continue
+		}
+		mSpans, mDays = append(mSpans, k.span), append(mDays, dayTime(k.day))
+		mKinds, mSources, mYears = append(mKinds, k.kind), append(mSources, k.source), append(mYears, int32(k.year))
+		req, appr, dis = append(req, m[0]), append(appr, m[1]), append(dis, m[2])
+	}
+	if len(mSpans) > 0 {
+		moneyAt = b.Len()
+		b.Queue(`WITH up AS (
+				INSERT INTO pj_money_all_sums AS s (span, day, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+				SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[],
+					$8::bigint[])
+				ON CONFLICT (span, day, kind, source, year) DO UPDATE SET
+					requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd,
+					disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd
+				RETURNING span, day, kind, source, year, `+zeroMoney+` AS zero)
+			SELECT span, day, kind, source, year FROM up WHERE zero`,
+			mSpans, mDays, mKinds, mSources, mYears, req, appr, dis)
+	}
+	return groupsAt, moneyAt
+}
+
+// deleteZeroAllSums deletes, by their keys, the rows of pj_group_all_sums and
+// pj_money_all_sums that a batch brought to zero (rare: a second round trip only then).
+func deleteZeroAllSums(ctx context.Context, tx pgx.Tx, groups, money [][]any) error {
+	if len(groups) > 0 {
+		cols := columns(groups, 6)
+		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_all_sums d
+			USING unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[]) AS z(dim, span, day, kind, key, stage)
+			WHERE d.dim = z.dim AND d.span = z.span AND d.day = z.day AND d.kind = z.kind AND d.key = z.key
+			  AND d.stage = z.stage AND `+zeroGroupD, cols...); err != nil {
+			return fmt.Errorf("all sums: %w", err)
+		}
+	}
+	if len(money) > 0 {
+		cols := columns(money, 5)
+		if _, err := tx.Exec(ctx, `DELETE FROM pj_money_all_sums d
+			USING unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::int[]) AS z(span, day, kind, source, year)
+			WHERE d.span = z.span AND d.day = z.day AND d.kind = z.kind AND d.source = z.source AND d.year = z.year
+			  AND d.requested_vnd = 0 AND d.approved_vnd = 0 AND d.disbursed_vnd = 0`, cols...); err != nil {
+			return fmt.Errorf("all sums: %w", err)
+		}
+	}
+	return nil
+}

@@ -115,6 +115,11 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 			{"2023-01-25", "2023-01-31T00:00:00Z", 0, 1, 0, 1, 1, 30, 4 * tỷ, 4 * tỷ, 4 * tỷ, 0},
 			{"2023-01-25", "", 0, 0, 1, 1, 0, 100, 4 * tỷ, 4 * tỷ, 4 * tỷ, 0},
 			{"2023-01-19", "", 0, 1, 0, 1, 1, 30, 4 * tỷ, 4 * tỷ, 4 * tỷ, 0},
+			// As of a day alone (everything recorded: the day sums of pj_group_all_sums), in the
+			// middle of a month holding a fact recorded months later: the approval dated
+			// 03-01 recorded 07-02, the implementation dated 01-20 recorded 02-01.
+			{"2022-03-02", "", 1, 1, 0, 0, 0, 0, 4 * tỷ, 4 * tỷ, 4 * tỷ, 2 * tỷ},
+			{"2023-01-20", "", 0, 0, 1, 1, 0, 100, 4 * tỷ, 4 * tỷ, 4 * tỷ, 0},
 		} {
 			q := Query{AsOf: day(w.asOf)}
 			if w.knownAt != "" {
@@ -170,6 +175,16 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 			}
 			gotC, _ := reports.Completion(context.Background(), "", "unit_kind", q)
 			same(t, what+" completion by unit kind", gotC, want.completion("unit_kind"))
+		}
+		// Every day of the history as known now (the sums of every recording moment, per month
+		// and day), against the replay.
+		for d := day("2021-12-30"); !d.After(day("2023-03-01")); d = d.AddDays(1) {
+			q := Query{AsOf: d}
+			want := replay(t, recs, q, now)
+			got, _ := reports.Completion(context.Background(), "", "sector", q)
+			same(t, fmt.Sprintf("%s: completion as of %s", stage, d), got, want.completion("sector"))
+			gotG, _ := reports.FundingGaps(context.Background(), "source", q)
+			same(t, fmt.Sprintf("%s: funding gaps as of %s", stage, d), gotG, want.gaps("source"))
 		}
 		// Every day of the history as known at every moment of it, against the replay.
 		for d := day("2022-01-01"); !d.After(day("2023-03-01")); d = d.AddDays(9) {

@@ -129,6 +129,8 @@ func tables(t *testing.T, pool *pgxpool.Pool) []string {
 		`SELECT row(s.*)::text FROM pj_money_delta_sums s ORDER BY bucket, month, kind, source, year`,
 		`SELECT row(s.*)::text FROM pj_group_open_sums s ORDER BY bucket, dim, month, kind, key, stage`,
 		`SELECT row(s.*)::text FROM pj_money_open_sums s ORDER BY bucket, month, kind, source, year`,
+		`SELECT row(s.*)::text FROM pj_group_all_sums s ORDER BY dim, span, day, kind, key, stage`,
+		`SELECT row(s.*)::text FROM pj_money_all_sums s ORDER BY span, day, kind, source, year`,
 		// A rebuild takes the indexes off while it loads: they must all come back, as they were.
 		`SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'pj\_%' ORDER BY indexname`,
 	} {

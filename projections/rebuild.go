@@ -562,6 +562,9 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 		own[i], ownMoney[i] = map[sumKey]*metrics{}, map[moneySumKey]*moneySums{}
 	}
 
+	// Every recording moment's sums per day and month (pj_group_all_sums), as the live batches add them up.
+	all := map[allKey]*metrics{}
+	allMoney := map[allMoneyKey]*moneySums{}
 	order := make([]int32, 0, len(deltas.keys))
 	for i, k := range deltas.keys {
 		m := &deltas.vals[i]
@@ -570,6 +573,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 		}
 		order = append(order, int32(i))
 		g := groups.keys[k.g]
+		addAll(all, g, int64(k.day), m)
 		n := bk.of(k.rec)
 		month := monthOf(int64(k.day)).Unix()
 		for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
@@ -646,6 +650,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 			continue
 		}
 		order = append(order, int32(i))
+		addAllMoney(allMoney, k.kind, k.source, k.year, int64(k.day), m)
 		n := bk.of(k.rec)
 		sk := moneySumKey{monthOf(int64(k.day)).Unix(), k.kind, k.source, k.year}
 		s := ownMoney[n][sk]
@@ -742,6 +747,18 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 			openMoneyRows = append(openMoneyRows, moneySumRow(open, k, s))
 		}
 	}
+	var allRows, allMoneyRows [][]any
+	for k, m := range all {
+		if *m != (metrics{}) {
+			allRows = append(allRows, []any{k.dim, k.span, dayTime(k.day), k.kind, k.key, k.stage, m[0], m[1], m[2], m[3],
+				m[4], m[5], m[6], m[7], m[8], m[9]})
+		}
+	}
+	for k, m := range allMoney {
+		if *m != (moneySums{}) {
+			allMoneyRows = append(allMoneyRows, []any{k.span, dayTime(k.day), k.kind, k.source, int32(k.year), m[0], m[1], m[2]})
+		}
+	}
 	sumCols := []string{"bucket", "dim", "month", "kind", "key", "stage", "items", "distinct_models", "with_gap", "overdue",
 		"estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"}
 	moneyCols := []string{"bucket", "month", "kind", "source", "year", "requested_vnd", "approved_vnd", "disbursed_vnd"}
@@ -755,6 +772,10 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 		{"pj_money_delta_sums", moneyCols, moneyRows},
 		{"pj_group_open_sums", sumCols, openRows},
 		{"pj_money_open_sums", moneyCols, openMoneyRows},
+		{"pj_group_all_sums", []string{"dim", "span", "day", "kind", "key", "stage", "items", "distinct_models", "with_gap",
+			"overdue", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"}, allRows},
+		{"pj_money_all_sums", []string{"span", "day", "kind", "source", "year", "requested_vnd", "approved_vnd",
+			"disbursed_vnd"}, allMoneyRows},
 	} {
 		if err := copyRows(ctx, tx, t.table, t.cols, t.rows); err != nil {
 			return err

@@ -151,7 +151,11 @@ func (r *Reports) parts(ctx context.Context, q Query, kind, groupBy string, mone
 		case "source", "year":
 			dim = "pillar" // only the total: the fewest rows
 		}
-		parts, moneys, err = r.deltaParts(ctx, asOf, knownAt, kind, dim, money)
+		if q.KnownAt.IsZero() {
+			parts, moneys, err = r.allParts(ctx, asOf, kind, dim, money)
+		} else {
+			parts, moneys, err = r.deltaParts(ctx, asOf, knownAt, kind, dim, money)
+		}
 	}
 	return s, parts, moneys, err
 }
@@ -239,6 +243,58 @@ func (r *Reports) currentMoney(ctx context.Context, parts []part, kind string, m
 	return parts, moneys, err
 }
 
+// allParts is deltaParts as known now (a query without known_at, the common case): the sums of
+// every group delta dated on or before asOf, whatever its recording moment, kept per month and
+// per day (pj_group_all_sums): the months before asOf's and the days of its month up to asOf.
+func (r *Reports) allParts(ctx context.Context, asOf civil.Date, kind, dim string, money bool) ([]part, []moneyPart, error) {
+	args := pgx.NamedArgs{"dim": dim, "kind": kind, "day": asOf.Time(utc), "cut": monthCut(asOf).Time(utc)}
+	var b pgx.Batch
+	b.Queue(groupAllSQL, args)
+	if money {
+		b.Queue(moneyAllSQL, args)
+	}
+	return r.sendParts(ctx, &b, dim, money)
+}
+
+// monthCut is the first day not summed by whole months for a report as of asOf: the first of
+// its month, or of the next month when asOf ends its month (no single rows needed then).
+func monthCut(asOf civil.Date) civil.Date {
+	if next := asOf.AddDays(1); next.Day == 1 {
+		return next
+	}
+	return civil.Date{Year: asOf.Year, Month: asOf.Month, Day: 1}
+}
+
+// groupAllSQL sums pj_group_all_sums: the months before @cut and the days from @cut to @day.
+const groupAllSQL = `SELECT key, stage, sum(items)::bigint, sum(distinct_models)::bigint, sum(with_gap)::bigint,
+		sum(overdue)::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+		sum(disbursed_vnd)::bigint, sum(gap_vnd)::bigint, sum(progress)::bigint
+	FROM (
+		SELECT key, stage, items, distinct_models, with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd,
+			disbursed_vnd, gap_vnd, progress
+		FROM pj_group_all_sums
+		WHERE dim = @dim AND span = 'month' AND day < @cut AND (@kind = '' OR kind = @kind)
+		UNION ALL
+		SELECT key, stage, items, distinct_models, with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd,
+			disbursed_vnd, gap_vnd, progress
+		FROM pj_group_all_sums
+		WHERE dim = @dim AND span = 'day' AND day >= @cut AND day <= @day AND (@kind = '' OR kind = @kind)) d
+	GROUP BY key, stage
+	HAVING sum(items) <> 0`
+
+// moneyAllSQL is groupAllSQL for money by source and year.
+const moneyAllSQL = `SELECT source, year, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint, sum(disbursed_vnd)::bigint
+	FROM (
+		SELECT source, year, requested_vnd, approved_vnd, disbursed_vnd
+		FROM pj_money_all_sums
+		WHERE span = 'month' AND day < @cut AND (@kind = '' OR kind = @kind)
+		UNION ALL
+		SELECT source, year, requested_vnd, approved_vnd, disbursed_vnd
+		FROM pj_money_all_sums
+		WHERE span = 'day' AND day >= @cut AND day <= @day AND (@kind = '' OR kind = @kind)) d
+	GROUP BY source, year
+	HAVING sum(requested_vnd) <> 0 OR sum(approved_vnd) <> 0 OR sum(disbursed_vnd) <> 0`
+
 // deltaParts sums the group deltas (deltas.go) recorded by knownAt and dated on or before
 // asOf, grouped by one dimension of the reports (dim: unit, pillar or sector; the parts carry
 // only that one) and stage: the closed buckets' month sums for the months before asOf's, and
@@ -257,18 +313,20 @@ func (r *Reports) deltaParts(ctx context.Context, asOf civil.Date, knownAt time.
 		return nil, nil, err
 	}
 	// Whole months come from the sums; a day that ends its month needs no single rows.
-	cut := civil.Date{Year: asOf.Year, Month: asOf.Month, Day: 1}
-	if next := asOf.AddDays(1); next.Day == 1 {
-		cut = next
-	}
-	args := pgx.NamedArgs{"dim": dim, "kind": kind, "day": asOf.Time(utc), "cut": cut.Time(utc), "known": knownAt,
+	args := pgx.NamedArgs{"dim": dim, "kind": kind, "day": asOf.Time(utc), "cut": monthCut(asOf).Time(utc), "known": knownAt,
 		"bucket": bucket, "starts": starts}
 	var b pgx.Batch
 	b.Queue(groupDeltasSQL, args)
 	if money {
 		b.Queue(moneyDeltasSQL, args)
 	}
-	res := r.pool.SendBatch(ctx, &b)
+	return r.sendParts(ctx, &b, dim, money)
+}
+
+// sendParts reads the parts of one dimension (and the money, when money is set) that the
+// batch's queries return, in that order.
+func (r *Reports) sendParts(ctx context.Context, b *pgx.Batch, dim string, money bool) ([]part, []moneyPart, error) {
+	res := r.pool.SendBatch(ctx, b)
 	defer res.Close()
 	rows, err := res.Query()
 	if err != nil {

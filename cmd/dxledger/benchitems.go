@@ -204,8 +204,22 @@ func benchReports(ctx context.Context, db *database, loc *time.Location, iters i
 		return fmt.Errorf("reports: recording times: %w", err)
 	}
 	mid = mid.UTC().Truncate(time.Millisecond)
-	monthEnd := projections.Query{AsOf: civil.Date{Year: 2023, Month: time.June, Day: 30}}
-	midMonth := projections.Query{AsOf: civil.Date{Year: 2023, Month: time.June, Day: 15}}
+	// The days come from the data: the median business day of the facts (on a --recent store
+	// the events fall within the last 90 days, elsewhere over 2022-2024), the end of the month
+	// before it and the day before that end (a month's single rows nearly all read).
+	var median time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY occurred_on) FROM pj_item_facts`).Scan(&median); err != nil {
+		return fmt.Errorf("reports: business days: %w", err)
+	}
+	mday := civil.Of(median.UTC())
+	if mday.AddDays(1).Day == 1 || mday.Day == 1 {
+		mday = civil.Date{Year: mday.Year, Month: mday.Month, Day: 15}
+	}
+	end := civil.Date{Year: mday.Year, Month: mday.Month, Day: 1}.AddDays(-1)
+	monthEnd := projections.Query{AsOf: end}
+	midMonth := projections.Query{AsOf: mday}
+	lateMonth := projections.Query{AsOf: end.AddDays(-1)}
+	me, mm, lm := "as_of="+end.String(), "as_of="+mday.String(), "as_of="+end.AddDays(-1).String()
 	known := projections.Query{KnownAt: mid}
 	both := projections.Query{AsOf: midMonth.AsOf, KnownAt: mid}
 	k := "known_at=" + mid.Format(time.RFC3339Nano)
@@ -226,18 +240,20 @@ func benchReports(ctx context.Context, db *database, loc *time.Location, iters i
 		{"funding-gaps?group_by=source", gaps("source", projections.Query{})},
 		{"model-counts?group_by=unit", counts("unit", projections.Query{})},
 		{"completion?group_by=unit", completion("unit", projections.Query{})},
-		{"funding-gaps?group_by=unit&as_of=2023-06-30", gaps("unit", monthEnd)},
-		{"completion?group_by=unit&as_of=2023-06-30", completion("unit", monthEnd)},
-		{"funding-gaps?group_by=unit&as_of=2023-06-15", gaps("unit", midMonth)},
-		{"funding-gaps?group_by=source&as_of=2023-06-15", gaps("source", midMonth)},
-		{"model-counts?group_by=sector&as_of=2023-06-15", counts("sector", midMonth)},
-		{"completion?group_by=sector&as_of=2023-06-15", completion("sector", midMonth)},
+		{"funding-gaps?group_by=unit&" + me, gaps("unit", monthEnd)},
+		{"funding-gaps?group_by=unit&" + lm, gaps("unit", lateMonth)},
+		{"completion?group_by=sector&" + lm, completion("sector", lateMonth)},
+		{"completion?group_by=unit&" + me, completion("unit", monthEnd)},
+		{"funding-gaps?group_by=unit&" + mm, gaps("unit", midMonth)},
+		{"funding-gaps?group_by=source&" + mm, gaps("source", midMonth)},
+		{"model-counts?group_by=sector&" + mm, counts("sector", midMonth)},
+		{"completion?group_by=sector&" + mm, completion("sector", midMonth)},
 		{"funding-gaps?group_by=unit&" + k, gaps("unit", known)},
 		{"completion?group_by=unit&" + k, completion("unit", known)},
-		{"funding-gaps?group_by=unit&as_of=2023-06-15&" + k, gaps("unit", both)},
-		{"funding-gaps?group_by=year&as_of=2023-06-15&" + k, gaps("year", both)},
-		{"model-counts?group_by=unit_kind&as_of=2023-06-15&" + k, counts("unit_kind", both)},
-		{"completion?group_by=sector&as_of=2023-06-15&" + k, completion("sector", both)},
+		{"funding-gaps?group_by=unit&" + mm + "&" + k, gaps("unit", both)},
+		{"funding-gaps?group_by=year&" + mm + "&" + k, gaps("year", both)},
+		{"model-counts?group_by=unit_kind&" + mm + "&" + k, counts("unit_kind", both)},
+		{"completion?group_by=sector&" + mm + "&" + k, completion("sector", both)},
 	}
 	var out []benchResult
 	for _, c := range calls {

@@ -73,7 +73,7 @@ func problemOf(err error) (Problem, bool) {
 	case errors.Is(err, item.ErrNeedsEndorsement), errors.Is(err, item.ErrSameOfficer), errors.Is(err, item.ErrSecondApproval),
 		errors.Is(err, item.ErrNotAModel), errors.Is(err, unit.ErrInvalid), errors.Is(err, unit.ErrAlreadyMerged),
 		errors.Is(err, unit.ErrDissolved), errors.Is(err, unit.ErrCycle), errors.Is(err, unit.ErrInvalidParent),
-		errors.Is(err, unit.ErrBeforeRegistration), errors.Is(err, identity.ErrWeakPassword):
+		errors.Is(err, unit.ErrBeforeRegistration), errors.Is(err, identity.ErrWeakPassword), errors.Is(err, identity.ErrLongPassword):
 		return Problem{Status: http.StatusUnprocessableEntity, Detail: err.Error()}, true
 	}
 	return Problem{Status: http.StatusInternalServerError, Detail: "the request could not be completed"}, false

@@ -201,6 +201,8 @@ func refused(lang, name string, values url.Values, err error) (f *form, ok bool)
 		f.General = err.Error()
 	case errors.Is(err, identity.ErrWeakPassword):
 		f.Errors["password"] = pick2(lang, "Mật khẩu phải có ít nhất 12 ký tự.", "The password needs at least 12 characters.")
+	case errors.Is(err, identity.ErrLongPassword):
+		f.Errors["password"] = pick2(lang, "Mật khẩu quá dài (tối đa 72 byte, khoảng 24 chữ có dấu).", "The password is too long (at most 72 bytes).")
 	default:
 		return nil, false
 	}

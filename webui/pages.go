@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/money"
@@ -352,7 +354,17 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request, rq *request)
 		s.renderUsers(w, r, rq, http.StatusUnprocessableEntity, &usersData{Form: f})
 		return
 	}
+	// The page that shows the new token is the answer to the post, so a reload posts again:
+	// the form's key makes that show the same user's token instead of creating another.
+	key := r.PostForm.Get("key")
+	if token, ok := s.created.get(key); ok {
+		s.renderUsers(w, r, rq, http.StatusCreated, &usersData{Token: token})
+		return
+	}
 	_, token, err := s.Users.Create(r.Context(), name, rl, unitCode, password)
+	if err == nil {
+		s.created.put(key, token)
+	}
 	if err != nil {
 		if f, ok := refused(rq.lang, "user", r.PostForm, err); ok {
 			s.renderUsers(w, r, rq, http.StatusUnprocessableEntity, &usersData{Form: f})
@@ -385,4 +397,40 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request, rq *request
 		return
 	}
 	http.Redirect(w, r, "/admin/users?ok=1", http.StatusSeeOther)
+}
+
+// onceTokens remembers, for ten minutes, the token each create-user form's key produced.
+type onceTokens struct {
+	mu     sync.Mutex
+	tokens map[string]onceToken
+	now    func() time.Time
+}
+
+type onceToken struct {
+	token string
+	at    time.Time
+}
+
+func (o *onceTokens) get(key string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, ok := o.tokens[key]
+	if !ok || key == "" || o.now().Sub(t.at) > 10*time.Minute {
+		return "", false
+	}
+	return t.token, true
+}
+
+func (o *onceTokens) put(key, token string) {
+	if key == "" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, t := range o.tokens {
+		if o.now().Sub(t.at) > 10*time.Minute {
+			delete(o.tokens, k)
+		}
+	}
+	o.tokens[key] = onceToken{token: token, at: o.now()}
 }

@@ -44,24 +44,24 @@ func (t *throttle) recent(k string) []time.Time {
 	return fs
 }
 
-// blocked reports whether name has failed too often lately.
-func (t *throttle) blocked(name string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.recent(t.key(name))) >= maxFailures
-}
-
-// failed records a wrong password for name.
-func (t *throttle) failed(name string) {
+// attempt reports whether name may try a password now and, if so, counts the try as a failure
+// until succeeded says otherwise — in one step, so that parallel tries cannot all slip in
+// before the first one is counted.
+func (t *throttle) attempt(name string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := t.key(name)
-	t.failures[k] = append(t.recent(k), t.now())
+	fs := t.recent(k)
+	if len(fs) >= maxFailures {
+		return false
+	}
+	t.failures[k] = append(fs, t.now())
 	if len(t.failures) > 10_000 { // a flood of made-up names must not grow the map forever
 		for n := range t.failures {
 			t.recent(n)
 		}
 	}
+	return true
 }
 
 // succeeded forgets name's failures.

@@ -62,6 +62,7 @@ type server struct {
 	Deps
 	pages    map[string]*template.Template
 	throttle *throttle
+	created  *onceTokens
 }
 
 const (
@@ -84,7 +85,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.SessionTTL == 0 {
 		d.SessionTTL = 12 * time.Hour
 	}
-	s := &server{Deps: d, throttle: newThrottle(d.Now)}
+	s := &server{Deps: d, throttle: newThrottle(d.Now), created: &onceTokens{tokens: map[string]onceToken{}, now: d.Now}}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -224,18 +225,31 @@ func (s *server) toLogin(w http.ResponseWriter, r *http.Request, why string) {
 	http.Redirect(w, r, "/login?why="+why+"&next="+url.QueryEscape(next), http.StatusSeeOther)
 }
 
+// overTLS reports whether the browser reached us over TLS, directly or through a proxy that
+// says so (a client lying about it only makes its own cookies stricter).
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: overTLS(r), SameSite: http.SameSiteLaxMode})
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: overTLS(r), SameSite: http.SameSiteLaxMode})
 }
 
-// safeNext keeps a post-sign-in destination on this site.
+// safeNext keeps a post-sign-in destination on this site: a path, with no scheme, no host, no
+// backslash and no control character (browsers drop tabs and newlines, so "/\t/evil" would
+// become "//evil").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "/login") ||
+		strings.ContainsFunc(next, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next
@@ -280,7 +294,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, d)
 		return
 	}
-	if s.throttle.blocked(d.Name) {
+	if !s.throttle.attempt(d.Name) {
 		s.Logger.Warn("sign-in throttled", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
 		d.Why = "throttled"
 		s.renderLogin(w, r, http.StatusTooManyRequests, d)
@@ -288,7 +302,6 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.Users.SignIn(r.Context(), d.Name, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
-		s.throttle.failed(d.Name)
 		s.Logger.Info("sign-in refused", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
 		d.Wrong = true
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
@@ -306,6 +319,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.throttle.succeeded(d.Name)
+	if old, err := r.Cookie(sessionCookie); err == nil {
+		_ = s.Users.EndSession(r.Context(), old.Value) // a browser holds one session
+	}
 	clearCookie(w, r, loginCookie)
 	setCookie(w, r, sessionCookie, token, s.SessionTTL)
 	s.Logger.Info("signed in", "user", u.ID, "role", u.Role)
@@ -327,7 +343,7 @@ func (s *server) switchLang(w http.ResponseWriter, r *http.Request) {
 	if lang != langEN {
 		lang = langVI
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: overTLS(r)})
 	back := safeNext(r.URL.Query().Get("back"))
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

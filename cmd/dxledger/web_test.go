@@ -262,6 +262,22 @@ func TestWebPagesInABrowser(t *testing.T) {
 	if !b.has("#new-token") {
 		t.Fatal("creating the focal point's user showed no token")
 	}
+	// The same create-user form posted twice (a reload of the answer) creates one user.
+	b.open("/admin/users")
+	form := url.Values{"name": {"Người dùng thử gửi lại"}, "role": {"finance_officer"}, "password": {"mật-khẩu-thử-gửi-lại"}}
+	for _, f := range []string{"csrf", "key"} {
+		v, _ := b.eval(`document.querySelector("#form-user input[name=` + f + `]").value`).(string)
+		form.Set(f, v)
+	}
+	for range 2 {
+		if code := postForm(t, base+"/admin/users", b.cookies(), form); code != http.StatusCreated {
+			t.Errorf("create user: %d", code)
+		}
+	}
+	b.open("/admin/users")
+	if n := b.eval(`[...document.querySelectorAll("#users td:first-child")].filter(td => td.textContent === "Người dùng thử gửi lại").length`); n != float64(1) {
+		t.Errorf("the form posted twice made %v users", n)
+	}
 	b.signOut()
 
 	// The focal point registers a project; a decimal amount is refused in Vietnamese next to

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Roles of API.md.
@@ -107,12 +106,9 @@ var ErrWeakPassword = fmt.Errorf("password must have at least %d characters", Mi
 func (s *Store) Create(ctx context.Context, name, role, unitCode, password string) (User, string, error) {
 	var hash []byte
 	if password != "" {
-		if len([]rune(password)) < MinPasswordLength {
-			return User{}, "", ErrWeakPassword
-		}
 		var err error
-		if hash, err = bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost); err != nil {
-			return User{}, "", fmt.Errorf("create user: %w", err) // longer than bcrypt's 72 bytes
+		if hash, err = hashPassword(password); err != nil {
+			return User{}, "", err
 		}
 	}
 	token := NewToken()

@@ -23,23 +23,40 @@ var (
 // long to refuse as a wrong password.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dxledger-no-such-user"), bcrypt.DefaultCost)
 
-// SetPassword sets or resets a user's password for the web pages.
+// SetPassword sets or resets a user's password for the web pages, and signs that user out of
+// every browser: whoever knew the old password keeps no session.
 func (s *Store) SetPassword(ctx context.Context, userID, password string) error {
-	if len([]rune(password)) < MinPasswordLength {
-		return ErrWeakPassword
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("set password: %w", err) // longer than bcrypt's 72 bytes
+		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE user_id = $1`, userID, string(hash))
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE user_id = $1`, userID, string(hash))
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNoSuchUser
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		return nil
+	})
+}
+
+// ErrLongPassword is returned for a password longer than bcrypt's 72 bytes (24 Vietnamese
+// letters with tone marks can be that long).
+var ErrLongPassword = errors.New("password must be at most 72 bytes")
+
+func hashPassword(password string) ([]byte, error) {
+	switch {
+	case len([]rune(password)) < MinPasswordLength:
+		return nil, ErrWeakPassword
+	case len(password) > 72:
+		return nil, ErrLongPassword
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrNoSuchUser
-	}
-	return nil
+	return bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 }
 
 // ErrNoSuchUser is returned for a user id that is not registered.

@@ -738,12 +738,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			CROSS JOIN LATERAL generate_series(d.bucket, $18::int - 1) AS n
 			CROSS JOIN LATERAL (VALUES ('unit', d.unit_code), ('pillar', d.pillar), ('sector', d.sector)) AS x(dim, key)
 			GROUP BY n, x.dim, d.month, d.kind, x.key, d.stage
-			ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET
-				items = s.items + EXCLUDED.items, distinct_models = s.distinct_models + EXCLUDED.distinct_models,
-				with_gap = s.with_gap + EXCLUDED.with_gap, overdue = s.overdue + EXCLUDED.overdue,
-				estimated_vnd = s.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd,
-				approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd,
-				gap_vnd = s.gap_vnd + EXCLUDED.gap_vnd, progress = s.progress + EXCLUDED.progress`,
+			ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET `+addGroup,
 			bs, months, kind, unit, pillar, sector, stage, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], first)
 		b.Queue(`DELETE FROM pj_group_delta_sums WHERE bucket < $1 AND `+zeroGroup, first)
 	}
@@ -796,12 +791,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 				SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bigint[],
 					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
 					$15::bigint[], $16::bigint[])
-				ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET
-					items = s.items + EXCLUDED.items, distinct_models = s.distinct_models + EXCLUDED.distinct_models,
-					with_gap = s.with_gap + EXCLUDED.with_gap, overdue = s.overdue + EXCLUDED.overdue,
-					estimated_vnd = s.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd,
-					approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd,
-					gap_vnd = s.gap_vnd + EXCLUDED.gap_vnd, progress = s.progress + EXCLUDED.progress
+				ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET `+addGroup+`
 				RETURNING `+zeroGroup+` AS zero)
 			SELECT count(*) FILTER (WHERE zero) FROM up`,
 			bs, dims, months, kinds, ks, stages, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
@@ -976,6 +966,13 @@ func collectAny(res pgx.BatchResults) ([][]any, error) {
 }
 
 const (
+	// addGroup adds the incoming figures of a group row to the stored ones (ON CONFLICT … DO
+	// UPDATE SET, the stored row aliased s).
+	addGroup = `items = s.items + EXCLUDED.items, distinct_models = s.distinct_models + EXCLUDED.distinct_models,
+		with_gap = s.with_gap + EXCLUDED.with_gap, overdue = s.overdue + EXCLUDED.overdue,
+		estimated_vnd = s.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd,
+		approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd,
+		gap_vnd = s.gap_vnd + EXCLUDED.gap_vnd, progress = s.progress + EXCLUDED.progress`
 	zeroGroup = `(items = 0 AND distinct_models = 0 AND with_gap = 0 AND overdue = 0 AND estimated_vnd = 0
 		AND requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0 AND gap_vnd = 0 AND progress = 0)`
 	zeroGroupD = `d.items = 0 AND d.distinct_models = 0 AND d.with_gap = 0 AND d.overdue = 0 AND d.estimated_vnd = 0
@@ -1063,12 +1060,7 @@ func queueAllSums(b *pgx.Batch, all map[allKey]*metrics, allMoney map[allMoneyKe
 				SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bigint[],
 					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
 					$15::bigint[], $16::bigint[])
-				ON CONFLICT (dim, span, day, kind, key, stage) DO UPDATE SET
-					items = s.items + EXCLUDED.items, distinct_models = s.distinct_models + EXCLUDED.distinct_models,
-					with_gap = s.with_gap + EXCLUDED.with_gap, overdue = s.overdue + EXCLUDED.overdue,
-					estimated_vnd = s.estimated_vnd + EXCLUDED.estimated_vnd, requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd,
-					approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd, disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd,
-					gap_vnd = s.gap_vnd + EXCLUDED.gap_vnd, progress = s.progress + EXCLUDED.progress
+				ON CONFLICT (dim, span, day, kind, key, stage) DO UPDATE SET `+addGroup+`
 				RETURNING dim, span, day, kind, key, stage, `+zeroGroup+` AS zero)
 			SELECT dim, span, day, kind, key, stage FROM up WHERE zero`,
 			dims, spans, days, kinds, keys, stages, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])

@@ -40,33 +40,36 @@ func isItemStream(s string) bool {
 	return strings.HasPrefix(s, "model-") || strings.HasPrefix(s, "project-")
 }
 
+// decodeRows turns a batch into item and fact rows, on two goroutines when it is large (JSON
+// decoding is the slow part of a rebuild).
+func decodeRows(batch []eventstore.Record) (items, facts [][]any, err error) {
+	if len(batch) < 1000 {
+		return itemRows(batch)
+	}
+	half := len(batch) / 2
+	var (
+		wg                  sync.WaitGroup
+		items2, facts2      [][]any
+		errFirst, errSecond error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		items2, facts2, errSecond = itemRows(batch[half:])
+	}()
+	items, facts, errFirst = itemRows(batch[:half])
+	wg.Wait()
+	if err := errors.Join(errFirst, errSecond); err != nil {
+		return nil, nil, err
+	}
+	return append(items, items2...), append(facts, facts2...), nil
+}
+
 // Apply writes the batch's rows with COPY: one round trip per table, whatever the batch size.
-// A large batch is decoded on two goroutines (JSON decoding is the slow part of a rebuild).
 func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record) error {
-	var items, facts [][]any
-	if len(batch) >= 1000 {
-		half := len(batch) / 2
-		var (
-			wg                  sync.WaitGroup
-			items2, facts2      [][]any
-			errFirst, errSecond error
-		)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			items2, facts2, errSecond = itemRows(batch[half:])
-		}()
-		items, facts, errFirst = itemRows(batch[:half])
-		wg.Wait()
-		if err := errors.Join(errFirst, errSecond); err != nil {
-			return err
-		}
-		items, facts = append(items, items2...), append(facts, facts2...)
-	} else {
-		var err error
-		if items, facts, err = itemRows(batch); err != nil {
-			return err
-		}
+	items, facts, err := decodeRows(batch)
+	if err != nil {
+		return err
 	}
 	in, err := it.loadDeltas(ctx, tx, items, facts)
 	if err != nil {

@@ -2,12 +2,10 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
@@ -122,30 +120,9 @@ func (b *itemsBulk) item(id string) *bulkItem {
 // rows; buckets of recording time count every fact in the store's order, as the live
 // projection counts them.
 func (b *itemsBulk) add(batch []eventstore.Record) error {
-	var items, facts [][]any
-	if len(batch) >= 1000 {
-		half := len(batch) / 2
-		var (
-			wg                  sync.WaitGroup
-			items2, facts2      [][]any
-			errFirst, errSecond error
-		)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			items2, facts2, errSecond = itemRows(batch[half:])
-		}()
-		items, facts, errFirst = itemRows(batch[:half])
-		wg.Wait()
-		if err := errors.Join(errFirst, errSecond); err != nil {
-			return err
-		}
-		items, facts = append(items, items2...), append(facts, facts2...)
-	} else {
-		var err error
-		if items, facts, err = itemRows(batch); err != nil {
-			return err
-		}
+	items, facts, err := decodeRows(batch)
+	if err != nil {
+		return err
 	}
 	if b.bk.starts == nil && len(facts) > 0 {
 		b.bk.starts, b.bk.facts, b.bk.maxRec = []int64{minMoment}, []int64{0}, []int64{minMoment}

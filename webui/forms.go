@@ -129,6 +129,27 @@ func (rd *reader) done(name string) *form {
 	return &form{Name: name, Values: rd.values, Errors: rd.errs, General: tr(rd.lang, "err.fix")}
 }
 
+// write finishes a posted form: bad fields, or a refusal the official can fix, show the page
+// again (again, with 422) with the form's errors; anything else is the error page; success
+// goes to where do says.
+func (s *server) write(w http.ResponseWriter, r *http.Request, rq *request, rd *reader, name string,
+	again func(http.ResponseWriter, *http.Request, *request, int, *form), do func() (to string, err error)) {
+	if f := rd.done(name); f != nil {
+		again(w, r, rq, http.StatusUnprocessableEntity, f)
+		return
+	}
+	to, err := do()
+	if err != nil {
+		if f, ok := refused(rq.lang, name, r.PostForm, err); ok {
+			again(w, r, rq, http.StatusUnprocessableEntity, f)
+			return
+		}
+		s.failErr(w, r, rq, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
 // options reads the hidden fields every write form carries: an idempotency key (a double
 // click records once) and the item's version when the form was drawn (someone else's change
 // in between is a conflict, not a silent overwrite).

@@ -279,24 +279,13 @@ func (s *server) itemAction(w http.ResponseWriter, r *http.Request, rq *request)
 		s.fail(w, r, rq, http.StatusNotFound, "err.notfound")
 		return
 	}
-	if f := rd.done(name); f != nil {
-		s.renderItem(w, r, rq, http.StatusUnprocessableEntity, f)
-		return
-	}
-	_, err := s.Handler.Act(r.Context(), rq.actor(), kind, r.PathValue("id"), action, cmd, options(r, "web "+r.URL.Path))
-	if err != nil {
-		if f, ok := refused(rq.lang, name, r.PostForm, err); ok {
-			s.renderItem(w, r, rq, http.StatusUnprocessableEntity, f)
-			return
+	s.write(w, r, rq, rd, name, s.renderItem, func() (string, error) {
+		_, err := s.Handler.Act(r.Context(), rq.actor(), kind, r.PathValue("id"), action, cmd, options(r, "web "+r.URL.Path))
+		if next := r.PostForm.Get("next"); next != "" {
+			return safeNext(next), err
 		}
-		s.failErr(w, r, rq, err)
-		return
-	}
-	back := "/items/" + string(kind) + "/" + r.PathValue("id") + "?ok=1"
-	if next := r.PostForm.Get("next"); next != "" {
-		back = safeNext(next)
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+		return "/items/" + string(kind) + "/" + r.PathValue("id") + "?ok=1", err
+	})
 }
 
 // eventLabel names an event type ("project.funding_requested.v1") for people.

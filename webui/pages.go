@@ -102,20 +102,10 @@ func (s *server) newItem(w http.ResponseWriter, r *http.Request, rq *request) {
 	if rq.user.Role == identity.RoleAdmin {
 		c.UnitCode = rd.required("unit_code")
 	}
-	if f := rd.done("new"); f != nil {
-		s.renderNewItem(w, r, rq, http.StatusUnprocessableEntity, f)
-		return
-	}
-	res, err := s.Handler.Propose(r.Context(), rq.actor(), c, options(r, "web /my/new"))
-	if err != nil {
-		if f, ok := refused(rq.lang, "new", r.PostForm, err); ok {
-			s.renderNewItem(w, r, rq, http.StatusUnprocessableEntity, f)
-			return
-		}
-		s.failErr(w, r, rq, err)
-		return
-	}
-	http.Redirect(w, r, "/items/"+string(kind)+"/"+res.ID+"?ok=1", http.StatusSeeOther)
+	s.write(w, r, rq, rd, "new", s.renderNewItem, func() (string, error) {
+		res, err := s.Handler.Propose(r.Context(), rq.actor(), c, options(r, "web /my/new"))
+		return "/items/" + string(kind) + "/" + res.ID + "?ok=1", err
+	})
 }
 
 // waiting is a funding request waiting for a decision, with its item.
@@ -206,20 +196,10 @@ func (s *server) renderDuplicates(w http.ResponseWriter, r *http.Request, rq *re
 func (s *server) confirmDuplicate(w http.ResponseWriter, r *http.Request, rq *request) {
 	rd := newReader(r, rq.lang)
 	c := &item.MarkSameAs{ModelID: rd.required("model_id")}
-	if f := rd.done("same-as"); f != nil {
-		s.renderDuplicates(w, r, rq, http.StatusUnprocessableEntity, f)
-		return
-	}
-	_, err := s.Handler.Act(r.Context(), rq.actor(), item.Model, r.PathValue("id"), workflows.ActSameAs, c, options(r, "web /duplicates"))
-	if err != nil {
-		if f, ok := refused(rq.lang, "same-as", r.PostForm, err); ok {
-			s.renderDuplicates(w, r, rq, http.StatusUnprocessableEntity, f)
-			return
-		}
-		s.failErr(w, r, rq, err)
-		return
-	}
-	http.Redirect(w, r, "/duplicates?ok=1", http.StatusSeeOther)
+	s.write(w, r, rq, rd, "same-as", s.renderDuplicates, func() (string, error) {
+		_, err := s.Handler.Act(r.Context(), rq.actor(), item.Model, r.PathValue("id"), workflows.ActSameAs, c, options(r, "web /duplicates"))
+		return "/duplicates?ok=1", err
+	})
 }
 
 type unitsData struct {
@@ -254,35 +234,19 @@ func (s *server) registerUnit(w http.ResponseWriter, r *http.Request, rq *reques
 	rd := newReader(r, rq.lang)
 	c := unit.Register{Code: strings.ToUpper(rd.required("code")), Name: rd.required("name"), Kind: unit.Kind(rd.required("kind")),
 		ParentCode: rd.text("parent_code"), On: rd.date("occurred_on", false)}
-	s.unitWrite(w, r, rq, rd, "unit", func() error {
+	s.write(w, r, rq, rd, "unit", s.renderUnits, func() (string, error) {
 		_, err := s.Handler.RegisterUnit(r.Context(), rq.actor(), c, options(r, "web /admin/units"))
-		return err
+		return "/admin/units?ok=1", err
 	})
 }
 
 func (s *server) mergeUnit(w http.ResponseWriter, r *http.Request, rq *request) {
 	rd := newReader(r, rq.lang)
 	c := unit.Merge{Code: r.PathValue("code"), IntoCode: rd.required("into_code"), EffectiveDate: rd.date("effective_date", true)}
-	s.unitWrite(w, r, rq, rd, "merge-"+c.Code, func() error {
+	s.write(w, r, rq, rd, "merge-"+c.Code, s.renderUnits, func() (string, error) {
 		_, err := s.Handler.MergeUnit(r.Context(), rq.actor(), c, options(r, "web /admin/units/merge"))
-		return err
+		return "/admin/units?ok=1", err
 	})
-}
-
-func (s *server) unitWrite(w http.ResponseWriter, r *http.Request, rq *request, rd *reader, name string, write func() error) {
-	if f := rd.done(name); f != nil {
-		s.renderUnits(w, r, rq, http.StatusUnprocessableEntity, f)
-		return
-	}
-	if err := write(); err != nil {
-		if f, ok := refused(rq.lang, name, r.PostForm, err); ok {
-			s.renderUnits(w, r, rq, http.StatusUnprocessableEntity, f)
-			return
-		}
-		s.failErr(w, r, rq, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/units?ok=1", http.StatusSeeOther)
 }
 
 // FormOf is the submitted form of that name coming back with errors, or nil.
@@ -384,19 +348,12 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request, rq *request
 	rd := newReader(r, rq.lang)
 	password := rd.required("password")
 	name := "password-" + r.PathValue("id")
-	if f := rd.done(name); f != nil {
-		s.renderUsers(w, r, rq, http.StatusUnprocessableEntity, &usersData{Form: f})
-		return
+	again := func(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form) {
+		s.renderUsers(w, r, rq, status, &usersData{Form: f})
 	}
-	if err := s.Users.SetPassword(r.Context(), r.PathValue("id"), password); err != nil {
-		if f, ok := refused(rq.lang, name, r.PostForm, err); ok {
-			s.renderUsers(w, r, rq, http.StatusUnprocessableEntity, &usersData{Form: f})
-			return
-		}
-		s.failErr(w, r, rq, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/users?ok=1", http.StatusSeeOther)
+	s.write(w, r, rq, rd, name, again, func() (string, error) {
+		return "/admin/users?ok=1", s.Users.SetPassword(r.Context(), r.PathValue("id"), password)
+	})
 }
 
 // onceTokens remembers, for ten minutes, the token each create-user form's key produced.

@@ -278,6 +278,29 @@ func TestWebPagesInABrowser(t *testing.T) {
 	if n := b.eval(`[...document.querySelectorAll("#users td:first-child")].filter(td => td.textContent === "Người dùng thử gửi lại").length`); n != float64(1) {
 		t.Errorf("the form posted twice made %v users", n)
 	}
+	// The administrator registers a unit and merges it into the province; a merge on a day
+	// that does not exist is refused next to the field.
+	b.open("/admin/units")
+	b.fill("#unit-code", "XA-THU")
+	b.fill("#unit-name", "Xã Thử Nghiệm")
+	b.do("kind", chromedp.SetValue(chromedp.CSS("#unit-kind"), "commune"))
+	b.fill("#unit-parent_code", "DT")
+	b.submit("#form-unit button[type=submit]")
+	if !b.has(`#units tr[data-unit="XA-THU"]`) {
+		t.Fatal("the new unit is not listed")
+	}
+	b.fill("#merge-XA-THU-into_code", "DT")
+	b.fill("#merge-XA-THU-effective_date", "31/02/2025")
+	b.submit(`#units tr[data-unit="XA-THU"] button[type=submit]`)
+	if got := b.text("#merge-XA-THU-effective_date-err"); !strings.Contains(got, "dd/mm/yyyy") {
+		t.Errorf("merge on 31/02/2025: %q", got)
+	}
+	b.fill("#merge-XA-THU-into_code", "DT")
+	b.fill("#merge-XA-THU-effective_date", time.Now().In(vietnam).Format("02/01/2006"))
+	b.submit(`#units tr[data-unit="XA-THU"] button[type=submit]`)
+	if got := b.text(`#units tr[data-unit="XA-THU"] td:nth-child(5)`); !strings.HasPrefix(got, "DT") {
+		t.Errorf("after the merge the unit shows %q as its successor", got)
+	}
 	b.signOut()
 
 	// The focal point registers a project; a decimal amount is refused in Vietnamese next to

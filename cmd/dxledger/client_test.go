@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
@@ -48,11 +49,14 @@ func TestTerminalClient(t *testing.T) {
 		t.Fatalf("decide: %v", err)
 	}
 	var table string
-	for i := 0; i < 100 && !strings.Contains(table, "4.000.000.000"); i++ {
+	// The projections follow the store shortly after the decision: wait for them, by the clock
+	// (a cached report answers in a millisecond, so counting tries is no wait at all).
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(table, "4.000.000.000") && time.Now().Before(deadline); {
 		table, err = cli(fin, "report", "funding-gaps", "--group-by", "unit")
 		if err != nil {
 			t.Fatal(err)
 		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
 	want := []*regexp.Regexp{

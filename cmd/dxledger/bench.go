@@ -2,23 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
 
-	"github.com/dxledger/dxledger/eventstore"
-	"github.com/dxledger/dxledger/internal/pgcluster"
-	"github.com/oklog/ulid/v2"
+	"github.com/dxledger/dxledger/internal/bench"
 	"github.com/spf13/pflag"
 )
 
@@ -36,22 +25,7 @@ Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a
 directory: the benchmark writes events).
 `
 
-// benchResult is what a benchmark prints; --json prints it as is.
-type benchResult struct {
-	Benchmark    string  `json:"benchmark"`
-	Writers      int     `json:"writers,omitempty"`
-	Events       int     `json:"events"`
-	Seconds      float64 `json:"seconds"`
-	EventsPerSec float64 `json:"events_per_sec"`
-	P50Millis    float64 `json:"p50_ms"`
-	P99Millis    float64 `json:"p99_ms"`
-	// The floor: pgbench, one autocommit one-row INSERT per transaction, same client count,
-	// same PostgreSQL, right before and right after.
-	FloorBeforeTPS float64 `json:"floor_before_tps,omitempty"`
-	FloorAfterTPS  float64 `json:"floor_after_tps,omitempty"`
-	RatioToFloor   float64 `json:"ratio_to_floor,omitempty"`
-}
-
+// cmdBench parses a benchmark's flags, opens the store and runs it (package bench).
 func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "http" {
 		return cmdBenchHTTP(ctx, args[1:], environ, stdout, stderr)
@@ -97,197 +71,60 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	defer db.Close()
 	defer store.Close()
 
-	var res benchResult
+	var res bench.Result
 	switch kind {
 	case "append":
-		var before, after float64
+		o := bench.AppendOptions{Writers: writers, Events: events}
 		if floor {
-			if before, err = pgbenchFloor(ctx, db, cfg.PGBinDir, writers, events); err != nil {
-				return err
-			}
+			o.Floor = &bench.FloorOptions{Pool: db.Pool, URL: db.URL, BinDir: cfg.PGBinDir}
 		}
-		if res, err = benchAppend(ctx, store, writers, events); err != nil {
-			return err
-		}
-		if floor {
-			if after, err = pgbenchFloor(ctx, db, cfg.PGBinDir, writers, events); err != nil {
-				return err
-			}
-			res.FloorBeforeTPS, res.FloorAfterTPS = before, after
-			res.RatioToFloor = res.EventsPerSec / ((before + after) / 2)
-		}
+		res, err = bench.Append(ctx, store, o)
 	case "read":
-		if res, err = benchRead(ctx, store, events, batch); err != nil {
-			return err
-		}
+		res, err = bench.Read(ctx, store, bench.ReadOptions{Events: events, Batch: batch})
 	case "generate":
-		start := time.Now()
-		n, err := benchGenerate(ctx, store, min(writers, 8), events, recent)
-		if err != nil {
-			return err
-		}
-		res = benchResult{Benchmark: "generate", Events: int(n), Seconds: time.Since(start).Seconds(),
-			EventsPerSec: float64(n) / time.Since(start).Seconds()}
+		res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: events, Writers: writers, Recent: recent})
 	case "lag":
-		if res, err = benchLag(ctx, db.Pool, store, rate, seconds); err != nil {
+		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds})
+	case "reports":
+		timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: iters, Location: cfg.Location})
+		if err != nil {
 			return err
 		}
-	case "reports":
-		return benchReports(ctx, db, cfg.Location, iters, asJSON, stdout)
+		return timings.Print(stdout, asJSON)
 	}
-	if asJSON {
-		return json.NewEncoder(stdout).Encode(res)
-	}
-	fmt.Fprintf(stdout, "%s: %d events", res.Benchmark, res.Events)
-	if res.Writers > 0 {
-		fmt.Fprintf(stdout, ", %d writers", res.Writers)
-	}
-	fmt.Fprintf(stdout, " in %.2fs: %.0f events/s, p50 %.2f ms, p99 %.2f ms\n", res.Seconds, res.EventsPerSec, res.P50Millis, res.P99Millis)
-	if res.RatioToFloor > 0 {
-		fmt.Fprintf(stdout, "floor (pgbench, %d clients, one-row INSERT per transaction): %.0f tps before, %.0f tps after; append = %.2f× the floor\n",
-			res.Writers, res.FloorBeforeTPS, res.FloorAfterTPS, res.RatioToFloor)
-	}
-	return nil
-}
-
-// benchPayload is ~300 bytes of JSON, the size the performance targets assume.
-func benchPayload(i int) []byte {
-	return fmt.Appendf(nil, `{"title":"Mô hình chuyển đổi số trong quản lý hồ sơ hành chính, số %d","unit_code":"SO-TTTT","pillar":"government","sector":"general","estimated_cost_vnd":%d,"start_date":"2022-04-01","end_date":"2023-12-31","note":"benchmark"}`, i, 1_000_000_000+i)
-}
-
-func benchAppend(ctx context.Context, store *eventstore.Store, writers, events int) (benchResult, error) {
-	run := strings.ToLower(ulid.Make().String())
-	perWriter := events / writers
-	if perWriter == 0 {
-		perWriter = 1
-	}
-	lat := make([][]time.Duration, writers)
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stream := fmt.Sprintf("bench-%s%03d", run, w)
-			lat[w] = make([]time.Duration, 0, perWriter)
-			for i := 0; i < perWriter; i++ {
-				t0 := time.Now()
-				_, err := store.Append(ctx, stream, int64(i), []eventstore.Event{{
-					Type: "bench.appended.v1", Data: benchPayload(i),
-					Metadata: eventstore.Metadata{Actor: "bench", Role: "admin", Unit: "SO-TTTT", RequestID: run},
-				}})
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
-		return benchResult{}, err
-	}
-	all := slices.Concat(lat...)
-	p50, p99 := percentiles(all)
-	return benchResult{Benchmark: "append", Writers: writers, Events: len(all), Seconds: elapsed.Seconds(),
-		EventsPerSec: float64(len(all)) / elapsed.Seconds(), P50Millis: p50, P99Millis: p99}, nil
-}
-
-func benchRead(ctx context.Context, store *eventstore.Store, events, batch int) (benchResult, error) {
-	count, err := store.Count(ctx)
 	if err != nil {
-		return benchResult{}, err
+		return err
 	}
-	// Fill the store up to the size asked for, in large appends.
-	for have := int(count); have < events; {
-		n := min(1000, events-have)
-		evs := make([]eventstore.Event, n)
-		for i := range evs {
-			evs[i] = eventstore.Event{Type: "bench.appended.v1", Data: benchPayload(have + i)}
-		}
-		if _, err := store.Append(ctx, "benchfill-"+ulid.Make().String(), eventstore.NoStream, evs); err != nil {
-			return benchResult{}, err
-		}
-		have += n
-	}
-	var lat []time.Duration
-	read := 0
-	pos := eventstore.Start
-	start := time.Now()
-	for read < events {
-		t0 := time.Now()
-		recs, err := store.ReadAll(ctx, pos, min(batch, events-read))
-		if err != nil {
-			return benchResult{}, err
-		}
-		if len(recs) == 0 {
-			break
-		}
-		lat = append(lat, time.Since(t0))
-		read += len(recs)
-		pos = recs[len(recs)-1].Position
-	}
-	elapsed := time.Since(start)
-	p50, p99 := percentiles(lat)
-	return benchResult{Benchmark: "read", Events: read, Seconds: elapsed.Seconds(),
-		EventsPerSec: float64(read) / elapsed.Seconds(), P50Millis: p50, P99Millis: p99}, nil
+	return res.Print(stdout, asJSON)
 }
 
-// percentiles returns p50 and p99 in milliseconds.
-func percentiles(d []time.Duration) (p50, p99 float64) {
-	if len(d) == 0 {
-		return 0, 0
-	}
-	slices.Sort(d)
-	at := func(q float64) float64 {
-		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Microseconds()) / 1000
-	}
-	return at(0.50), at(0.99)
-}
-
-const floorSchema = `CREATE TABLE IF NOT EXISTS bench_floor (
-	id bigserial PRIMARY KEY, stream_id text NOT NULL, version bigint NOT NULL, data jsonb NOT NULL,
-	UNIQUE (stream_id, version));
-CREATE SEQUENCE IF NOT EXISTS bench_floor_version;`
-
-var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
-
-// pgbenchFloor runs pgbench with clients clients, each doing one autocommit one-row INSERT
-// (bigserial key, UNIQUE (stream_id, version), ~300-byte jsonb) per transaction, and returns
-// its transactions per second.
-func pgbenchFloor(ctx context.Context, db *database, binHint string, clients, total int) (float64, error) {
-	if _, err := db.Pool.Exec(ctx, floorSchema); err != nil {
-		return 0, fmt.Errorf("floor schema: %w", err)
-	}
-	pgbench, err := exec.LookPath("pgbench")
+// cmdBenchHTTP is the load generator over real HTTP against a running server (DXLEDGER_API_URL,
+// DXLEDGER_TOKEN): reads at a fixed rate, or --commands clients posting funding requests (the
+// token must then be an administrator's).
+func cmdBenchHTTP(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	var (
+		o      bench.HTTPOptions
+		asJSON bool
+	)
+	cfg, _, err := loadConfig("bench http", args, environ, stderr, func(fs *pflag.FlagSet) {
+		fs.StringArrayVar(&o.Paths, "path", nil, "GET this path (repeat for several; default: the three reports)")
+		fs.IntVar(&o.Rate, "rate", 200, "reads: requests per second, sent whatever the answers' pace")
+		fs.IntVar(&o.Seconds, "seconds", 20, "how long")
+		fs.IntVar(&o.Clients, "commands", 0, "instead of reads: this many clients posting funding requests")
+		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	})
 	if err != nil {
-		dir, derr := pgcluster.FindBinDir(binHint)
-		if derr != nil {
-			return 0, fmt.Errorf("pgbench not found: %w", derr)
-		}
-		pgbench = filepath.Join(dir, "pgbench")
+		return err
 	}
-	script, err := os.CreateTemp("", "dxledger-floor-*.sql")
+	o.URL, o.Token = cfg.APIURL, cfg.Token
+	var res bench.Result
+	if o.Clients > 0 {
+		res, err = bench.HTTPCommands(ctx, o)
+	} else {
+		res, err = bench.HTTPReads(ctx, o)
+	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer os.Remove(script.Name())
-	payload := strings.ReplaceAll(string(benchPayload(0)), "'", "''")
-	fmt.Fprintf(script, "INSERT INTO bench_floor (stream_id, version, data) VALUES ('c' || :client_id, nextval('bench_floor_version'), '%s');\n", payload)
-	script.Close()
-	perClient := max(1, total/clients)
-	cmd := exec.CommandContext(ctx, pgbench, "-n", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 4)),
-		"-t", strconv.Itoa(perClient), "-f", script.Name(), db.URL)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return 0, fmt.Errorf("pgbench: %w: %s", err, out)
-	}
-	m := tpsLine.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("pgbench printed no tps line: %s", out)
-	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	return res.Print(stdout, asJSON)
 }

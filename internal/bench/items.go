@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -21,13 +21,13 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-var benchUnits = []string{"SO-YT", "SO-GDDT", "SO-NNPTNT", "SO-TC", "SO-KHCN", "H-LAPVO", "TP-CAOLANH", "TP-SADEC", "H-THAPMUOI"}
+var units = []string{"SO-YT", "SO-GDDT", "SO-NNPTNT", "SO-TC", "SO-KHCN", "H-LAPVO", "TP-CAOLANH", "TP-SADEC", "H-THAPMUOI"}
 
-// benchLife is a valid life of a model or project: proposal, one or two funding requests,
+// life is a valid life of a model or project: proposal, one or two funding requests,
 // approvals, disbursements, progress and an ending — about seven events — spread over 2022-2023.
 // With recent set, the life fits in the last 90 days and nothing in it is due for a deadline
 // (for load tests that must not share the machine with the deadline manager's work).
-func benchLife(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event) {
+func life(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event) {
 	kind := item.Project
 	if rng.IntN(3) == 0 {
 		kind = item.Model
@@ -46,7 +46,7 @@ func benchLife(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event)
 	tỷ := money.VND(1_000_000_000)
 	est := tỷ * money.VND(1+rng.IntN(40))
 	evs := []item.Event{&item.Proposed{Fact: f(0), ID: id, Kind: kind, Title: "Dự án chuyển đổi số " + id,
-		UnitCode: benchUnits[rng.IntN(len(benchUnits))], Pillar: []item.Pillar{item.Government, item.Economy, item.Society}[rng.IntN(3)],
+		UnitCode: units[rng.IntN(len(units))], Pillar: []item.Pillar{item.Government, item.Economy, item.Society}[rng.IntN(3)],
 		Sector: item.DefaultSectors[rng.IntN(len(item.DefaultSectors))], EstimatedCost: est, StartDate: start.AddDays(10),
 		EndDate: start.AddDays(400 + rng.IntN(400)), WorkflowVersion: 1, Stage: item.StageProposed}}
 	src := item.Sources[rng.IntN(len(item.Sources))]
@@ -64,9 +64,38 @@ func benchLife(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event)
 	return kind, evs
 }
 
-// benchGenerate appends item lives until the store holds at least events events, with writers
+// GenerateOptions configures Generate.
+type GenerateOptions struct {
+	// Events: lives are appended until the store holds at least this many (default 1,000,000).
+	Events int
+	// Writers append concurrently, one life per append (default 4, at most 8).
+	Writers int
+	// Recent puts every life within the last 90 days, nothing due for a deadline (for load
+	// tests that must not share the machine with the deadline manager's work).
+	Recent bool
+}
+
+// Generate appends realistic lives of models and projects (about seven events each, spread
+// over 2022-2023) for the projection benchmarks; the result counts the events it appended.
+func Generate(ctx context.Context, store *eventstore.Store, o GenerateOptions) (Result, error) {
+	if o.Events <= 0 {
+		o.Events = 1_000_000
+	}
+	if o.Writers <= 0 {
+		o.Writers = 4
+	}
+	start := time.Now()
+	n, err := generate(ctx, store, min(o.Writers, 8), o.Events, o.Recent)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Benchmark: "generate", Events: int(n), Seconds: time.Since(start).Seconds(),
+		EventsPerSec: float64(n) / time.Since(start).Seconds()}, nil
+}
+
+// generate appends item lives until the store holds at least events events, with writers
 // concurrent writers, one life per append.
-func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events int, recent bool) (int64, error) {
+func generate(ctx context.Context, store *eventstore.Store, writers, events int, recent bool) (int64, error) {
 	have, err := store.Count(ctx)
 	if err != nil {
 		return 0, err
@@ -83,9 +112,9 @@ func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for i := 0; written.Load() < int64(events); i++ {
 				id := fmt.Sprintf("%s%02d%07d", run, w, i)
-				kind, life := benchLife(rng, id, recent)
-				out := make([]eventstore.Event, len(life))
-				for j, e := range life {
+				kind, evs := life(rng, id, recent)
+				out := make([]eventstore.Event, len(evs))
+				for j, e := range evs {
 					typ, data, err := item.Encode(kind, e)
 					if err != nil {
 						errs[w] = err
@@ -106,9 +135,22 @@ func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events
 	return written.Load() - have, errors.Join(errs...)
 }
 
-// benchLag appends single events at rate events/s for seconds and measures how long each
-// takes to show in the items projection (its checkpoint passing the event).
-func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, rate, seconds int) (benchResult, error) {
+// LagOptions configures Lag.
+type LagOptions struct {
+	Rate    int // events appended per second (default 1000)
+	Seconds int // how long to append (default 20)
+}
+
+// Lag appends single events at o.Rate events/s for o.Seconds and measures how long each takes
+// to show in the items projection (its checkpoint passing the event).
+func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o LagOptions) (Result, error) {
+	if o.Rate <= 0 {
+		o.Rate = 1000
+	}
+	if o.Seconds <= 0 {
+		o.Seconds = 20
+	}
+	rate, seconds := o.Rate, o.Seconds
 	runner := projections.NewRunner(pool, store, nil)
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -149,10 +191,10 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 	for i := 0; time.Now().Before(deadline); i++ {
 		<-tick.C
 		id := fmt.Sprintf("lag%s%07d", run, i)
-		kind, life := benchLife(rng, id, true)
-		typ, data, err := item.Encode(kind, life[0])
+		kind, evs := life(rng, id, true)
+		typ, data, err := item.Encode(kind, evs[0])
 		if err != nil {
-			return benchResult{}, err
+			return Result{}, err
 		}
 		inField.Add(1)
 		go func() {
@@ -169,7 +211,7 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 	}
 	inField.Wait()
 	if err := failed.Load(); err != nil {
-		return benchResult{}, *err
+		return Result{}, *err
 	}
 	time.Sleep(2 * time.Second)
 	stop()
@@ -178,38 +220,64 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 	for _, s := range sents {
 		recs, err := store.ReadStream(ctx, s.stream, 0)
 		if err != nil || len(recs) == 0 {
-			return benchResult{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
+			return Result{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
 		}
 		pos := recs[0].Position
 		mu.Lock()
 		i := slices.IndexFunc(seen, func(a applied) bool { return !a.pos.Less(pos) })
 		mu.Unlock()
 		if i < 0 {
-			return benchResult{}, fmt.Errorf("lag: %s never applied", s.stream)
+			return Result{}, fmt.Errorf("lag: %s never applied", s.stream)
 		}
 		lat = append(lat, seen[i].at.Sub(s.at))
 	}
 	p50, p99 := percentiles(lat)
-	return benchResult{Benchmark: "lag", Events: len(sents), Seconds: float64(seconds),
+	return Result{Benchmark: "lag", Events: len(sents), Seconds: float64(seconds),
 		EventsPerSec: float64(len(sents)) / float64(seconds), P50Millis: p50, P99Millis: p99}, nil
 }
 
-// benchReports times every report call, today, as of past dates (the end of a month, and a
-// day within one), as known at a past moment (when half of the store's events were recorded)
-// and both together, over what the store holds.
-func benchReports(ctx context.Context, db *database, loc *time.Location, iters int, asJSON bool, w io.Writer) error {
-	reports := projections.NewReports(db.Pool, nil, loc)
+// ReportsOptions configures Reports.
+type ReportsOptions struct {
+	Iterations int            // calls per report (default 200)
+	Location   *time.Location // the province's time zone: what "today" is (default UTC)
+}
+
+// ReportTimings are the latencies of the report calls, one Result per call.
+type ReportTimings []Result
+
+// Print writes the timings as one JSON array, or a line per call.
+func (rs ReportTimings) Print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(rs)
+	}
+	for _, r := range rs {
+		if _, err := fmt.Fprintf(w, "%-95s %d calls: p50 %.1f ms, p99 %.1f ms\n", r.Benchmark, r.Events, r.P50Millis, r.P99Millis); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reports times every report call, today, as of past dates (the end of a month, and a day
+// within one), as known at a past moment (when half of the store's events were recorded) and
+// both together, over what the store holds.
+func Reports(ctx context.Context, pool *pgxpool.Pool, o ReportsOptions) (ReportTimings, error) {
+	if o.Iterations <= 0 {
+		o.Iterations = 200
+	}
+	iters := o.Iterations
+	reports := projections.NewReports(pool, nil, o.Location)
 	var mid time.Time // by when half of the events were recorded
-	if err := db.Pool.QueryRow(ctx, `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM events`).Scan(&mid); err != nil {
-		return fmt.Errorf("reports: recording times: %w", err)
+	if err := pool.QueryRow(ctx, `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY recorded_at) FROM events`).Scan(&mid); err != nil {
+		return nil, fmt.Errorf("reports: recording times: %w", err)
 	}
 	mid = mid.UTC().Truncate(time.Millisecond)
 	// The days come from the data: the median business day of the facts (on a --recent store
 	// the events fall within the last 90 days, elsewhere over 2022-2024), the end of the month
 	// before it and the day before that end (a month's single rows nearly all read).
 	var median time.Time
-	if err := db.Pool.QueryRow(ctx, `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY occurred_on) FROM pj_item_facts`).Scan(&median); err != nil {
-		return fmt.Errorf("reports: business days: %w", err)
+	if err := pool.QueryRow(ctx, `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY occurred_on) FROM pj_item_facts`).Scan(&median); err != nil {
+		return nil, fmt.Errorf("reports: business days: %w", err)
 	}
 	mday := civil.Of(median.UTC())
 	if mday.AddDays(1).Day == 1 || mday.Day == 1 {
@@ -255,26 +323,20 @@ func benchReports(ctx context.Context, db *database, loc *time.Location, iters i
 		{"model-counts?group_by=unit_kind&" + mm + "&" + k, counts("unit_kind", both)},
 		{"completion?group_by=sector&" + mm + "&" + k, completion("sector", both)},
 	}
-	var out []benchResult
+	var out ReportTimings
 	for _, c := range calls {
 		lat := make([]time.Duration, 0, iters)
 		start := time.Now()
 		for range iters {
 			t0 := time.Now()
 			if err := c.run(); err != nil {
-				return err
+				return nil, err
 			}
 			lat = append(lat, time.Since(t0))
 		}
 		p50, p99 := percentiles(lat)
-		out = append(out, benchResult{Benchmark: "report " + c.name, Events: iters, Seconds: time.Since(start).Seconds(),
+		out = append(out, Result{Benchmark: "report " + c.name, Events: iters, Seconds: time.Since(start).Seconds(),
 			EventsPerSec: float64(iters) / time.Since(start).Seconds(), P50Millis: p50, P99Millis: p99})
 	}
-	if asJSON {
-		return json.NewEncoder(w).Encode(out)
-	}
-	for _, r := range out {
-		fmt.Fprintf(w, "%-95s %d calls: p50 %.1f ms, p99 %.1f ms\n", r.Benchmark, r.Events, r.P50Millis, r.P99Millis)
-	}
-	return nil
+	return out, nil
 }

@@ -1,26 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/dxledger/dxledger/config"
+	"github.com/dxledger/dxledger/httpapi"
 	"github.com/spf13/pflag"
 )
 
-// The terminal client: the API's calls from a shell, with DXLEDGER_TOKEN (and DXLEDGER_API_URL)
-// from the environment, answers as aligned tables or --json, and errors as the problem's title
-// and detail.
+// The terminal client: the API's calls from a shell through httpapi.Client, with
+// DXLEDGER_TOKEN (and DXLEDGER_API_URL) from the environment, answers as aligned tables or
+// --json, and a refusal as the problem's title, status, detail and fields.
 
 const clientUsage = `Usage:
   dxledger report funding-gaps|model-counts|completion --group-by KEY [--as-of YYYY-MM-DD] [--known-at T] [--kind model|project] [--json]
@@ -32,74 +28,14 @@ const clientUsage = `Usage:
 The server is DXLEDGER_API_URL (default http://127.0.0.1:8080); the token DXLEDGER_TOKEN.
 `
 
-// apiClient calls the API with a bearer token.
-type apiClient struct {
-	base, token string
-	http        *http.Client
-}
-
-// clientProblem is an API error as the client shows it.
-type clientProblem struct {
-	Status int    `json:"status"`
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
-
-func (p *clientProblem) Error() string {
-	msg := fmt.Sprintf("%s (%d): %s", p.Title, p.Status, p.Detail)
-	for _, f := range p.Errors {
-		msg += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
-	}
-	return msg
-}
-
-func (c apiClient) call(ctx context.Context, method, path string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 400 {
-		p := &clientProblem{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode)}
-		_ = json.Unmarshal(raw, p)
-		return p
-	}
-	return json.Unmarshal(raw, out)
-}
-
-// newClient reads the configuration (DXLEDGER_API_URL, DXLEDGER_TOKEN) for a client command.
-func newClient(name string, args, environ []string, stderr io.Writer, flags func(*pflag.FlagSet)) (apiClient, *pflag.FlagSet, error) {
+// newClient parses a client command's flags and reads the configuration (DXLEDGER_API_URL,
+// DXLEDGER_TOKEN).
+func newClient(name string, args, environ []string, stderr io.Writer, flags func(*pflag.FlagSet)) (*httpapi.Client, *pflag.FlagSet, error) {
 	cfg, fs, err := loadConfig(name, args, environ, stderr, flags)
 	if err != nil {
-		return apiClient{}, nil, err
+		return nil, nil, err
 	}
-	return clientFor(cfg), fs, nil
-}
-
-func clientFor(cfg config.Config) apiClient {
-	return apiClient{base: strings.TrimRight(cfg.APIURL, "/"), token: cfg.Token, http: &http.Client{Timeout: 60 * time.Second}}
+	return httpapi.NewClient(cfg.APIURL, cfg.Token, nil), fs, nil
 }
 
 func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
@@ -108,47 +44,67 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return errUsage
 	}
 	report := args[0]
-	var groupBy, asOf, knownAt, kind string
-	var asJSON bool
+	var (
+		q      httpapi.ReportQuery
+		kind   string
+		asJSON bool
+	)
 	c, _, err := newClient("report "+report, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
-		fs.StringVar(&groupBy, "group-by", "unit", "grouping: unit, unit_kind, pillar, sector, source, year")
-		fs.StringVar(&asOf, "as-of", "", "the programme at the end of this day (YYYY-MM-DD)")
-		fs.StringVar(&knownAt, "known-at", "", "only what had been recorded by then (RFC 3339 or YYYY-MM-DD)")
+		fs.StringVar(&q.GroupBy, "group-by", "unit", "grouping: unit, unit_kind, pillar, sector, source, year")
+		fs.StringVar(&q.AsOf, "as-of", "", "the programme at the end of this day (YYYY-MM-DD)")
+		fs.StringVar(&q.KnownAt, "known-at", "", "only what had been recorded by then (RFC 3339 or YYYY-MM-DD)")
 		fs.StringVar(&kind, "kind", "", "completion only: model or project")
 		fs.BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	})
 	if err != nil {
 		return err
 	}
-	q := url.Values{"group_by": {groupBy}}
-	for k, v := range map[string]string{"as_of": asOf, "known_at": knownAt, "kind": kind} {
-		if v != "" {
-			q.Set(k, v)
+	var (
+		out     any
+		columns []string
+		rows    [][]any // a row's values in columns' order; the last is the total
+	)
+	switch report {
+	case "funding-gaps":
+		r, err := c.FundingGaps(ctx, q)
+		if err != nil {
+			return err
 		}
-	}
-	var out struct {
-		Rows  []map[string]any `json:"rows"`
-		Total map[string]any   `json:"total"`
-	}
-	if err := c.call(ctx, "GET", "/api/v1/reports/"+report+"?"+q.Encode(), nil, &out); err != nil {
-		return err
+		out, columns = r, []string{"key", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "items_with_gap"}
+		for _, x := range append(r.Rows, r.Total) {
+			rows = append(rows, []any{x.Key, x.Estimated, x.Requested, x.Approved, x.Disbursed, x.Gap, x.ItemsWithGap})
+		}
+	case "model-counts":
+		r, err := c.ModelCounts(ctx, q)
+		if err != nil {
+			return err
+		}
+		out, columns = r, []string{"key", "registrations", "distinct_models"}
+		for _, x := range r.Rows {
+			rows = append(rows, []any{x.Key, x.Registrations, x.DistinctModels})
+		}
+		rows = append(rows, []any{"", r.Total.Registrations, r.Total.DistinctModels})
+	case "completion":
+		r, err := c.Completion(ctx, kind, q)
+		if err != nil {
+			return err
+		}
+		out, columns = r, []string{"key", "proposed", "funded", "implemented", "evaluated", "suspended", "cancelled", "overdue", "average_progress"}
+		for _, x := range append(r.Rows, r.Total) {
+			rows = append(rows, []any{x.Key, x.Proposed, x.Funded, x.Implemented, x.Evaluated, x.Suspended, x.Cancelled, x.Overdue, x.AverageProgress})
+		}
 	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(out)
 	}
-	columns := map[string][]string{
-		"funding-gaps": {"key", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "items_with_gap"},
-		"model-counts": {"key", "registrations", "distinct_models"},
-		"completion":   {"key", "proposed", "funded", "implemented", "evaluated", "suspended", "cancelled", "overdue", "average_progress"},
-	}[report]
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, strings.Join(columns, "\t")+"\t")
-	for n, row := range append(out.Rows, out.Total) {
-		cells := make([]string, len(columns))
-		for i, col := range columns {
-			cells[i] = cell(row[col])
+	for n, row := range rows {
+		cells := make([]string, len(row))
+		for i, v := range row {
+			cells[i] = cell(v)
 		}
-		if n == len(out.Rows) {
+		if n == len(rows)-1 {
 			cells[0] = "total"
 		}
 		fmt.Fprintln(w, strings.Join(cells, "\t")+"\t")
@@ -156,13 +112,19 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	return w.Flush()
 }
 
-// cell prints a JSON value: whole numbers with . grouping (Vietnamese), null as "–".
+// cell prints a report's value: whole numbers with . grouping (Vietnamese), a fraction with
+// one decimal, a missing amount as "–".
 func cell(v any) string {
 	switch v := v.(type) {
-	case nil:
-		return "–"
 	case string:
 		return v
+	case int64:
+		return group(v)
+	case *int64:
+		if v == nil {
+			return "–"
+		}
+		return group(*v)
 	case float64:
 		if v == float64(int64(v)) {
 			return group(int64(v))
@@ -194,37 +156,24 @@ func cmdPropose(ctx context.Context, kind string, args, environ []string, stdout
 		fmt.Fprint(stderr, clientUsage)
 		return errUsage
 	}
-	var title, unit, pillar, sector, scope, start, end, modelID, on string
-	var cost int64
+	var p httpapi.Proposal
 	c, _, err := newClient(kind+" propose", args[1:], environ, stderr, func(fs *pflag.FlagSet) {
-		fs.StringVar(&title, "title", "", "title")
-		fs.StringVar(&unit, "unit", "", "unit code")
-		fs.StringVar(&pillar, "pillar", "", "government, economy or society")
-		fs.StringVar(&sector, "sector", "", "sector code")
-		fs.StringVar(&scope, "scope", "", "scope")
-		fs.Int64Var(&cost, "estimated-cost-vnd", 0, "estimated cost in đồng")
-		fs.StringVar(&start, "start-date", "", "planned start (YYYY-MM-DD)")
-		fs.StringVar(&end, "end-date", "", "planned end (YYYY-MM-DD)")
-		fs.StringVar(&modelID, "model-id", "", "projects: the model it belongs to")
-		fs.StringVar(&on, "occurred-on", "", "business date, if not today")
+		fs.StringVar(&p.Title, "title", "", "title")
+		fs.StringVar(&p.UnitCode, "unit", "", "unit code")
+		fs.StringVar(&p.Pillar, "pillar", "", "government, economy or society")
+		fs.StringVar(&p.Sector, "sector", "", "sector code")
+		fs.StringVar(&p.Scope, "scope", "", "scope")
+		fs.Int64Var(&p.EstimatedCostVND, "estimated-cost-vnd", 0, "estimated cost in đồng")
+		fs.StringVar(&p.StartDate, "start-date", "", "planned start (YYYY-MM-DD)")
+		fs.StringVar(&p.EndDate, "end-date", "", "planned end (YYYY-MM-DD)")
+		fs.StringVar(&p.ModelID, "model-id", "", "projects: the model it belongs to")
+		fs.StringVar(&p.OccurredOn, "occurred-on", "", "business date, if not today")
 	})
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"title": title, "unit_code": unit, "pillar": pillar, "sector": sector}
-	for k, v := range map[string]string{"scope": scope, "start_date": start, "end_date": end, "model_id": modelID, "occurred_on": on} {
-		if v != "" {
-			body[k] = v
-		}
-	}
-	if cost != 0 {
-		body["estimated_cost_vnd"] = cost
-	}
-	var out struct {
-		ID      string `json:"id"`
-		Version int64  `json:"version"`
-	}
-	if err := c.call(ctx, "POST", "/api/v1/"+kind+"s", body, &out); err != nil {
+	out, err := c.Propose(ctx, kind, p)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s %s proposed (version %d)\n", kind, out.ID, out.Version)
@@ -236,19 +185,22 @@ func cmdFunding(ctx context.Context, args, environ []string, stdout, stderr io.W
 		fmt.Fprint(stderr, clientUsage)
 		return errUsage
 	}
-	var project, source, request, decision, note, on string
-	var amount, approved int64
-	var year int
+	var (
+		project, request string
+		approved         int64
+		r                httpapi.FundingRequest
+		d                httpapi.Decision
+	)
 	c, fs, err := newClient("funding "+args[0], args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.StringVar(&project, "project", "", "project id")
-		fs.StringVar(&source, "source", "", "funding source")
-		fs.Int64Var(&amount, "amount-vnd", 0, "amount asked for, in đồng")
-		fs.IntVar(&year, "year", 0, "budget year")
+		fs.StringVar(&r.Source, "source", "", "funding source")
+		fs.Int64Var(&r.AmountVND, "amount-vnd", 0, "amount asked for, in đồng")
+		fs.IntVar(&r.Year, "year", 0, "budget year")
 		fs.StringVar(&request, "request", "", "funding request id")
-		fs.StringVar(&decision, "decision", "", "approve or reject")
+		fs.StringVar(&d.Decision, "decision", "", "approve or reject")
 		fs.Int64Var(&approved, "approved-vnd", 0, "amount approved, in đồng")
-		fs.StringVar(&note, "note", "", "note")
-		fs.StringVar(&on, "occurred-on", "", "business date, if not today")
+		fs.StringVar(&d.Note, "note", "", "note")
+		fs.StringVar(&r.OccurredOn, "occurred-on", "", "business date, if not today")
 	})
 	if err != nil {
 		return err
@@ -256,40 +208,24 @@ func cmdFunding(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if project == "" {
 		return errors.New("funding: --project is required")
 	}
-	var (
-		path string
-		body = map[string]any{}
-	)
-	if on != "" {
-		body["occurred_on"] = on
-	}
 	if args[0] == "request" {
-		path = "/api/v1/projects/" + url.PathEscape(project) + "/funding-requests"
-		body["source"], body["amount_vnd"], body["year"] = source, amount, year
-	} else {
-		if request == "" {
-			return errors.New("funding decide: --request is required")
+		out, err := c.RequestFunding(ctx, "project", project, r)
+		if err != nil {
+			return err
 		}
-		path = "/api/v1/projects/" + url.PathEscape(project) + "/funding-requests/" + url.PathEscape(request) + "/decision"
-		body["decision"] = decision
-		if fs.Changed("approved-vnd") {
-			body["approved_vnd"] = approved
-		}
-		if note != "" {
-			body["note"] = note
-		}
-	}
-	var out struct {
-		ID        string `json:"id"`
-		Version   int64  `json:"version"`
-		RequestID string `json:"request_id"`
-	}
-	if err := c.call(ctx, "POST", path, body, &out); err != nil {
-		return err
-	}
-	if out.RequestID != "" {
 		fmt.Fprintf(stdout, "funding request %s on project %s (version %d)\n", out.RequestID, out.ID, out.Version)
 		return nil
+	}
+	if request == "" {
+		return errors.New("funding decide: --request is required")
+	}
+	if fs.Changed("approved-vnd") {
+		d.ApprovedVND = &approved
+	}
+	d.OccurredOn = r.OccurredOn
+	out, err := c.DecideFunding(ctx, "project", project, request, d)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "decision recorded on project %s (version %d)\n", out.ID, out.Version)
 	return nil

@@ -9,7 +9,7 @@ import (
 
 // The layers' import rules (STYLE.md, "Layout"): the domain is pure; httpapi and webui reach
 // the store only through workflows and projections; only cmd reads config; only config uses
-// viper.
+// viper; the benchmarks (internal/bench) are cmd's alone and take their settings as options.
 func TestImportDirection(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/dxledger/dxledger/...").CombinedOutput()
@@ -29,12 +29,16 @@ func TestImportDirection(t *testing.T) {
 				t.Errorf("%s imports %s: adapters go through workflows and projections", pkg, imp)
 			case imp == mod+"config" && !strings.HasPrefix(pkg, "cmd/"):
 				t.Errorf("%s imports config: only cmd reads configuration", pkg)
+			case imp == mod+"internal/bench" && !strings.HasPrefix(pkg, "cmd/"):
+				t.Errorf("%s imports internal/bench: only cmd runs the benchmarks", pkg)
 			case strings.HasPrefix(imp, "github.com/spf13/viper") && pkg != "config":
 				t.Errorf("%s imports viper: only config does", pkg)
 			}
 		}
 	}
-	if !slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.HasPrefix(l, mod+"httpapi ") }) {
-		t.Fatal("go list did not list httpapi: the test would check nothing")
+	for _, pkg := range []string{"httpapi", "internal/bench"} {
+		if !slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.HasPrefix(l, mod+pkg+" ") }) {
+			t.Fatalf("go list did not list %s: the test would check nothing", pkg)
+		}
 	}
 }

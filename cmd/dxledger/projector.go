@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"strings"
 	"time"
 
+	"github.com/dxledger/dxledger/internal/progress"
 	"github.com/dxledger/dxledger/projections"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 )
 
 // cmdProjector keeps the projections up to date as a separate worker.
@@ -87,41 +85,14 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		label = append(label, p.Name())
 	}
 	start := time.Now()
-	progress := rebuildProgress(strings.Join(label, ", "), total, stderr, log)
-	n, err := runner.RebuildAll(ctx, todo, progress.update)
-	progress.done()
+	name := strings.Join(label, ", ")
+	bar := progress.New(stderr, total, "rebuild "+name, log, "rebuilding", "projection", name)
+	n, err := runner.RebuildAll(ctx, todo, bar.Update)
+	bar.Done()
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	secs := time.Since(start).Seconds()
-	fmt.Fprintf(stdout, "rebuilt %s: %d events in %.1fs (%.0f events/s)\n", strings.Join(label, ", "), n, secs, float64(n)/max(secs, 1e-9))
+	fmt.Fprintf(stdout, "rebuilt %s: %d events in %.1fs (%.0f events/s)\n", name, n, secs, float64(n)/max(secs, 1e-9))
 	return nil
-}
-
-type progress struct {
-	update func(applied int64)
-	done   func()
-}
-
-// rebuildProgress draws a bar on a terminal; elsewhere it logs a line every few seconds.
-func rebuildProgress(name string, total int64, w io.Writer, log *slog.Logger) progress {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("rebuild "+name),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth())
-		return progress{update: func(n int64) { _ = bar.Set64(n) }, done: func() { _ = bar.Finish(); fmt.Fprintln(w) }}
-	}
-	start, last := time.Now(), time.Time{} // the first batch is logged at once
-	return progress{
-		update: func(n int64) {
-			if time.Since(last) < 2*time.Second {
-				return
-			}
-			last = time.Now()
-			rate := float64(n) / time.Since(start).Seconds()
-			left := time.Duration(float64(total-n) / max(rate, 1) * float64(time.Second))
-			log.Info("rebuilding", "projection", name, "events", n, "of", total, "events_per_s", int64(rate), "left", left.Round(time.Second).String())
-		},
-		done: func() {},
-	}
 }

@@ -1,54 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
-
-// rebuild draws a bar (rate and time left) on a terminal and writes plain log lines elsewhere.
-func TestRebuildProgress(t *testing.T) {
-	t.Parallel()
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatalf("open a pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	defer tty.Close()
-	var log bytes.Buffer
-	p := rebuildProgress("items", 1000, tty, slog.New(slog.NewTextHandler(&log, nil)))
-	for n := int64(100); n <= 1000; n += 100 {
-		p.update(n)
-		time.Sleep(15 * time.Millisecond)
-	}
-	p.done()
-	tty.Close()
-	screen, _ := io.ReadAll(ptmx)
-	if !strings.Contains(string(screen), "rebuild items") || !strings.Contains(string(screen), "events") {
-		t.Errorf("terminal shows %q; want a bar naming the projection and the rate in events", screen)
-	}
-	if log.Len() != 0 {
-		t.Errorf("on a terminal the bar replaces the log lines, got %q", log.String())
-	}
-
-	var plain, plainLog bytes.Buffer
-	q := rebuildProgress("items", 1000, &plain, slog.New(slog.NewTextHandler(&plainLog, nil)))
-	q.update(100)
-	q.done()
-	if plain.Len() != 0 {
-		t.Errorf("not a terminal: drew %q", plain.String())
-	}
-	if !strings.Contains(plainLog.String(), "rebuilding") || !strings.Contains(plainLog.String(), "events_per_s") {
-		t.Errorf("not a terminal: logged %q, want a line with the rate", plainLog.String())
-	}
-}
 
 // The projector is a worker of its own: it brings the projections up to date and stops on
 // its context.

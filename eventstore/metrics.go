@@ -1,7 +1,9 @@
 package eventstore
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -36,4 +38,26 @@ func (m metrics) register(r prometheus.Registerer) error {
 		errs = append(errs, r.Register(c))
 	}
 	return errors.Join(errs...)
+}
+
+// sizeCollector exports the store's size, read on each scrape (see Stats).
+type sizeCollector struct{ store *Store }
+
+var (
+	eventsDesc  = prometheus.NewDesc("dxledger_store_events", "Events in the store (estimated above 100,000).", nil, nil)
+	lastSeqDesc = prometheus.NewDesc("dxledger_store_last_sequence", "Last global sequence number handed out.", nil, nil)
+)
+
+func (c sizeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- eventsDesc; ch <- lastSeqDesc }
+
+func (c sizeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.store.Stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(eventsDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(st.Events))
+	ch <- prometheus.MustNewConstMetric(lastSeqDesc, prometheus.CounterValue, float64(st.LastSeq))
 }

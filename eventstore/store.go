@@ -42,7 +42,8 @@ type Config struct {
 	Logger *slog.Logger
 	// PollInterval is how often a subscription reads when nothing woke it. Default 500ms.
 	PollInterval time.Duration
-	// Registerer receives the store's metrics; nil registers nothing.
+	// Registerer receives the store's metrics (its size, dxledger_store_events and
+	// dxledger_store_last_sequence, read on each scrape); nil registers nothing.
 	Registerer prometheus.Registerer
 }
 
@@ -93,7 +94,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	s.wake.init()
 	if cfg.Registerer != nil {
-		if err := s.metrics.register(cfg.Registerer); err != nil {
+		if err := errors.Join(s.metrics.register(cfg.Registerer), cfg.Registerer.Register(sizeCollector{s})); err != nil {
 			return nil, fmt.Errorf("eventstore metrics: %w", err)
 		}
 	}

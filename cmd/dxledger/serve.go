@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
@@ -52,7 +50,6 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		return err
 	}
 	defer store.Close()
-	reg.MustRegister(storeCollector{store})
 
 	defs, err := loadDefinitions(cfg.WorkflowFile)
 	if err != nil {
@@ -107,7 +104,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		printDemo(stdout, cfg.HTTPAddr, sum)
+		sum.Print(stdout, cfg.HTTPAddr)
 	}
 	// The API and the pages read reports through a cache that answers from memory while the
 	// projections' checkpoints stand still.
@@ -130,7 +127,13 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, cfg.HTTPAddr, cfg.ShutdownTimeout, routes(api, web), stdout, log)
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// The one line a person (or a test) looks for: where to connect.
+	fmt.Fprintf(stdout, "dxledger listening on http://%s\n", ln.Addr())
+	return httpapi.Serve(ctx, ln, routes(api, web), cfg.ShutdownTimeout, log)
 }
 
 // routes serves the API under /api/ (with /healthz and /metrics) and the web pages beside it.
@@ -141,21 +144,6 @@ func routes(api, web http.Handler) http.Handler {
 	mux.Handle("/metrics", api)
 	mux.Handle("/", web)
 	return mux
-}
-
-func printDemo(w io.Writer, addr string, sum demo.Summary) {
-	fmt.Fprintf(w, "Đồng Tháp demo loaded: %d units, %d model registrations, %d projects (2022), the 2025 reorganisation.\n",
-		sum.Units, sum.Models, sum.Projects)
-	fmt.Fprintln(w, "Sample tokens (Authorization: Bearer <token>):")
-	for _, t := range sum.Tokens {
-		fmt.Fprintf(w, "  %-40s %-19s %-10s %s\n", t.Who, t.Role, t.Unit, t.Token)
-	}
-	fmt.Fprintf(w, "Web pages: http://%s/ — sign in with a name above and the password %q.\n", addr, demo.Password)
-	base := "http://" + addr + "/api/v1"
-	fmt.Fprintln(w, "Try:")
-	fmt.Fprintf(w, "  %s/reports/model-counts?group_by=unit_kind&as_of=2022-12-31\n", base)
-	fmt.Fprintf(w, "  %s/reports/funding-gaps?group_by=unit\n", base)
-	fmt.Fprintf(w, "  %s/reports/completion?group_by=unit&kind=project&as_of=2023-12-31\n", base)
 }
 
 // loadDefinitions returns the embedded workflow definition and, when configured, the
@@ -170,64 +158,4 @@ func loadDefinitions(file string) (*definition.Registry, error) {
 		defs = append(defs, d)
 	}
 	return definition.NewRegistry(defs...)
-}
-
-// serveHTTP listens on addr and serves until ctx ends, then lets in-flight requests finish
-// within timeout.
-func serveHTTP(ctx context.Context, addr string, timeout time.Duration, h http.Handler, stdout io.Writer, log interface {
-	Info(string, ...any)
-}) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	// The one line a person (or a test) looks for: where to connect.
-	fmt.Fprintf(stdout, "dxledger listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "timeout", timeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// storeCollector exports the store's size on each scrape.
-type storeCollector struct{ store *eventstore.Store }
-
-var (
-	eventsDesc  = prometheus.NewDesc("dxledger_store_events", "Events in the store (estimated above 100,000).", nil, nil)
-	lastSeqDesc = prometheus.NewDesc("dxledger_store_last_sequence", "Last global sequence number handed out.", nil, nil)
-)
-
-func (c storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- eventsDesc; ch <- lastSeqDesc }
-
-func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	st, err := c.store.Stats(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(eventsDesc, err)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(st.Events))
-	ch <- prometheus.MustNewConstMetric(lastSeqDesc, prometheus.CounterValue, float64(st.LastSeq))
 }

@@ -1,6 +1,7 @@
-// Command dxledger is the one binary of dxledger: the server, its database tools, benchmarks
-// and (later) a terminal client. main only wires the process to run, which tests call
-// directly.
+// Command dxledger is the one binary of dxledger: the server, its database tools, the
+// benchmarks (internal/bench) and a terminal client (on httpapi.Client). This package only
+// parses flags and configuration, wires the packages together and dispatches; run is what
+// main and the tests call.
 package main
 
 import (
@@ -38,8 +39,7 @@ Usage:
   dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
   dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
   dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
-  dxledger bench append [--writers N] [--events M] [--floor] [--json]
-  dxledger bench read   [--events M] [--json]
+  dxledger bench append|read|generate|lag|reports|http [flags]   benchmarks (see "dxledger bench")
   dxledger report | model | project | funding ...   the terminal client (see "dxledger report")
   dxledger help
 

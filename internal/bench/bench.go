@@ -1,8 +1,8 @@
 // Package bench holds dxledger's benchmarks: the store's append and read throughput (beside
 // pgbench's floor), realistic item histories for the projection benchmarks, the projections'
 // lag, the report queries' latency, and a load generator over real HTTP. Each is an exported
-// function taking a typed options struct; cmd/dxledger parses the flags and prints the
-// results (see BENCHMARKS.md).
+// function taking a typed options struct and returning a Result that prints itself as text or
+// JSON; cmd/dxledger only parses the flags and opens the store (see BENCHMARKS.md).
 package bench
 
 import (

@@ -106,14 +106,16 @@ type Error struct {
 	code  string
 	msg   string
 	field string
+	args  []any
 }
 
 // New returns a sentinel of kind k whose message code is code.
 func New(k Kind, code, msg string) *Error { return &Error{kind: k, code: code, msg: msg} }
 
-// NewField returns an Invalid sentinel that refuses one field.
-func NewField(field, code, msg string) *Error {
-	return &Error{kind: Invalid, code: code, msg: msg, field: field}
+// NewField returns an Invalid sentinel that refuses one field; args are the values its
+// message shows.
+func NewField(field, code, msg string, args ...any) *Error {
+	return &Error{kind: Invalid, code: code, msg: msg, field: field, args: args}
 }
 
 // Error returns the English message.
@@ -130,8 +132,11 @@ func (e *Error) Fields() []Field {
 	if e.field == "" {
 		return nil
 	}
-	return []Field{{Name: e.field, Code: e.code, Message: e.msg}}
+	return []Field{{Name: e.field, Code: e.code, Message: e.msg, Args: e.args}}
 }
+
+// Args are the values the message shows.
+func (e *Error) Args() []any { return e.args }
 
 // Wrap gives err, which has no kind of its own (a store's error, say), the kind k and the
 // message code code; errors.Is and errors.As still see err.

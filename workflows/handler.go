@@ -74,9 +74,11 @@ var (
 // the handlers return it wrapped in an error of kind fault.Conflict.
 type ConflictError = eventstore.ConflictError
 
-// conflict gives the store's version conflict its kind and the message an official can act
-// on; errors.As still finds the *ConflictError. Any other error passes as it is.
-func conflict(err error) error {
+// Conflict gives the store's version conflict (errors.Is eventstore.ErrConflict) the kind
+// fault.Conflict and a message an official can act on; errors.As still finds the
+// *ConflictError. Any other error passes as it is. The handlers return every conflict
+// through it.
+func Conflict(err error) error {
 	if !errors.Is(err, eventstore.ErrConflict) {
 		return err
 	}

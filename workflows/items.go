@@ -140,7 +140,7 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 			return Result{}, err
 		}
 		if o.IfMatch != nil && *o.IfMatch != it.Version {
-			return Result{}, conflict(&eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version})
+			return Result{}, Conflict(&eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version})
 		}
 		events, err := decide(it)
 		if err != nil {
@@ -286,7 +286,7 @@ func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id strin
 	if errors.Is(err, eventstore.ErrCommandReused) {
 		return res, ErrIdempotencyMismatch
 	}
-	return res, conflict(err)
+	return res, Conflict(err)
 }
 
 // EventView is one stored event of a stream, for display.

@@ -121,7 +121,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 		return Result{}, ErrIdempotencyMismatch
 	}
 	if err != nil {
-		return Result{}, conflict(err)
+		return Result{}, Conflict(err)
 	}
 	for _, e := range events {
 		h.units.Apply(e)

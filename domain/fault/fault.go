@@ -29,9 +29,6 @@ const (
 	Refused                     // the command as a whole breaks a rule (422)
 )
 
-// Kinds is every kind, Unknown first.
-var Kinds = []Kind{Unknown, Malformed, Unauthenticated, Forbidden, NotFound, Conflict, TooLarge, Invalid, Refused}
-
 var names = [...]string{"unknown", "malformed", "unauthenticated", "forbidden", "not_found", "conflict", "too_large", "invalid", "refused"}
 
 // String names the kind.

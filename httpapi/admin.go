@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/internal/identity"
@@ -164,4 +165,10 @@ func (a *api) userRoutes(rt *router) {
 // unprocessable is a 422 with the fields that break a rule.
 type unprocessable struct{ fields []FieldError }
 
-func (e *unprocessable) Error() string { return "fields break a rule" }
+func (e *unprocessable) Error() string { return "some fields break a rule" }
+
+// Kind is fault.Invalid.
+func (e *unprocessable) Kind() fault.Kind { return fault.Invalid }
+
+// Fields are the fields that break a rule.
+func (e *unprocessable) Fields() []fault.Field { return faultFields(e.fields, "httpapi.invalid") }

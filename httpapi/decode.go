@@ -8,13 +8,16 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/dxledger/dxledger/domain/fault"
 )
 
 // MaxBody is the largest request body accepted; larger is 413.
 const MaxBody = 1 << 20
 
-// errBodyTooLarge and badRequest are decoding failures, mapped to 413 and 400.
-var errBodyTooLarge = errors.New("request body larger than 1 MiB")
+// errBodyTooLarge and badRequest are decoding failures, of kinds too large (413) and
+// malformed (400).
+var errBodyTooLarge = fault.New(fault.TooLarge, "httpapi.too_large", "the request body is larger than 1 MiB")
 
 type badRequest struct {
 	detail string
@@ -22,6 +25,23 @@ type badRequest struct {
 }
 
 func (e *badRequest) Error() string { return e.detail }
+
+// Kind is fault.Malformed.
+func (e *badRequest) Kind() fault.Kind { return fault.Malformed }
+
+// Code names the message.
+func (e *badRequest) Code() string { return "httpapi.malformed" }
+
+// Fields are the fields of the wrong form.
+func (e *badRequest) Fields() []fault.Field { return faultFields(e.fields, "httpapi.malformed") }
+
+func faultFields(fields []FieldError, code string) []fault.Field {
+	var out []fault.Field
+	for _, f := range fields {
+		out = append(out, fault.Field{Name: f.Field, Code: code, Message: f.Message})
+	}
+	return out
+}
 
 // decode reads a JSON object strictly into v: unknown fields, trailing data, wrong types
 // (a fraction or a string in a _vnd field) are 400 naming the field. It returns a fingerprint of

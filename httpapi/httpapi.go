@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/workflows"
 	"github.com/oklog/ulid/v2"
@@ -133,24 +134,24 @@ func newHTTPMetrics() (*prometheus.CounterVec, *prometheus.HistogramVec) {
 			[]string{"route"})
 }
 
+// errNoToken refuses a request without a bearer token.
+var errNoToken = fault.New(fault.Unauthenticated, "httpapi.no_token", "send Authorization: Bearer <token>")
+
 // authed wraps a handler that needs a user: no or a bad bearer token is 401.
 func (a *api) authed(h func(http.ResponseWriter, *http.Request, identity.User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger"`)
-			writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: "send Authorization: Bearer <token>"})
+			a.fail(w, r, errNoToken)
 			return
 		}
 		u, err := a.Auth.Authenticate(r.Context(), strings.TrimSpace(token))
-		if errors.Is(err, identity.ErrUnauthenticated) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger", error="invalid_token"`)
-			writeProblem(w, Problem{Status: http.StatusUnauthorized, Detail: "the token is unknown"})
-			return
-		}
 		if err != nil {
-			a.Logger.Error("authenticate", "err", err, "request_id", requestID(r.Context()))
-			writeProblem(w, Problem{Status: http.StatusInternalServerError, Detail: "the request could not be completed"})
+			if fault.KindOf(err) == fault.Unauthenticated {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger", error="invalid_token"`)
+			}
+			a.fail(w, r, err)
 			return
 		}
 		h(w, r, u)

@@ -2,7 +2,7 @@ package webui
 
 import (
 	"crypto/sha256"
-	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -10,11 +10,9 @@ import (
 	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
-	"github.com/dxledger/dxledger/domain/item"
-	"github.com/dxledger/dxledger/domain/unit"
-	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/domain/fault"
+	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/workflows"
-	"github.com/dxledger/dxledger/workflows/definition"
 )
 
 // form is a submitted form coming back to its page: what was typed and what is wrong with it,
@@ -180,110 +178,101 @@ func fingerprint(v url.Values) []byte {
 	return h.Sum(nil)
 }
 
-// refused explains why the command handler said no: field errors go next to their fields;
-// a refusal of the whole form (stage, conflict, guard) goes above it. ok is false for what an
-// official cannot fix (forbidden, missing, broken), which the caller shows as an error page.
-func refused(lang, name string, values url.Values, err error) (f *form, ok bool) {
-	f = &form{Name: name, Values: values, Errors: map[string]string{}}
-	var (
-		invalid   item.Invalid
-		unitField *unit.FieldError
-		overAppr  *item.OverApprovalError
-		overDisb  *item.OverDisbursementError
-		dateErr   *item.DateError
-		conflict  *workflows.ConflictError
-		trans     *definition.TransitionError
-	)
-	switch {
-	case errors.As(err, &invalid):
-		for _, fe := range invalid {
-			f.Errors[fe.Field] = fieldMessage(lang, fe.Message)
+// answer is how the pages answer an error: on the form the official posted (the form shown
+// again, 422, with a message next to each refused field and one above it), or as an error
+// page with a status and a message.
+type answer struct {
+	Form    bool              // the official can fix or retry it on the form
+	Status  int               // the error page's status, when there is no form to show
+	Fields  map[string]string // field → message
+	Message string            // above the form, or the error page's
+}
+
+// pageStatuses is the pages' status for each kind of error; a kind not here — fault.Unknown
+// — is the 500 page, with the details in the log.
+var pageStatuses = map[fault.Kind]int{
+	fault.Malformed:       http.StatusBadRequest,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.TooLarge:        http.StatusRequestEntityTooLarge,
+	fault.Invalid:         http.StatusUnprocessableEntity,
+	fault.Refused:         http.StatusUnprocessableEntity,
+}
+
+// answerOf maps an error to the pages' answer, by its kind, in lang: the only place that
+// knows which error is which page. Messages come from the catalogue by the error's message
+// code and the codes of the fields it refuses, never from its English text.
+func answerOf(lang string, err error) answer {
+	k := fault.KindOf(err)
+	status, known := pageStatuses[k]
+	if !known {
+		return answer{Status: http.StatusInternalServerError, Message: tr(lang, "err.internal")}
+	}
+	a := answer{Form: k == fault.Invalid || k == fault.Refused || k == fault.Conflict, Status: status}
+	var each []string
+	for _, f := range fault.FieldsOf(err) {
+		if _, dup := a.Fields[f.Name]; dup {
+			continue
 		}
-	case errors.As(err, &unitField):
-		f.Errors[unitField.Field] = fieldMessage(lang, unitField.Reason)
-	case errors.As(err, &overAppr):
-		f.Errors["approved_vnd"] = pick2(lang, "Số tiền phê duyệt vượt số tiền đề nghị ("+vnd(lang, int64(overAppr.Requested))+").",
-			"More than was requested ("+vnd(lang, int64(overAppr.Requested))+").")
-	case errors.As(err, &overDisb):
-		f.Errors["amount_vnd"] = pick2(lang, "Vượt số vốn còn lại của nguồn này ("+vnd(lang, int64(overDisb.Approved-overDisb.Disbursed))+").",
-			"More than is left of this source ("+vnd(lang, int64(overDisb.Approved-overDisb.Disbursed))+").")
-	case errors.As(err, &dateErr):
-		f.Errors[dateErr.Field] = pick2(lang, "Ngày không hợp lệ: "+dateErr.Rule+".", "Date not allowed: "+dateErr.Rule+".")
-	case errors.As(err, &conflict):
-		f.General = tr(lang, "err.conflict")
-	case errors.As(err, &trans):
-		f.General = tr(lang, "err.stage")
-	case errors.Is(err, item.ErrNeedsEndorsement):
-		f.General = pick2(lang, "Đề nghị trên 15 tỷ đồng cần ý kiến của Ban Chỉ đạo trước khi phê duyệt.", err.Error())
-	case errors.Is(err, item.ErrSameOfficer), errors.Is(err, item.ErrSecondApproval), errors.Is(err, item.ErrAlreadyDecided),
-		errors.Is(err, item.ErrNotAModel), errors.Is(err, unit.ErrInvalid), errors.Is(err, unit.ErrAlreadyMerged),
-		errors.Is(err, unit.ErrDissolved), errors.Is(err, unit.ErrCycle), errors.Is(err, unit.ErrInvalidParent),
-		errors.Is(err, unit.ErrBeforeRegistration), errors.Is(err, unit.ErrAlreadyRegistered), errors.Is(err, workflows.ErrIdempotencyMismatch):
-		f.General = err.Error()
-	case errors.Is(err, identity.ErrWeakPassword):
-		f.Errors["password"] = pick2(lang, "Mật khẩu phải có ít nhất 12 ký tự.", "The password needs at least 12 characters.")
-	case errors.Is(err, identity.ErrLongPassword):
-		f.Errors["password"] = pick2(lang, "Mật khẩu quá dài (tối đa 72 byte, khoảng 24 chữ có dấu).", "The password is too long (at most 72 bytes).")
+		if a.Fields == nil {
+			a.Fields = map[string]string{}
+		}
+		a.Fields[f.Name] = say(lang, f.Code, f.Args)
+		each = append(each, a.Fields[f.Name])
+	}
+	switch {
+	case len(each) == 0:
+		a.Message = say(lang, fault.CodeOf(err), fault.ArgsOf(err))
+	case a.Form:
+		a.Message = tr(lang, "err.fix")
 	default:
+		a.Message = strings.Join(each, " ")
+	}
+	return a
+}
+
+// refused is err's answer on the form name, when the official can fix it there.
+func refused(lang, name string, values url.Values, err error) (*form, bool) {
+	a := answerOf(lang, err)
+	if !a.Form {
 		return nil, false
 	}
-	if f.General == "" {
-		f.General = tr(lang, "err.fix")
-	}
-	return f, true
+	return &form{Name: name, Values: values, Errors: a.Fields, General: a.Message}, true
 }
 
-func pick2(lang, vi, en string) string {
-	if lang == langEN {
-		return en
+// say is the catalogue's message for a message code, showing args (amounts, dates, codes) the
+// language's way. A code's entry "fault.<code>" is its message without values; the optional
+// "fault.<code>%" shows them, with one %s per value.
+func say(lang, code string, args []any) string {
+	key := "fault." + code
+	if _, ok := messages[key]; !ok {
+		return tr(lang, "err.refused")
 	}
-	return vi
+	if _, ok := messages[key+"%"]; !ok || len(args) == 0 {
+		return tr(lang, key)
+	}
+	shown := make([]any, len(args))
+	for i, v := range args {
+		shown[i] = argText(lang, v)
+	}
+	return fmt.Sprintf(tr(lang, key+"%"), shown...)
 }
 
-// domainMessages puts the domain's English rule messages into Vietnamese, by their start.
-var domainMessages = []struct{ en, vi string }{
-	{"must not be empty", "Không được để trống."},
-	{"must be at most", "Quá dài."},
-	{"must not be in the future", "Không được sau ngày hôm nay."},
-	{"must be from 0 to 100", "Phải từ 0 đến 100."},
-	{"a project needs its estimated cost", "Dự án cần có kinh phí dự kiến."},
-	{"a project needs its planned start date", "Dự án cần có ngày bắt đầu dự kiến."},
-	{"a project needs its planned end date", "Dự án cần có ngày kết thúc dự kiến."},
-	{"must not be before start_date", "Không được trước ngày bắt đầu."},
-	{"must be one of central_budget", "Vui lòng chọn một nguồn vốn trong danh sách."},
-	{"must be government, economy or society", "Vui lòng chọn một trụ cột."},
-	{"must be effective, partly_effective or not_effective", "Vui lòng chọn một mức đánh giá."},
-	{"amount must be more than 0", "Số tiền phải lớn hơn 0 đồng."},
-	{"amount must be at most", "Số tiền vượt mức tối đa cho phép."},
-	{"the item's requests would total more than", "Tổng các đề nghị vượt mức tối đa cho phép."},
-	{"must be from 2000", "Năm phải từ 2000 đến 2100."},
-	{"no such model", "Không có mô hình này."},
-	{"that model is already marked the same as this one", "Mô hình kia đã được đánh dấu trùng với mô hình này."},
-	{"unknown sector", "Lĩnh vực không có trong danh sách."},
-	{"no such unit", "Không có đơn vị này."},
-	{"unit ", "Đơn vị này đã sáp nhập, không còn hoạt động độc lập."},
-}
-
-func fieldMessage(lang, msg string) string {
-	if lang == langEN {
-		return msg
+// argText writes a value a message shows.
+func argText(lang string, v any) string {
+	switch v := v.(type) {
+	case money.VND:
+		return vnd(lang, int64(v))
+	case civil.Date:
+		return dmy(v)
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
 	}
-	for _, m := range domainMessages {
-		if strings.HasPrefix(msg, m.en) {
-			return m.vi
-		}
-	}
-	return "Giá trị không hợp lệ (" + msg + ")."
-}
-
-// classify maps an error a page cannot recover from to its status and message.
-func classify(err error) (int, string) {
-	switch {
-	case errors.Is(err, workflows.ErrForbidden):
-		return http.StatusForbidden, "err.forbidden"
-	case errors.Is(err, workflows.ErrNotFound), errors.Is(err, item.ErrNotFound), errors.Is(err, unit.ErrNotRegistered),
-		errors.Is(err, item.ErrRequestNotFound), errors.Is(err, identity.ErrNoSuchUser):
-		return http.StatusNotFound, "err.notfound"
-	}
-	return http.StatusInternalServerError, "err.internal"
+	return fmt.Sprint(v)
 }

@@ -396,17 +396,18 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, rq *request, statu
 	s.render(w, status, "error", p)
 }
 
-// failErr renders err: a refusal the official can act on, or a 500 logged with the request id.
+// failErr renders err as its error page; an error without a kind is the 500 page, logged
+// here with the request id.
 func (s *server) failErr(w http.ResponseWriter, r *http.Request, rq *request, err error) {
-	status, key := classify(err)
-	if status == http.StatusInternalServerError {
+	a := answerOf(rq.lang, err)
+	msg := a.Message
+	if a.Status == http.StatusInternalServerError {
 		s.Logger.Error("page failed", "err", err, "request_id", rq.id, "path", r.URL.Path)
-		p := s.newPage(r, rq, tr(rq.lang, key))
-		p.Data = errorData{Message: tr(rq.lang, key) + " " + rq.id, Status: status}
-		s.render(w, status, "error", p)
-		return
+		msg += " " + rq.id
 	}
-	s.fail(w, r, rq, status, key)
+	p := s.newPage(r, rq, a.Message)
+	p.Data = errorData{Message: msg, Status: a.Status}
+	s.render(w, a.Status, "error", p)
 }
 
 type errorData struct {

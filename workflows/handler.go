@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/eventstore"
@@ -61,15 +62,51 @@ type Result struct {
 }
 
 // Errors the handlers return besides the domain's and the store's.
+// Each has a kind (fault.KindOf) and a message code, for the adapters.
 var (
-	ErrForbidden = errors.New("not allowed")
-	ErrNotFound  = errors.New("not found")
+	ErrForbidden = fault.New(fault.Forbidden, "workflows.forbidden", "not allowed")
+	ErrNotFound  = fault.New(fault.NotFound, "workflows.not_found", "not found")
 	// ErrIdempotencyMismatch: the same Idempotency-Key was used with another request.
-	ErrIdempotencyMismatch = errors.New("idempotency key was used with another request")
+	ErrIdempotencyMismatch = fault.New(fault.Refused, "workflows.idempotency_mismatch", "idempotency key was used with another request")
 )
 
-// ConflictError is the store's version conflict (HTTP 409), as callers of the handlers see it.
+// ConflictError is the store's version conflict (HTTP 409), as callers of the handlers see it:
+// the handlers return it wrapped in an error of kind fault.Conflict.
 type ConflictError = eventstore.ConflictError
+
+// Conflict gives the store's version conflict (errors.Is eventstore.ErrConflict) the kind
+// fault.Conflict and a message an official can act on; errors.As still finds the
+// *ConflictError. Any other error passes as it is. The handlers return every conflict
+// through it.
+func Conflict(err error) error {
+	if !errors.Is(err, eventstore.ErrConflict) {
+		return err
+	}
+	return &conflictError{err: err}
+}
+
+type conflictError struct{ err error }
+
+func (e *conflictError) Error() string {
+	var ce *ConflictError
+	if errors.As(e.err, &ce) {
+		return fmt.Sprintf("the item is at version %d, not %d; reload it and try again", ce.Actual, ce.Expected)
+	}
+	return "the item changed meanwhile; reload it and try again"
+}
+
+func (e *conflictError) Unwrap() error    { return e.err }
+func (e *conflictError) Kind() fault.Kind { return fault.Conflict }
+func (e *conflictError) Code() string     { return "workflows.conflict" }
+
+// Args are the version the item is at and the one the writer expected, when known.
+func (e *conflictError) Args() []any {
+	var ce *ConflictError
+	if errors.As(e.err, &ce) {
+		return []any{ce.Actual, ce.Expected}
+	}
+	return []any{"?", "?"}
+}
 
 // ForbiddenError says who may not do what, and why.
 type ForbiddenError struct {
@@ -82,8 +119,8 @@ func (e *ForbiddenError) Error() string {
 	return fmt.Sprintf("%s may not %s: %s", e.Role, e.Action, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrForbidden) true.
-func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+// Unwrap returns ErrForbidden: errors.Is matches it, and the error has its kind and code.
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
 
 // MayReviewDuplicates says whether r may see the duplicate candidates: the steering
 // committee's secretariat, who marks same-as, and the administrator.

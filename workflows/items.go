@@ -79,12 +79,12 @@ func (h *Handler) Propose(ctx context.Context, a Actor, c item.Propose, o Option
 		return Result{}, err
 	}
 	if !slices.Contains(h.sectors(), c.Sector) {
-		return Result{}, item.Invalid{{Field: "sector", Message: "unknown sector code"}}
+		return Result{}, item.Invalid{{Field: "sector", Code: "workflows.unknown_sector", Message: "unknown sector code"}}
 	}
 	if c.Kind == item.Project && c.ModelID != "" {
 		if _, err := h.LoadItem(ctx, item.Model, c.ModelID); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return Result{}, item.Invalid{{Field: "model_id", Message: "no such model"}}
+				return Result{}, item.Invalid{{Field: "model_id", Code: "workflows.no_such_model", Message: "no such model"}}
 			}
 			return Result{}, err
 		}
@@ -140,7 +140,7 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 			return Result{}, err
 		}
 		if o.IfMatch != nil && *o.IfMatch != it.Version {
-			return Result{}, &eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version}
+			return Result{}, Conflict(&eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version})
 		}
 		events, err := decide(it)
 		if err != nil {
@@ -239,13 +239,13 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 		if c.ModelID != "" && c.ModelID != it.ID {
 			target, err := h.LoadItem(ctx, item.Model, c.ModelID)
 			if errors.Is(err, ErrNotFound) {
-				return nil, item.Invalid{{Field: "model_id", Message: "no such model"}}
+				return nil, item.Invalid{{Field: "model_id", Code: "workflows.no_such_model", Message: "no such model"}}
 			}
 			if err != nil {
 				return nil, err
 			}
 			if target.SameAs == it.ID {
-				return nil, item.Invalid{{Field: "model_id", Message: "that model is already marked the same as this one"}}
+				return nil, item.Invalid{{Field: "model_id", Code: "workflows.same_as_back", Message: "that model is already marked the same as this one"}}
 			}
 		}
 	case *item.FlagNoProgress:
@@ -286,7 +286,7 @@ func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id strin
 	if errors.Is(err, eventstore.ErrCommandReused) {
 		return res, ErrIdempotencyMismatch
 	}
-	return res, err
+	return res, Conflict(err)
 }
 
 // EventView is one stored event of a stream, for display.

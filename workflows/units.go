@@ -65,7 +65,7 @@ func (h *Handler) RegisterUnit(ctx context.Context, a Actor, c unit.Register, o 
 	if c.ParentCode != "" {
 		parent, ok := d.Lookup(c.ParentCode)
 		if !ok {
-			return Result{}, &unit.FieldError{Field: "parent_code", Reason: "no such unit"}
+			return Result{}, &unit.FieldError{Field: "parent_code", Code: "workflows.no_such_unit", Reason: "no such unit"}
 		}
 		c.ParentKind = parent.Kind
 	}
@@ -121,7 +121,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 		return Result{}, ErrIdempotencyMismatch
 	}
 	if err != nil {
-		return Result{}, err
+		return Result{}, Conflict(err)
 	}
 	for _, e := range events {
 		h.units.Apply(e)
@@ -137,10 +137,11 @@ func (h *Handler) checkUnitActive(ctx context.Context, code string, on civil.Dat
 	}
 	u, ok := d.Lookup(code)
 	if !ok {
-		return &unit.FieldError{Field: "unit_code", Reason: "no such unit"}
+		return &unit.FieldError{Field: "unit_code", Code: "workflows.no_such_unit", Reason: "no such unit"}
 	}
 	if !u.ActiveOn(on) {
-		return &unit.FieldError{Field: "unit_code", Reason: fmt.Sprintf("unit %s no longer exists on its own (merged into %s)", code, u.MergedInto)}
+		return &unit.FieldError{Field: "unit_code", Code: "workflows.unit_merged", Args: []any{code, u.MergedInto},
+			Reason: fmt.Sprintf("unit %s no longer exists on its own (merged into %s)", code, u.MergedInto)}
 	}
 	return nil
 }

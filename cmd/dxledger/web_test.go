@@ -289,6 +289,16 @@ func TestWebPagesInABrowser(t *testing.T) {
 	if !b.has(`#units tr[data-unit="XA-THU"]`) {
 		t.Fatal("the new unit is not listed")
 	}
+	// Registering it again is refused above the form, in Vietnamese (it once showed the
+	// domain's English).
+	b.fill("#unit-code", "XA-THU")
+	b.fill("#unit-name", "Xã Thử Nghiệm")
+	b.do("kind", chromedp.SetValue(chromedp.CSS("#unit-kind"), "commune"))
+	b.fill("#unit-parent_code", "DT")
+	b.submit("#form-unit button[type=submit]")
+	if got := b.text("#form-unit p.error"); !strings.Contains(got, "Đơn vị XA-THU đã được đăng ký") {
+		t.Errorf("a second registration of XA-THU: %q", got)
+	}
 	b.fill("#merge-XA-THU-into_code", "DT")
 	b.fill("#merge-XA-THU-effective_date", "31/02/2025")
 	b.submit(`#units tr[data-unit="XA-THU"] button[type=submit]`)

@@ -137,14 +137,14 @@ func Decide(s State, c Command) ([]Event, error) {
 	}
 	var v Invalid
 	if !m.Today.IsZero() && m.On.After(m.Today) {
-		v.add("occurred_on", "must not be in the future (today is %s)", m.Today)
+		v.add("occurred_on", "item.in_future", "must not be in the future (today is %s)", m.Today)
 	}
 	if _, ok := c.(*Propose); !ok {
 		if !s.Exists() {
 			return nil, ErrNotFound
 		}
 		if m.On.Before(s.ProposedOn) {
-			return nil, &DateError{"occurred_on", m.On, "before the item was proposed on " + s.ProposedOn.String()}
+			return nil, dateError("occurred_on", m.On, "item.before_proposed", "before the item was proposed on", s.ProposedOn)
 		}
 	}
 	if err := v.err(); err != nil {
@@ -167,7 +167,7 @@ func Decide(s State, c Command) ([]Event, error) {
 		var v Invalid
 		note := text(&v, "note", c.Note, false, MaxNote)
 		if m.On.Before(r.RequestedOn) {
-			return nil, &DateError{"occurred_on", m.On, "before the request was made on " + r.RequestedOn.String()}
+			return nil, dateError("occurred_on", m.On, "item.before_requested", "before the request was made on", r.RequestedOn)
 		}
 		return one(&FundingEndorsed{Fact: fact, RequestID: c.RequestID, Note: note}, v)
 	case *DecideFunding:
@@ -177,7 +177,7 @@ func Decide(s State, c Command) ([]Event, error) {
 	case *ReportProgress:
 		var v Invalid
 		if c.Percent < 0 || c.Percent > 100 {
-			v.add("percent", "must be from 0 to 100")
+			v.add("percent", "item.percent", "must be from 0 to 100")
 		}
 		note := text(&v, "note", c.Note, false, MaxNote)
 		return one(&ProgressReported{Fact: fact, Percent: c.Percent, Note: note}, v)
@@ -188,14 +188,14 @@ func Decide(s State, c Command) ([]Event, error) {
 	case *Evaluate:
 		var v Invalid
 		if !ValidRating(c.Rating) {
-			v.add("rating", "must be effective, partly_effective or not_effective")
+			v.add("rating", "item.rating", "must be effective, partly_effective or not_effective")
 		}
 		if c.Score < 0 || c.Score > 100 {
-			v.add("score", "must be from 0 to 100")
+			v.add("score", "item.score", "must be from 0 to 100")
 		}
 		note := text(&v, "note", c.Note, false, MaxNote)
 		if !s.ImplementedOn.IsZero() && m.On.Before(s.ImplementedOn) {
-			return nil, &DateError{"occurred_on", m.On, "before the item was implemented on " + s.ImplementedOn.String()}
+			return nil, dateError("occurred_on", m.On, "item.before_implemented", "before the item was implemented on", s.ImplementedOn)
 		}
 		return one(&Evaluated{Fact: fact, Rating: c.Rating, Score: c.Score, Note: note, Stage: stageOr(c.To, s.Stage)}, v)
 	case *Suspend:
@@ -215,9 +215,9 @@ func Decide(s State, c Command) ([]Event, error) {
 		case s.Kind != Model:
 			return nil, ErrNotAModel
 		case c.ModelID == "":
-			return nil, Invalid{{Field: "model_id", Message: "must not be empty"}}
+			return nil, Invalid{{Field: "model_id", Code: "item.required", Message: "must not be empty"}}
 		case c.ModelID == s.ID:
-			return nil, Invalid{{Field: "model_id", Message: "a model cannot be the same as itself"}}
+			return nil, Invalid{{Field: "model_id", Code: "item.same_as_itself", Message: "a model cannot be the same as itself"}}
 		case c.ModelID == s.SameAs:
 			return nil, nil
 		}
@@ -237,7 +237,7 @@ func Decide(s State, c Command) ([]Event, error) {
 		}
 		return []Event{&BecameOverdue{Fact: fact, EndDate: s.EndDate}}, nil
 	}
-	return nil, Invalid{{Field: "command", Message: "unknown command"}}
+	return nil, Invalid{{Field: "command", Code: "item.unknown_command", Message: "unknown command"}}
 }
 
 func one(e Event, v Invalid) ([]Event, error) {
@@ -264,39 +264,39 @@ func propose(s State, c *Propose, fact Fact) ([]Event, error) {
 	sector := text(&v, "sector", c.Sector, true, 64)
 	scope := text(&v, "scope", c.Scope, false, MaxNote)
 	if c.ID == "" {
-		v.add("id", "must not be empty")
+		v.add("id", "item.required", "must not be empty")
 	}
 	if c.Kind != Model && c.Kind != Project {
-		v.add("kind", "must be model or project")
+		v.add("kind", "item.kind", "must be model or project")
 	}
 	if !validPillar(c.Pillar) {
-		v.add("pillar", "must be government, economy or society")
+		v.add("pillar", "item.pillar", "must be government, economy or society")
 	}
 	if err := money.NonNegative(c.EstimatedCost); err != nil {
-		v.add("estimated_cost_vnd", "%v", err)
+		v.amount("estimated_cost_vnd", err)
 	}
 	if c.Kind == Project {
 		if c.EstimatedCost == 0 {
-			v.add("estimated_cost_vnd", "a project needs its estimated cost")
+			v.add("estimated_cost_vnd", "item.project_needs_cost", "a project needs its estimated cost")
 		}
 		if c.StartDate.IsZero() {
-			v.add("start_date", "a project needs its planned start date")
+			v.add("start_date", "item.project_needs_start", "a project needs its planned start date")
 		}
 		if c.EndDate.IsZero() {
-			v.add("end_date", "a project needs its planned end date")
+			v.add("end_date", "item.project_needs_end", "a project needs its planned end date")
 		}
 	}
 	if c.Kind == Model && c.ModelID != "" {
-		v.add("model_id", "only a project can name the model it belongs to")
+		v.add("model_id", "item.model_names_model", "only a project can name the model it belongs to")
 	}
 	if !c.StartDate.IsZero() && !c.EndDate.IsZero() && c.EndDate.Before(c.StartDate) {
-		v.add("end_date", "must not be before start_date (%s)", c.StartDate)
+		v.add("end_date", "item.end_before_start", "must not be before start_date (%s)", c.StartDate)
 	}
 	if c.WorkflowVersion < 1 {
-		v.add("workflow_version", "must be 1 or more")
+		v.add("workflow_version", "item.workflow_version", "must be 1 or more")
 	}
 	if c.Stage == "" {
-		v.add("stage", "the initial stage must be given")
+		v.add("stage", "item.initial_stage", "the initial stage must be given")
 	}
 	return one(&Proposed{Fact: fact, ID: c.ID, Kind: c.Kind, Title: title, UnitCode: unit, Pillar: c.Pillar,
 		Sector: sector, Scope: scope, ModelID: c.ModelID, EstimatedCost: c.EstimatedCost, StartDate: c.StartDate,
@@ -306,20 +306,20 @@ func propose(s State, c *Propose, fact Fact) ([]Event, error) {
 func requestFunding(s State, c *RequestFunding, fact Fact) ([]Event, error) {
 	var v Invalid
 	if c.RequestID == "" {
-		v.add("request_id", "must not be empty")
+		v.add("request_id", "item.required", "must not be empty")
 	} else if _, dup := s.Request(c.RequestID); dup {
-		v.add("request_id", "already used on this item")
+		v.add("request_id", "item.request_id_used", "already used on this item")
 	}
 	if !ValidSource(c.Source) {
-		v.add("source", "must be one of central_budget, provincial_budget, district_budget, commune_budget, enterprise, oda, other")
+		v.add("source", "item.source", "must be one of central_budget, provincial_budget, district_budget, commune_budget, enterprise, oda, other")
 	}
 	if err := money.Positive(c.Amount); err != nil {
-		v.add("amount_vnd", "%v", err)
+		v.amount("amount_vnd", err)
 	} else if c.Amount > money.Ceiling-s.Requested {
-		v.add("amount_vnd", "the item's requests would total more than %d đồng", int64(money.Ceiling))
+		v.add("amount_vnd", "item.requests_total", "the item's requests would total more than %d đồng", money.Ceiling)
 	}
 	if c.Year < civil.Earliest.Year || c.Year > civil.Latest.Year {
-		v.add("year", "must be from %d to %d", civil.Earliest.Year, civil.Latest.Year)
+		v.add("year", "item.year", "must be from %d to %d", civil.Earliest.Year, civil.Latest.Year)
 	}
 	return one(&FundingRequested{Fact: fact, RequestID: c.RequestID, Source: c.Source, Amount: c.Amount, Year: c.Year}, v)
 }
@@ -341,7 +341,7 @@ func decideFunding(s State, c *DecideFunding, fact Fact) ([]Event, error) {
 		return nil, err
 	}
 	if fact.On.Before(r.RequestedOn) {
-		return nil, &DateError{"occurred_on", fact.On, "before the request was made on " + r.RequestedOn.String()}
+		return nil, dateError("occurred_on", fact.On, "item.before_requested", "before the request was made on", r.RequestedOn)
 	}
 	var v Invalid
 	note := text(&v, "note", c.Note, false, MaxNote)
@@ -349,7 +349,7 @@ func decideFunding(s State, c *DecideFunding, fact Fact) ([]Event, error) {
 		return one(&FundingRejected{Fact: fact, RequestID: r.ID, Officer: c.Actor, Note: note}, v)
 	}
 	if err := money.Positive(c.Amount); err != nil {
-		v.add("approved_vnd", "%v", err)
+		v.amount("approved_vnd", err)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -380,10 +380,10 @@ func decideFunding(s State, c *DecideFunding, fact Fact) ([]Event, error) {
 func disburse(s State, c *Disburse, fact Fact) ([]Event, error) {
 	var v Invalid
 	if !ValidSource(c.Source) {
-		v.add("source", "must be one of central_budget, provincial_budget, district_budget, commune_budget, enterprise, oda, other")
+		v.add("source", "item.source", "must be one of central_budget, provincial_budget, district_budget, commune_budget, enterprise, oda, other")
 	}
 	if err := money.Positive(c.Amount); err != nil {
-		v.add("amount_vnd", "%v", err)
+		v.amount("amount_vnd", err)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -393,7 +393,7 @@ func disburse(s State, c *Disburse, fact Fact) ([]Event, error) {
 		return nil, &OverDisbursementError{Source: c.Source, Approved: approved, Disbursed: disbursed, Amount: c.Amount}
 	}
 	if first := s.firstApprovalOf(c.Source); fact.On.Before(first) {
-		return nil, &DateError{"date", fact.On, "before the first approval from " + string(c.Source) + " on " + first.String()}
+		return nil, dateError("date", fact.On, "item.before_first_approval", "before the first approval from "+string(c.Source)+" on", first)
 	}
 	return []Event{&Disbursed{Fact: fact, Source: c.Source, Amount: c.Amount}}, nil
 }

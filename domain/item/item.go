@@ -7,11 +7,11 @@
 package item
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/domain/money"
 )
 
@@ -90,17 +90,18 @@ func (s State) Request(id string) (Request, bool) {
 }
 
 // Errors Decide returns. The typed ones carry the numbers; all match errors.Is on a sentinel.
+// Each has a kind (fault.KindOf) and a message code, for the adapters.
 var (
-	ErrNotFound         = errors.New("item not found")
-	ErrAlreadyExists    = errors.New("item already exists")
-	ErrRequestNotFound  = errors.New("funding request not found")
-	ErrAlreadyDecided   = errors.New("funding request already decided")
-	ErrNeedsEndorsement = errors.New("the steering committee must endorse this request before finance decides it")
-	ErrSameOfficer      = errors.New("the second approval must come from another finance officer")
-	ErrNotAModel        = errors.New("only a model registration can be marked the same as another model")
-	ErrSecondApproval   = errors.New("the second approval must confirm the amount of the first")
-	ErrTooEarly         = errors.New("the business date is before a fact it depends on")
-	ErrTooMuch          = errors.New("amount exceeds what is allowed")
+	ErrNotFound         = fault.New(fault.NotFound, "item.not_found", "item not found")
+	ErrAlreadyExists    = fault.New(fault.Conflict, "item.already_exists", "item already exists")
+	ErrRequestNotFound  = fault.New(fault.NotFound, "item.request_not_found", "funding request not found")
+	ErrAlreadyDecided   = fault.New(fault.Conflict, "item.already_decided", "funding request already decided")
+	ErrNeedsEndorsement = fault.New(fault.Refused, "item.needs_endorsement", "the steering committee must endorse this request before finance decides it")
+	ErrSameOfficer      = fault.New(fault.Refused, "item.same_officer", "the second approval must come from another finance officer")
+	ErrNotAModel        = fault.New(fault.Refused, "item.not_a_model", "only a model registration can be marked the same as another model")
+	ErrSecondApproval   = fault.New(fault.Refused, "item.second_approval", "the second approval must confirm the amount of the first")
+	ErrTooEarly         = fault.New(fault.Invalid, "item.too_early", "the business date is before a fact it depends on")
+	ErrTooMuch          = fault.New(fault.Invalid, "item.too_much", "amount exceeds what is allowed")
 )
 
 // OverApprovalError: more approved than was requested.
@@ -116,6 +117,14 @@ func (e *OverApprovalError) Error() string {
 
 // Is makes errors.Is(err, ErrTooMuch) true.
 func (e *OverApprovalError) Is(target error) bool { return target == ErrTooMuch }
+
+// Kind is fault.Invalid.
+func (e *OverApprovalError) Kind() fault.Kind { return fault.Invalid }
+
+// Fields refuses approved_vnd; the message shows the amount requested.
+func (e *OverApprovalError) Fields() []fault.Field {
+	return []fault.Field{{Name: "approved_vnd", Code: "item.over_approval", Message: e.Error(), Args: []any{e.Requested}}}
+}
 
 // OverDisbursementError: more disbursed from a source than was approved from it.
 type OverDisbursementError struct {
@@ -133,17 +142,40 @@ func (e *OverDisbursementError) Error() string {
 // Is makes errors.Is(err, ErrTooMuch) true.
 func (e *OverDisbursementError) Is(target error) bool { return target == ErrTooMuch }
 
-// DateError: a business date breaks an ordering rule.
+// Kind is fault.Invalid.
+func (e *OverDisbursementError) Kind() fault.Kind { return fault.Invalid }
+
+// Fields refuses amount_vnd; the message shows what is left of the source.
+func (e *OverDisbursementError) Fields() []fault.Field {
+	return []fault.Field{{Name: "amount_vnd", Code: "item.over_disbursement", Message: e.Error(), Args: []any{e.Approved - e.Disbursed}}}
+}
+
+// DateError: a business date breaks an ordering rule. Rule says which in English; Code names
+// it for a translation, and After is the date of the fact it may not come before.
 type DateError struct {
 	Field string
 	Date  civil.Date
 	Rule  string
+	Code  string
+	After civil.Date
+}
+
+func dateError(field string, d civil.Date, code, rule string, after civil.Date) *DateError {
+	return &DateError{Field: field, Date: d, Rule: rule + " " + after.String(), Code: code, After: after}
 }
 
 func (e *DateError) Error() string { return fmt.Sprintf("%s %s: %s", e.Field, e.Date, e.Rule) }
 
 // Is makes errors.Is(err, ErrTooEarly) true.
 func (e *DateError) Is(target error) bool { return target == ErrTooEarly }
+
+// Kind is fault.Invalid.
+func (e *DateError) Kind() fault.Kind { return fault.Invalid }
+
+// Fields refuses the date's field; the message shows the date it may not come before.
+func (e *DateError) Fields() []fault.Field {
+	return []fault.Field{{Name: e.Field, Code: e.Code, Message: e.Rule, Args: []any{e.After}}}
+}
 
 // Evolve folds one event into the state. It never fails and accepts every event ever stored.
 func Evolve(s State, e Event) State {

@@ -1,9 +1,13 @@
 package item
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dxledger/dxledger/domain/fault"
+	"github.com/dxledger/dxledger/domain/money"
 )
 
 // Kind says whether an item is a transformation model or a project.
@@ -62,12 +66,23 @@ const (
 )
 
 // FieldError says what is wrong with one field of a command; the API reports them by name.
+// Code names the rule it breaks, for a translation; Args are the values Message shows.
 type FieldError struct {
 	Field   string
+	Code    string
 	Message string
+	Args    []any
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Kind is fault.Invalid.
+func (e *FieldError) Kind() fault.Kind { return fault.Invalid }
+
+// Fields returns the field.
+func (e *FieldError) Fields() []fault.Field {
+	return []fault.Field{{Name: e.Field, Code: e.Code, Message: e.Message, Args: e.Args}}
+}
 
 // Invalid collects every FieldError of a command.
 type Invalid []*FieldError
@@ -80,8 +95,30 @@ func (v Invalid) Error() string {
 	return "invalid command: " + strings.Join(msgs, "; ")
 }
 
-func (v *Invalid) add(field, format string, args ...any) {
-	*v = append(*v, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+// Kind is fault.Invalid.
+func (v Invalid) Kind() fault.Kind { return fault.Invalid }
+
+// Fields returns every refused field, in order.
+func (v Invalid) Fields() []fault.Field {
+	out := make([]fault.Field, 0, len(v))
+	for _, e := range v {
+		out = append(out, e.Fields()...)
+	}
+	return out
+}
+
+// add refuses field by the rule code; format and args make the English message.
+func (v *Invalid) add(field, code, format string, args ...any) {
+	*v = append(*v, &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...), Args: args})
+}
+
+// amount refuses field for money's reason err.
+func (v *Invalid) amount(field string, err error) {
+	if errors.Is(err, money.ErrTooLarge) {
+		v.add(field, "item.amount_too_large", "amount must be at most %d đồng", money.Ceiling)
+		return
+	}
+	v.add(field, "item.amount_not_positive", "%v", err)
 }
 
 func (v Invalid) err() error {
@@ -104,9 +141,9 @@ func text(v *Invalid, field, s string, required bool, max int) string {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
-		v.add(field, "must not be empty")
+		v.add(field, "item.required", "must not be empty")
 	case len([]rune(s)) > max:
-		v.add(field, "must be at most %d characters", max)
+		v.add(field, "item.too_long", "must be at most %d characters", max)
 	}
 	return s
 }

@@ -91,7 +91,7 @@ func register(s State, c Register) ([]Event, error) {
 	name, nameErr := checkName(c.Name)
 	var kindErr, parentErr error
 	if !c.Kind.valid() {
-		kindErr = &FieldError{Field: "kind", Reason: fmt.Sprintf("kind %q: want province, department, district or commune", c.Kind)}
+		kindErr = &FieldError{Field: "kind", Code: "unit.kind", Reason: fmt.Sprintf("kind %q: want province, department, district or commune", c.Kind)}
 	}
 	if c.ParentCode != "" {
 		parentErr = checkCode("parent_code", c.ParentCode)
@@ -174,7 +174,8 @@ func checkName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
 	if n == 0 || n > MaxNameLen || !utf8.ValidString(name) {
-		return "", &FieldError{Field: "name", Reason: fmt.Sprintf("want 1 to %d characters of valid UTF-8 text, got %d", MaxNameLen, n)}
+		return "", &FieldError{Field: "name", Code: "unit.name", Args: []any{MaxNameLen},
+			Reason: fmt.Sprintf("want 1 to %d characters of valid UTF-8 text, got %d", MaxNameLen, n)}
 	}
 	return name, nil
 }
@@ -183,7 +184,8 @@ func checkName(name string) (string, error) {
 // that every stored date decodes again.
 func checkDate(d civil.Date) error {
 	if _, err := civil.Parse(d.String()); err != nil {
-		return &FieldError{Field: "effective_date", Reason: fmt.Sprintf("want a real day between %s and %s, got %q", civil.Earliest, civil.Latest, d.String())}
+		return &FieldError{Field: "effective_date", Code: "unit.date", Args: []any{civil.Earliest, civil.Latest},
+			Reason: fmt.Sprintf("want a real day between %s and %s, got %q", civil.Earliest, civil.Latest, d.String())}
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func checkCode(field, code string) error {
 		ok = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
 	}
 	if !ok {
-		return &FieldError{Field: field, Reason: fmt.Sprintf("code %q: want 1 to 32 characters A-Z, 0-9 or '-', starting with a letter", code)}
+		return &FieldError{Field: field, Code: "unit.code", Reason: fmt.Sprintf("code %q: want 1 to 32 characters A-Z, 0-9 or '-', starting with a letter", code)}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
@@ -25,7 +26,7 @@ const (
 )
 
 // ErrUnauthenticated is returned for a missing, unknown or malformed token.
-var ErrUnauthenticated = errors.New("unknown or missing token")
+var ErrUnauthenticated = fault.New(fault.Unauthenticated, "identity.unauthenticated", "unknown or missing token")
 
 // User is a person who can act through the API.
 type User struct {
@@ -99,7 +100,8 @@ func (s *Store) Bootstrap(ctx context.Context, token string) (bool, error) {
 const MinPasswordLength = 12
 
 // ErrWeakPassword is returned for a password shorter than MinPasswordLength.
-var ErrWeakPassword = fmt.Errorf("password must have at least %d characters", MinPasswordLength)
+var ErrWeakPassword = fault.NewField("password", "identity.weak_password",
+	fmt.Sprintf("password must have at least %d characters", MinPasswordLength), MinPasswordLength)
 
 // Create registers a user and returns it with a new token, shown only this once. password is
 // optional (""); when given it is stored as a bcrypt hash.

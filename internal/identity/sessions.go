@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -14,9 +15,9 @@ import (
 var (
 	// ErrBadCredentials is returned for an unknown name or a wrong password; which of the two
 	// is not said.
-	ErrBadCredentials = errors.New("wrong name or password")
+	ErrBadCredentials = fault.New(fault.Unauthenticated, "identity.bad_credentials", "wrong name or password")
 	// ErrSessionExpired is returned for a session past its end.
-	ErrSessionExpired = errors.New("the session has expired")
+	ErrSessionExpired = fault.New(fault.Unauthenticated, "identity.session_expired", "the session has expired")
 )
 
 // dummyHash is compared against when no user has the name, so that an unknown name takes as
@@ -47,7 +48,7 @@ func (s *Store) SetPassword(ctx context.Context, userID, password string) error 
 
 // ErrLongPassword is returned for a password longer than bcrypt's 72 bytes (24 Vietnamese
 // letters with tone marks can be that long).
-var ErrLongPassword = errors.New("password must be at most 72 bytes")
+var ErrLongPassword = fault.NewField("password", "identity.long_password", "password must be at most 72 bytes")
 
 func hashPassword(password string) ([]byte, error) {
 	switch {
@@ -60,7 +61,7 @@ func hashPassword(password string) ([]byte, error) {
 }
 
 // ErrNoSuchUser is returned for a user id that is not registered.
-var ErrNoSuchUser = errors.New("no such user")
+var ErrNoSuchUser = fault.New(fault.NotFound, "identity.no_such_user", "no such user")
 
 // SignIn returns the user with this name whose password this is. Names need not be unique;
 // each user of that name with a password is tried.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/domain/role"
 )
 
@@ -19,6 +20,12 @@ type UnknownActionError struct {
 func (e *UnknownActionError) Error() string {
 	return fmt.Sprintf("unknown action %q", e.Action)
 }
+
+// Kind is fault.Conflict: the item's workflow does not offer the action, in any stage.
+func (e *UnknownActionError) Kind() fault.Kind { return fault.Conflict }
+
+// Code names the message.
+func (e *UnknownActionError) Code() string { return "definition.unknown_action" }
 
 // RoleError is Allowed's answer when the role may not take the action.
 type RoleError struct {
@@ -34,6 +41,12 @@ func (e *RoleError) Error() string {
 	}
 	return fmt.Sprintf("role %q may not %s (allowed: %s)", e.Role, e.Action, strings.Join(names, ", "))
 }
+
+// Kind is fault.Forbidden.
+func (e *RoleError) Kind() fault.Kind { return fault.Forbidden }
+
+// Code names the message.
+func (e *RoleError) Code() string { return "definition.role" }
 
 // TransitionError is Allowed's answer when the action may not be taken from the item's stage.
 // From is "" for an item that does not exist yet; AllowedFrom is empty for an action that
@@ -53,6 +66,12 @@ func (e *TransitionError) Error() string {
 	}
 	return fmt.Sprintf("%s is not allowed from stage %q (only from %s)", e.Action, e.From, strings.Join(e.AllowedFrom, ", "))
 }
+
+// Kind is fault.Conflict: the item's stage does not allow the action.
+func (e *TransitionError) Kind() fault.Kind { return fault.Conflict }
+
+// Code names the message.
+func (e *TransitionError) Code() string { return "definition.transition" }
 
 // Problem is one thing wrong with a definition, and where it is. Parse and Validate return
 // every Problem they find, joined with errors.Join; Problems takes them apart again.

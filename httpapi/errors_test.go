@@ -26,6 +26,7 @@ func TestEveryErrorHasOneAnswer(t *testing.T) {
 		{Name: "httpapi.badRequest", Err: decodeError(errors.New(`json: unknown field "colour"`)), Status: http.StatusBadRequest,
 			Fields: []string{"colour"}},
 		{Name: "httpapi.badRequest without fields", Err: &badRequest{detail: "the body is not valid JSON"}, Status: http.StatusBadRequest},
+		{Name: "httpapi.Problem", Err: &Problem{Status: http.StatusConflict, Title: "Conflict", Detail: "the item moved"}, Status: http.StatusConflict},
 		{Name: "httpapi.unprocessable", Err: &unprocessable{fields: []FieldError{{Field: "unit_code", Message: "no such unit"}}},
 			Status: http.StatusUnprocessableEntity, Fields: []string{"unit_code"}},
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
 )
@@ -109,7 +111,10 @@ func benchGenerate(ctx context.Context, store *eventstore.Store, writers, events
 // benchLag appends single events at rate events/s for seconds and measures how long each
 // takes to show in the items projection (its checkpoint passing the event).
 func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, rate, seconds int) (benchResult, error) {
-	runner := projections.NewRunner(pool, store, nil)
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: pool, Store: store})
+	if err != nil {
+		return benchResult{}, err
+	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	type applied struct {
@@ -121,7 +126,7 @@ func benchLag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, 
 		seen []applied
 	)
 	go func() {
-		_ = runner.FollowWith(fctx, projections.Items{}, func(last eventstore.Position) {
+		_ = runner.FollowWith(fctx, readmodel.Items{}, func(last eventstore.Position) {
 			mu.Lock()
 			seen = append(seen, applied{last, time.Now()})
 			mu.Unlock()

@@ -259,6 +259,10 @@ type currentChange struct {
 	money   map[moneyGroupKey]*moneySums
 }
 
+func newCurrentChange() *currentChange {
+	return &currentChange{groups: map[groupKey]*metrics{}, openEnd: map[openEndKey]int64{}, money: map[moneyGroupKey]*moneySums{}}
+}
+
 // add adds (sign 1) or takes away (sign -1) what an item folded today counts in today's group
 // tables: its group's figures, its place among the open items by month of planned end, and
 // its money under its kind and cancelled status.
@@ -294,13 +298,42 @@ func (c *currentChange) add(info *itemInfo, f *figures, sign int64) {
 	}
 }
 
+// item folds an item the batch touches before the batch and after it, and adds what the batch
+// changed to today's group sums. It returns the item's row of today (meaningful when its
+// proposal is known), and appends to diff what the batch changed in its money by source and
+// year — the rows it opens included; both folds' money is appended to buf.
+func (c *currentChange) item(h *itemHistory, buf, diff []moneyEntry) (figures, []moneyEntry, []moneyEntry) {
+	var before, after figures
+	before, buf = fold(h.info, h.facts[:h.nOld], always, always, buf)
+	after, buf = fold(h.info, h.facts, always, always, buf)
+	if h.info != nil {
+		c.add(h.info, &before, -1)
+		c.add(h.info, &after, 1)
+	}
+	for _, e := range after.money {
+		known := false
+		for _, o := range before.money {
+			if o.source == e.source && o.year == e.year {
+				known = true
+				for j := range e.sums {
+					e.sums[j] -= o.sums[j]
+				}
+			}
+		}
+		if !known || e.sums != (moneySums{}) {
+			diff = append(diff, e)
+		}
+	}
+	return after, buf, diff
+}
+
 // queueCurrent queues the rows of today of the items the batch touches — each folded with its
 // earlier facts, before the batch and after it — and the change of today's group sums, so
 // that "now" can be read without folding.
 func queueCurrent(b *pgx.Batch, items []*itemHistory) {
-	ch := currentChange{groups: map[groupKey]*metrics{}, openEnd: map[openEndKey]int64{}, money: map[moneyGroupKey]*moneySums{}}
+	ch := newCurrentChange()
 	var (
-		buf                                   []moneyEntry
+		buf, diff                             []moneyEntry
 		ids, kinds, units, pillars, sectors   []string
 		stages, sameAs                        []string
 		est, req, appr, disb                  []int64
@@ -311,14 +344,9 @@ func queueCurrent(b *pgx.Batch, items []*itemHistory) {
 		mReq, mAppr, mDisb                    []int64
 	)
 	for _, h := range items {
-		buf = buf[:0]
-		var before, after figures
-		before, buf = fold(h.info, h.facts[:h.nOld], always, always, buf)
-		after, buf = fold(h.info, h.facts, always, always, buf)
-		if h.info != nil {
-			ch.add(h.info, &before, -1)
-			ch.add(h.info, &after, 1)
-			info := h.info
+		var after figures
+		after, buf, diff = ch.item(h, buf[:0], diff[:0])
+		if info := h.info; info != nil {
 			ids, kinds, units, pillars, sectors = append(ids, h.id), append(kinds, info.kind), append(units, info.unit),
 				append(pillars, info.pillar), append(sectors, info.sector)
 			est, ends = append(est, info.estimated), append(ends, pgDate(endDay(info)))
@@ -328,23 +356,9 @@ func queueCurrent(b *pgx.Batch, items []*itemHistory) {
 			funded, progressed = append(funded, pgDate(after.firstFunded)), append(progressed, pgDate(after.lastProgress))
 			flagged, od = append(flagged, pgDate(after.flagged)), append(od, pgDate(after.overdue))
 		}
-		// The item's money by source and year: what the batch changed, and the rows it opens.
-		for _, e := range after.money {
-			d := e.sums
-			known := false
-			for _, o := range before.money {
-				if o.source == e.source && o.year == e.year {
-					known = true
-					for j := range d {
-						d[j] -= o.sums[j]
-					}
-				}
-			}
-			if known && d == (moneySums{}) {
-				continue
-			}
-			mIDs, mSources, mYears = append(mIDs, h.id), append(mSources, e.source), append(mYears, int32(e.year))
-			mReq, mAppr, mDisb = append(mReq, d[0]), append(mAppr, d[1]), append(mDisb, d[2])
+		for _, d := range diff {
+			mIDs, mSources, mYears = append(mIDs, h.id), append(mSources, d.source), append(mYears, int32(d.year))
+			mReq, mAppr, mDisb = append(mReq, d.sums[0]), append(mAppr, d.sums[1]), append(mDisb, d.sums[2])
 		}
 	}
 	if len(ids) > 0 {

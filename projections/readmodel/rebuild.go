@@ -196,8 +196,7 @@ func (b *itemsBulk) Write(ctx context.Context, tx pgx.Tx) error {
 	groups := &groupIndex{ids: map[groupKey]gid{}}
 	deltas := newDeltaTable[bulkDeltaKey, metrics]()
 	money := newDeltaTable[bulkMoneyKey, moneySums]()
-	current := currentChange{groups: map[groupKey]*metrics{}, openEnd: map[openEndKey]int64{},
-		money: map[moneyGroupKey]*moneySums{}}
+	current := newCurrentChange()
 	nows := make([]figures, len(b.order))
 
 	// The fold runs while PostgreSQL takes the items and their facts, which need none of it.

@@ -1,3 +1,7 @@
+// Package projections answers the report calls of the adapters (httpapi, webui) from the read
+// models' tables: funding gaps, model counts and completion "as of" a business day and "as
+// known at" a past moment, lists, worklists and duplicate candidates. The read models are in
+// projections/readmodel and their runner in projections/projector; this package runs neither.
 package projections
 
 import (

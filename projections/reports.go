@@ -72,7 +72,7 @@ type snapshot struct {
 
 // part is a partial aggregate: items of one unit, pillar, sector and stage, summed. Both paths
 // produce parts — "now" from the group sums kept with pj_item_current, "as of" from the group
-// deltas, which fold each item's facts with the same rules (deltas.go, fold) — and the reports
+// deltas, both written by the one fold of projections/readmodel (fold.go) — and the reports
 // combine parts the same way, so the two cannot disagree on how a row is counted.
 type part struct {
 	unit, pillar, sector                                     string

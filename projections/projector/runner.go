@@ -114,9 +114,9 @@ func (c RunnerConfig) Validate() error {
 
 // Runner feeds projections from the store.
 type Runner struct {
-	pool  *pgxpool.Pool
-	store *eventstore.Store
-	log   *slog.Logger
+	pool  *pgxpool.Pool     // cfg.Pool
+	store *eventstore.Store // cfg.Store
+	log   *slog.Logger      // cfg.Logger
 	cfg   RunnerConfig
 }
 

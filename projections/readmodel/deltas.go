@@ -788,7 +788,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		}
 		if err != nil {
 			res.Close()
-			return fmt.Errorf("group deltas (statement %d of %d: %.80s): %w", i, b.Len(), b.QueuedQueries[i].SQL, err)
+			return fmt.Errorf("group deltas: %w", err)
 		}
 	}
 	if err := res.Close(); err != nil {

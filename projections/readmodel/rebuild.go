@@ -17,8 +17,8 @@ import (
 // A rebuild starts from empty tables, so a projection that can hold what it folds in memory
 // needs nothing from its tables while it goes: it takes every batch of the store in order and
 // writes each table once at the end, with COPY, in the transaction that also writes its
-// checkpoint. The rows are the ones the live projection ends up with — the same folds, the
-// same rows summing to zero left out — which TestRebuildEqualsLive checks row for row.
+// checkpoint. The rows are the ones the live projection ends up with — the same fold (fold.go),
+// the same rows summing to zero left out — which TestRebuildEqualsLive checks row for row.
 
 // NewBulk starts an in-memory rebuild of the items.
 func (it Items) NewBulk(log *slog.Logger) projector.Bulk {

@@ -16,6 +16,9 @@ import (
 	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"github.com/dxledger/dxledger/internal/pjtest"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 )
 
 type pending struct {
@@ -32,13 +35,13 @@ type pending struct {
 func TestReportsEqualFilteredReplay(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	clk := &clock{t: time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC)}
-	store, err := eventstore.New(db.Pool, eventstore.Config{Now: clk.now})
+	clk := pjtest.NewClock(time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC))
+	store, err := eventstore.New(db.Pool, eventstore.Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	seedUnits(t, store)
+	pjtest.SeedUnits(t, store)
 
 	rng := rand.New(rand.NewPCG(42, 42))
 	var all []pending
@@ -50,7 +53,7 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 		id := fmt.Sprintf("i%03d", i)
 		shift := rng.IntN(300) // days: spread the lives over 2022-2023
 		var last time.Time
-		for v, e := range lifeOf(rng, kind, id) {
+		for v, e := range pjtest.LifeOf(rng, kind, id) {
 			moveDate(e, shift)
 			at := e.Date().Time(time.UTC).Add(time.Duration(9+rng.IntN(8)) * time.Hour)
 			if rng.IntN(4) == 0 {
@@ -71,18 +74,18 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 	sort.SliceStable(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
 	versions := map[string]int64{}
 	for _, p := range all {
-		clk.set(p.at)
+		clk.Set(p.at)
 		key := string(p.kind) + "-" + p.id
-		appendItem(t, store, p.kind, p.id, versions[key], p.e)
+		pjtest.AppendItem(t, store, p.kind, p.id, versions[key], p.e)
 		versions[key]++
 	}
 	// A project funded exactly to its estimate: no gap, and not an item with a gap.
-	clk.set(time.Date(2023, 3, 1, 9, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2023, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := func(d string) item.Fact { return item.Fact{On: day(d)} }
-	appendItem(t, store, item.Project, "exact", 0,
+	pjtest.AppendItem(t, store, item.Project, "exact", 0,
 		&item.Proposed{Fact: f("2023-01-10"), ID: "exact", Kind: item.Project, Title: "Cân đối đủ vốn", UnitCode: "SO-YT",
-			Pillar: item.Society, Sector: "health", EstimatedCost: 2_000_000_000, StartDate: day("2023-02-01"),
-			EndDate: day("2024-02-01"), WorkflowVersion: 1, Stage: item.StageProposed},
+			Pillar: item.Society, Sector: "health", EstimatedCost: 2_000_000_000, StartDate: pjtest.Day("2023-02-01"),
+			EndDate: pjtest.Day("2024-02-01"), WorkflowVersion: 1, Stage: item.StageProposed},
 		&item.FundingRequested{Fact: f("2023-01-12"), RequestID: "r1", Source: "oda", Amount: 2_000_000_000, Year: 2023},
 		&item.FundingApproved{Fact: f("2023-02-01"), RequestID: "r1", Source: "oda", Year: 2023, Amount: 2_000_000_000,
 			Officers: []string{"f"}, Stage: item.StageFunded})
@@ -90,17 +93,17 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 	// on it and after it (not yet).
 	for _, end := range []string{"2026-01-10", "2026-01-15", "2026-01-20"} {
 		id := "end-" + end
-		appendItem(t, store, item.Project, id, 0, &item.Proposed{Fact: f("2023-04-01"), ID: id, Kind: item.Project,
+		pjtest.AppendItem(t, store, item.Project, id, 0, &item.Proposed{Fact: f("2023-04-01"), ID: id, Kind: item.Project,
 			Title: "Kết thúc " + end, UnitCode: "SO-GDDT", Pillar: item.Society, Sector: "education", EstimatedCost: 1_000_000_000,
-			StartDate: day("2023-05-01"), EndDate: day(end), WorkflowVersion: 1, Stage: item.StageProposed})
+			StartDate: pjtest.Day("2023-05-01"), EndDate: day(end), WorkflowVersion: 1, Stage: item.StageProposed})
 	}
-	clk.set(time.Date(2025, 2, 20, 9, 0, 0, 0, time.UTC))
-	appendUnit(t, store, unit.Merged{Code: "SO-KHDT", IntoCode: "SO-TC", EffectiveDate: day("2025-03-01")}, 1)
-	appendUnit(t, store, unit.Merged{Code: "H-LAPVO", IntoCode: "DT", EffectiveDate: day("2025-07-01")}, 1)
+	clk.Set(time.Date(2025, 2, 20, 9, 0, 0, 0, time.UTC))
+	pjtest.AppendUnit(t, store, unit.Merged{Code: "SO-KHDT", IntoCode: "SO-TC", EffectiveDate: pjtest.Day("2025-03-01")}, 1)
+	pjtest.AppendUnit(t, store, unit.Merged{Code: "H-LAPVO", IntoCode: "DT", EffectiveDate: pjtest.Day("2025-07-01")}, 1)
 
-	r := NewRunner(db.Pool, store, nil)
+	r := newRunner(t, db.Pool, store)
 	// Small buckets of recording time, so that reports read the sums of closed buckets.
-	for _, p := range []Projection{Units{}, Items{bucketFacts: 37}} {
+	for _, p := range []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 37}} {
 		if _, err := r.Rebuild(context.Background(), p, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -164,13 +167,13 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 	}
 
 	// The history must make the times matter, or the test proves nothing.
-	early, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: day("2022-12-31"), KnownAt: knownAts[1]})
-	late, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: day("2022-12-31")})
+	early, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: pjtest.Day("2022-12-31"), KnownAt: knownAts[1]})
+	late, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: pjtest.Day("2022-12-31")})
 	if early.Total.Disbursed == late.Total.Disbursed {
 		t.Errorf("late entries changed nothing: disbursed %d either way", late.Total.Disbursed)
 	}
-	before, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: day("2025-02-28")})
-	after, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: day("2025-03-01")})
+	before, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: pjtest.Day("2025-02-28")})
+	after, _ := reports.FundingGaps(context.Background(), "unit", Query{AsOf: pjtest.Day("2025-03-01")})
 	if hasKey(after.Rows, "SO-KHDT") || !hasKey(before.Rows, "SO-KHDT") {
 		t.Errorf("merge of SO-KHDT on 2025-03-01: rows before %v, after %v", keys(before.Rows), keys(after.Rows))
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"github.com/dxledger/dxledger/internal/pjtest"
+	"github.com/dxledger/dxledger/projections/readmodel"
 )
 
 // The cache answers from memory while the checkpoints stand still, and never after they move:
@@ -22,19 +24,19 @@ func TestCachedReportsFollowTheCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	seedUnits(t, store)
+	pjtest.SeedUnits(t, store)
 	propose := func(id string, cost int64) {
-		appendItem(t, store, item.Project, id, 0, &item.Proposed{Fact: item.Fact{On: day("2023-02-01")}, ID: id, Kind: item.Project,
+		pjtest.AppendItem(t, store, item.Project, id, 0, &item.Proposed{Fact: item.Fact{On: pjtest.Day("2023-02-01")}, ID: id, Kind: item.Project,
 			Title: "Dự án " + id, UnitCode: "SO-YT", Pillar: item.Society, Sector: "health", EstimatedCost: money.VND(cost),
-			StartDate: day("2023-03-01"), EndDate: day("2030-12-31"), WorkflowVersion: 1, Stage: item.StageProposed})
+			StartDate: pjtest.Day("2023-03-01"), EndDate: pjtest.Day("2030-12-31"), WorkflowVersion: 1, Stage: item.StageProposed})
 	}
 	propose("p1", 1_000_000_000)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	runner := NewRunner(db.Pool, store, nil)
+	runner := newRunner(t, db.Pool, store, readmodel.All()...)
 	done := make(chan error, 1)
 	go func() { done <- runner.FollowAll(ctx) }()
-	caughtUp(t, runner, store)
+	pjtest.CaughtUp(t, runner, store)
 
 	reports := NewReports(db.Pool, time.Now, time.UTC)
 	c := NewCached(reports)
@@ -60,7 +62,7 @@ func TestCachedReportsFollowTheCheckpoints(t *testing.T) {
 	}
 	// A new event moves the checkpoints: the next answer is read again.
 	propose("p2", 500_000_000)
-	caughtUp(t, runner, store)
+	pjtest.CaughtUp(t, runner, store)
 	if got := gap(c); got != 1_500_000_007 {
 		t.Errorf("after a new project: cached gap %d, want 1,500,000,007", got)
 	}

@@ -10,6 +10,9 @@ import (
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"github.com/dxledger/dxledger/internal/pjtest"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 )
 
 // The group deltas on a history made to trip them: a fact dated before a fact of the same item
@@ -21,13 +24,13 @@ import (
 func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	clk := &clock{t: time.Date(2021, 12, 1, 9, 0, 0, 0, time.UTC)}
-	store, err := eventstore.New(db.Pool, eventstore.Config{Now: clk.now})
+	clk := pjtest.NewClock(time.Date(2021, 12, 1, 9, 0, 0, 0, time.UTC))
+	store, err := eventstore.New(db.Pool, eventstore.Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	seedUnits(t, store)
+	pjtest.SeedUnits(t, store)
 	const tỷ = 1_000_000_000
 	f := func(d string) item.Fact { return item.Fact{On: day(d)} }
 	at := func(s string) time.Time {
@@ -44,11 +47,11 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 		kind item.Kind
 	}{
 		{"2022-01-05T09:00:00Z", "a", &item.Proposed{Fact: f("2022-01-05"), ID: "a", Kind: item.Project, Title: "A",
-			UnitCode: "SO-YT", Pillar: item.Society, Sector: "health", EstimatedCost: 10 * tỷ, StartDate: day("2022-02-01"),
-			EndDate: day("2022-12-31"), WorkflowVersion: 1, Stage: item.StageProposed}, item.Project},
+			UnitCode: "SO-YT", Pillar: item.Society, Sector: "health", EstimatedCost: 10 * tỷ, StartDate: pjtest.Day("2022-02-01"),
+			EndDate: pjtest.Day("2022-12-31"), WorkflowVersion: 1, Stage: item.StageProposed}, item.Project},
 		{"2022-01-06T09:00:00Z", "b", &item.Proposed{Fact: f("2022-01-06"), ID: "b", Kind: item.Project, Title: "B",
-			UnitCode: "SO-GDDT", Pillar: item.Society, Sector: "education", EstimatedCost: 5 * tỷ, StartDate: day("2022-02-01"),
-			EndDate: day("2023-12-31"), WorkflowVersion: 1, Stage: item.StageProposed}, item.Project},
+			UnitCode: "SO-GDDT", Pillar: item.Society, Sector: "education", EstimatedCost: 5 * tỷ, StartDate: pjtest.Day("2022-02-01"),
+			EndDate: pjtest.Day("2023-12-31"), WorkflowVersion: 1, Stage: item.StageProposed}, item.Project},
 		{"2022-02-01T09:00:00Z", "a", &item.FundingRequested{Fact: f("2022-02-01"), RequestID: "r1", Source: "oda",
 			Amount: 4 * tỷ, Year: 2022}, item.Project},
 		{"2022-02-02T09:00:00Z", "b", &item.FundingRequested{Fact: f("2022-02-02"), RequestID: "r1", Source: "enterprise",
@@ -66,19 +69,25 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 	}
 	versions := map[string]int64{}
 	for _, s := range steps {
-		clk.set(at(s.at))
-		appendItem(t, store, s.kind, s.id, versions[s.id], s.e)
+		clk.Set(at(s.at))
+		pjtest.AppendItem(t, store, s.kind, s.id, versions[s.id], s.e)
 		versions[s.id]++
 	}
 
 	// One event per batch: every fact after the first folds the item's earlier facts.
-	ps := []Projection{Units{}, Items{bucketFacts: 2}}
-	r := NewRunner(db.Pool, store, nil)
-	recs := readCommitted(t, store) // in the store's order, as a rebuild reads it
-	for _, rec := range recs {
-		if err := r.applyAll(context.Background(), ps, []eventstore.Record{rec}); err != nil {
-			t.Fatal(err)
-		}
+	ps := []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 2}}
+	r, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Projections: ps, BatchSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := pjtest.ReadCommitted(t, store) // in the store's order, as a rebuild reads it
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- r.FollowAll(ctx) }()
+	pjtest.CaughtUp(t, r, store)
+	cancel()
+	if err := <-followed; err != nil {
+		t.Fatal(err)
 	}
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	reports := NewReports(db.Pool, func() time.Time { return now }, time.UTC)
@@ -178,7 +187,7 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 		}
 		// Every day of the history as known now (the sums of every recording moment, per month
 		// and day), against the replay.
-		for d := day("2021-12-30"); !d.After(day("2023-03-01")); d = d.AddDays(1) {
+		for d := pjtest.Day("2021-12-30"); !d.After(pjtest.Day("2023-03-01")); d = d.AddDays(1) {
 			q := Query{AsOf: d}
 			want := replay(t, recs, q, now)
 			got, _ := reports.Completion(context.Background(), "", "sector", q)
@@ -187,7 +196,7 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 			same(t, fmt.Sprintf("%s: funding gaps as of %s", stage, d), gotG, want.gaps("source"))
 		}
 		// Every day of the history as known at every moment of it, against the replay.
-		for d := day("2022-01-01"); !d.After(day("2023-03-01")); d = d.AddDays(9) {
+		for d := pjtest.Day("2022-01-01"); !d.After(pjtest.Day("2023-03-01")); d = d.AddDays(9) {
 			for _, s := range steps {
 				for _, k := range []time.Time{at(s.at).Add(-time.Second), at(s.at)} {
 					q := Query{AsOf: d, KnownAt: k}
@@ -201,7 +210,7 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 		}
 	}
 	check("one event per batch")
-	live := tables(t, db.Pool)
+	live := pjtest.Tables(t, db.Pool)
 	var closed int
 	if err := db.Pool.QueryRow(context.Background(), `SELECT count(DISTINCT bucket) FROM pj_group_delta_sums`).Scan(&closed); err != nil {
 		t.Fatal(err)
@@ -213,7 +222,7 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("rebuilt in one batch")
-	if rebuilt := tables(t, db.Pool); !reflect.DeepEqual(live, rebuilt) {
+	if rebuilt := pjtest.Tables(t, db.Pool); !reflect.DeepEqual(live, rebuilt) {
 		for i := range min(len(live), len(rebuilt)) {
 			if live[i] != rebuilt[i] {
 				t.Fatalf("row %d differs:\n live    %s\n rebuilt %s", i, live[i], rebuilt[i])
@@ -221,33 +230,4 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 		}
 		t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
 	}
-}
-
-// readCommitted reads every event in the store's order. A transaction of another test's
-// database can hide the newest rows for a moment (the store reads below the server's oldest
-// running transaction): read until the last committed position.
-func readCommitted(t *testing.T, s *eventstore.Store) []eventstore.Record {
-	t.Helper()
-	target, err := s.LastCommitted(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []eventstore.Record
-	pos := eventstore.Start
-	for deadline := time.Now().Add(30 * time.Second); pos.Less(target); {
-		if time.Now().After(deadline) {
-			t.Fatalf("read %d events up to %s, want up to %s", len(out), pos, target)
-		}
-		batch, err := s.ReadAll(context.Background(), pos, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(batch) == 0 {
-			time.Sleep(5 * time.Millisecond)
-			continue
-		}
-		out = append(out, batch...)
-		pos = batch[len(batch)-1].Position
-	}
-	return out
 }

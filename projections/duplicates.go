@@ -5,42 +5,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/dxledger/dxledger/projections/readmodel"
 )
-
-// Fold normalises a Vietnamese title for comparison: Unicode NFD, tone marks and other
-// diacritics removed (khỏe = khoẻ = khoe, hoà = hòa = hoa), đ/Đ as d, lower case, punctuation
-// as space, runs of spaces as one.
-func Fold(s string) string {
-	var b strings.Builder
-	space := true
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue // a combining mark: tone or vowel diacritic
-		case r == 'đ' || r == 'Đ':
-			r = 'd'
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			r = unicode.ToLower(r)
-		default:
-			if !space {
-				b.WriteByte(' ')
-				space = true
-			}
-			continue
-		}
-		b.WriteRune(r)
-		space = false
-	}
-	return strings.TrimSpace(b.String())
-}
 
 // Similarity is the Dice coefficient of two folded titles' character trigrams (with word
 // boundaries), from 0 (nothing shared) to 1 (the same once folded).
 func Similarity(a, b string) float64 {
-	return dice(trigrams(Fold(a)), trigrams(Fold(b)))
+	return dice(trigrams(readmodel.FoldTitle(a)), trigrams(readmodel.FoldTitle(b)))
 }
 
 func trigrams(s string) map[string]bool {
@@ -96,7 +68,7 @@ func (r *Reports) DuplicateCandidates(ctx context.Context) ([]DuplicateCandidate
 			rows.Close()
 			return nil, err
 		}
-		m.grams = trigrams(Fold(m.title))
+		m.grams = trigrams(readmodel.FoldTitle(m.title))
 		models = append(models, m)
 	}
 	rows.Close()
@@ -119,7 +91,7 @@ func (r *Reports) DuplicateCandidates(ctx context.Context) ([]DuplicateCandidate
 	}
 	byWord := map[string][]int{}
 	for i, m := range models {
-		for _, w := range uniqueWords(Fold(m.title)) {
+		for _, w := range uniqueWords(readmodel.FoldTitle(m.title)) {
 			byWord[w] = append(byWord[w], i)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -17,7 +18,7 @@ type ListQuery struct {
 	Stage    string
 	Pillar   string
 	Sector   string
-	// Q matches titles, ignoring tone marks, case and punctuation (see Fold).
+	// Q matches titles, ignoring tone marks, case and punctuation (see readmodel.FoldTitle).
 	Q string
 	// Units, when not empty, keeps items of any of these units (a unit and those merged into it).
 	Units []string
@@ -64,7 +65,7 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 		  AND (coalesce(cardinality($9::text[]), 0) = 0 OR i.unit_code = ANY($9))
 		  AND ($10::date IS NULL OR (i.end_date < $10 AND c.stage IN ('proposed', 'funded', 'suspended')))
 		ORDER BY i.item_id DESC LIMIT $8`,
-		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, Fold(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore))
+		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, readmodel.FoldTitle(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore))
 	if err != nil {
 		return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
 	}
@@ -80,7 +81,7 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 		if end != nil {
 			it.EndDate = civil.Of(*end)
 		}
-		if it.Stage != "cancelled" {
+		if it.Stage != string(item.StageCancelled) {
 			it.Gap = max(0, it.Estimated-it.Approved)
 		}
 		return it, err
@@ -124,4 +125,11 @@ func collectRefs(rows pgx.Rows, err error, what string) ([]item.Ref, error) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return refs, nil
+}
+
+func dateOrNil(d civil.Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.Time(utc)
 }

@@ -1,3 +1,7 @@
+// Package projections answers the report calls of the adapters (httpapi, webui) from the read
+// models' tables: funding gaps, model counts and completion "as of" a business day and "as
+// known at" a past moment, lists, worklists and duplicate candidates. The read models are in
+// projections/readmodel and their runner in projections/projector; this package runs neither.
 package projections
 
 import (
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -67,10 +72,11 @@ type snapshot struct {
 
 // part is a partial aggregate: items of one unit, pillar, sector and stage, summed. Both paths
 // produce parts — "now" from the group sums kept with pj_item_current, "as of" from the group
-// deltas, which fold each item's facts with the same rules (deltas.go, fold) — and the reports
+// deltas, both written by the one fold of projections/readmodel (fold.go) — and the reports
 // combine parts the same way, so the two cannot disagree on how a row is counted.
 type part struct {
-	unit, pillar, sector, stage                              string
+	unit, pillar, sector                                     string
+	stage                                                    item.Stage
 	items, distinct, overdue, withGap                        int64
 	estimated, requested, approved, disbursed, gap, progress int64
 }
@@ -184,7 +190,10 @@ func (r *Reports) currentParts(ctx context.Context, today civil.Date, kind strin
 	if !overdue {
 		return r.currentMoney(ctx, parts, kind, money)
 	}
-	type groupKey struct{ unit, pillar, sector, stage string }
+	type groupKey struct {
+		unit, pillar, sector string
+		stage                item.Stage
+	}
 	index := make(map[groupKey]int, len(parts))
 	for i, p := range parts {
 		index[groupKey{p.unit, p.pillar, p.sector, p.stage}] = i
@@ -473,7 +482,7 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 	rows := map[string]*FundingGapRow{}
 	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
 	for _, p := range parts {
-		if p.stage == "cancelled" {
+		if p.stage == item.StageCancelled {
 			continue
 		}
 		total.addPart(p)
@@ -577,17 +586,17 @@ type CompletionReport struct {
 
 func (row *CompletionRow) addPart(p part) {
 	switch p.stage {
-	case "proposed":
+	case item.StageProposed:
 		row.Proposed += p.items
-	case "funded":
+	case item.StageFunded:
 		row.Funded += p.items
-	case "implemented":
+	case item.StageImplemented:
 		row.Implemented += p.items
-	case "evaluated":
+	case item.StageEvaluated:
 		row.Evaluated += p.items
-	case "suspended":
+	case item.StageSuspended:
 		row.Suspended += p.items
-	case "cancelled":
+	case item.StageCancelled:
 		row.Cancelled += p.items
 	}
 	row.Overdue += p.overdue

@@ -17,6 +17,8 @@ import (
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/internal/pgtest"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/dxledger/dxledger/workflows/definition"
 )
 
@@ -332,7 +334,7 @@ func TestDeadlinesIdempotentUnderRedelivery(t *testing.T) {
 		}
 	}
 	// The read model behind the ticks, brought up to date.
-	if _, err := projections.NewRunner(f.db.Pool, f.store, nil).RebuildAll(context.Background(), projections.All(), nil); err != nil {
+	if _, err := newRunner(t, f).RebuildAll(context.Background(), readmodel.All(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Tick(context.Background()); err != nil {
@@ -375,11 +377,11 @@ func TestDeadlinesTickFindsDueItems(t *testing.T) {
 	evs[0].(*item.Proposed).EndDate = day("2023-12-31")
 	f.seed(item.Project, "old", evs...)
 	f.seed(item.Project, "fresh", inStage("fresh", item.StageProposed, 1)...) // end 2025-12-31: not overdue on 2024-06-30
-	runner := projections.NewRunner(f.db.Pool, f.store, nil)
+	runner := newRunner(t, f)
 	reports := projections.NewReports(f.db.Pool, func() time.Time { return now }, hcm)
 	d := NewDeadlines(f.h, reports)
 	for tick := 0; tick < 3; tick++ {
-		if _, err := runner.RebuildAll(context.Background(), projections.All(), nil); err != nil {
+		if _, err := runner.RebuildAll(context.Background(), readmodel.All(), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.Tick(context.Background()); err != nil {
@@ -425,4 +427,14 @@ func TestConflictRetryAndIfMatch(t *testing.T) {
 	if it.Disbursed != 80_000_000 {
 		t.Errorf("disbursed %d, want 80,000,000", it.Disbursed)
 	}
+}
+
+// newRunner returns a projection runner on the fixture's store.
+func newRunner(t *testing.T, f *fixture) *projector.Runner {
+	t.Helper()
+	r, err := projector.NewRunner(projector.RunnerConfig{Pool: f.db.Pool, Store: f.store, Projections: readmodel.All()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

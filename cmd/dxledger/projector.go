@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/internal/progress"
-	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/spf13/pflag"
 )
 
@@ -27,8 +28,13 @@ func cmdProjector(ctx context.Context, args, environ []string, stdout, stderr io
 	}
 	defer db.Close()
 	defer store.Close()
-	log.Info("projector running", "projections", len(projections.All()))
-	return projections.NewRunner(db.Pool, store, log).FollowAll(ctx)
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Logger: log,
+		Projections: readmodel.All()})
+	if err != nil {
+		return err
+	}
+	log.Info("projector running", "projections", len(runner.Projections()))
+	return runner.FollowAll(ctx)
 }
 
 // cmdRebuild rebuilds one projection (or all) from the first event, with a progress bar (rate
@@ -57,16 +63,16 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		defer pprof.StopCPUProfile()
 	}
 	names = append(names, fs.Args()...)
-	var todo []projections.Projection
+	var todo []projector.Projection
 	for _, n := range names {
-		p, ok := projections.ByName(n)
+		p, ok := readmodel.ByName(n)
 		if !ok {
 			return fmt.Errorf("rebuild: no projection %q (have: units, items)", n)
 		}
 		todo = append(todo, p)
 	}
 	if len(todo) == 0 {
-		todo = projections.All()
+		todo = readmodel.All()
 	}
 	log := newLogger(cfg, stderr)
 	db, store, err := openStore(ctx, cfg, log)
@@ -79,7 +85,11 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	runner := projections.NewRunner(db.Pool, store, log)
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Logger: log,
+		Projections: todo})
+	if err != nil {
+		return err
+	}
 	var label []string
 	for _, p := range todo {
 		label = append(label, p.Name())

@@ -13,6 +13,8 @@ import (
 	"github.com/dxledger/dxledger/internal/demo"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/dxledger/dxledger/webui"
 	"github.com/dxledger/dxledger/workflows"
 	"github.com/dxledger/dxledger/workflows/definition"
@@ -64,6 +66,11 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Logger: log,
+		Projections: readmodel.All()})
+	if err != nil {
+		return err
+	}
 	bridge, err := wmbridge.NewSubscriber(store, wmbridge.SubscriberConfig{Logger: log, From: now})
 	if err != nil {
 		return err
@@ -76,7 +83,6 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	go func() {
 		managersDone <- workflows.RunManagers(bgCtx, handler, workflows.ManagersConfig{Events: bridge, Due: reports, Logger: log})
 	}()
-	runner := projections.NewRunner(db.Pool, store, log)
 	go func() { projectorDone <- runner.FollowAll(bgCtx) }()
 	defer func() {
 		stopBackground()

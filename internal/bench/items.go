@@ -17,6 +17,8 @@ import (
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/projections/projector"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
 )
@@ -151,7 +153,10 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 		o.Seconds = 20
 	}
 	rate, seconds := o.Rate, o.Seconds
-	runner := projections.NewRunner(pool, store, nil)
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: pool, Store: store})
+	if err != nil {
+		return Result{}, err
+	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	type applied struct {
@@ -163,7 +168,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 		seen []applied
 	)
 	go func() {
-		_ = runner.FollowWith(fctx, projections.Items{}, func(last eventstore.Position) {
+		_ = runner.FollowWith(fctx, readmodel.Items{}, func(last eventstore.Position) {
 			mu.Lock()
 			seen = append(seen, applied{last, time.Now()})
 			mu.Unlock()

@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/item"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,53 +32,6 @@ import (
 // and more to keep.
 const defaultBucketFacts = 16384
 
-// Positions of the figures of a group delta, in the order of the table's columns.
-const (
-	mItems = iota
-	mDistinct
-	mWithGap
-	mOverdue
-	mEstimated
-	mRequested
-	mApproved
-	mDisbursed
-	mGap
-	mProgress
-	nMetrics
-)
-
-type metrics [nMetrics]int64
-
-// moneySums is requested, approved and disbursed.
-type moneySums [3]int64
-
-type groupKey struct{ kind, unit, pillar, sector, stage string }
-
-// itemInfo is what an item was proposed as; days are days since 1970-01-01 and moments
-// microseconds since then, as the store records them.
-type itemInfo struct {
-	kind, unit, pillar, sector string
-	estimated                  int64
-	end                        int64 // noEnd when the item has no planned end
-	proposed, recorded         int64
-}
-
-const noEnd = math.MaxInt64
-
-// itemFact is one fact of an item that the reports count, in stream order.
-type itemFact struct {
-	fact, source, stage, ref string
-	year, percent            int
-	amount                   int64
-	day, rec                 int64
-}
-
-type moneyEntry struct {
-	source string
-	year   int
-	sums   moneySums
-}
-
 // contribution is what one item adds to a report at one (D, K).
 type contribution struct {
 	present bool
@@ -86,76 +40,13 @@ type contribution struct {
 	money   []moneyEntry // none when the item is cancelled
 }
 
-// fold is the item at day d as known at moment k: the same fold as a replay of the events
-// filtered by date and recording time, and the same counting as the rows of today.
-func fold(info *itemInfo, facts []itemFact, d, k int64) contribution {
-	if info.proposed > d || info.recorded > k {
-		return contribution{}
+// contributionAt folds the item at (d, k), its money appended to buf.
+func contributionAt(info *itemInfo, facts []fact, d, k int64, buf []moneyEntry) (contribution, []moneyEntry) {
+	f, buf := fold(info, facts, d, k, buf)
+	if !f.present {
+		return contribution{}, buf
 	}
-	var (
-		stage, sameAs string
-		progress      int64
-		total         moneySums
-		money         []moneyEntry
-	)
-	for i := range facts {
-		f := &facts[i]
-		if f.day > d || f.rec > k {
-			continue
-		}
-		col := -1
-		switch f.fact {
-		case "requested":
-			col = 0
-		case "approved":
-			col = 1
-		case "disbursed":
-			col = 2
-		case "progress":
-			progress = int64(f.percent)
-		case "same_as":
-			sameAs = f.ref
-		}
-		if col >= 0 {
-			total[col] += f.amount
-			j := slices.IndexFunc(money, func(m moneyEntry) bool { return m.source == f.source && m.year == f.year })
-			if j < 0 {
-				money = append(money, moneyEntry{source: f.source, year: f.year})
-				j = len(money) - 1
-			}
-			money[j].sums[col] += f.amount
-		}
-		if f.stage != "" {
-			stage = f.stage
-		}
-		if f.stage == "implemented" {
-			progress = 100
-		}
-	}
-	gap := max(0, info.estimated-total[1])
-	c := contribution{present: true, key: groupKey{info.kind, info.unit, info.pillar, info.sector, stage}}
-	c.m[mItems] = 1
-	if sameAs == "" {
-		c.m[mDistinct] = 1
-	}
-	if gap > 0 {
-		c.m[mWithGap] = 1
-	}
-	switch stage {
-	case "implemented", "evaluated", "cancelled":
-	default:
-		if info.end != noEnd && d > info.end {
-			c.m[mOverdue] = 1
-		}
-	}
-	c.m[mEstimated] = info.estimated
-	c.m[mRequested], c.m[mApproved], c.m[mDisbursed] = total[0], total[1], total[2]
-	c.m[mGap] = gap
-	c.m[mProgress] = progress
-	if stage != "cancelled" {
-		c.money = money
-	}
-	return c
+	return contribution{present: true, key: f.group(info), m: f.metrics(info, d), money: f.countedMoney()}, buf
 }
 
 type groupDeltaKey struct {
@@ -173,6 +64,11 @@ type moneyDeltaKey struct {
 type deltaSet struct {
 	groups map[groupDeltaKey]*metrics
 	money  map[moneyDeltaKey]*moneySums
+	// Scratch space, reused from item to item.
+	days, recs    []int64
+	after, before []contribution
+	buf           []moneyEntry
+	cell          cell
 }
 
 func newDeltaSet() *deltaSet {
@@ -215,19 +111,25 @@ func (c *cell) add(x *contribution, sign int64) {
 }
 
 // item adds what the facts all[nOld:] change in the item's contribution; all[:nOld] are the
-// facts it had before.
-func (s *deltaSet) item(info *itemInfo, all []itemFact, nOld int) {
-	if len(all) == nOld {
+// facts it had before. Facts the reports do not count (the deadline manager's flags) change
+// nothing and add no point to the grid.
+func (s *deltaSet) item(info *itemInfo, all []fact, nOld int) {
+	r1 := int64(math.MaxInt64)
+	for i := nOld; i < len(all); i++ {
+		if all[i].kind.counted() {
+			r1 = min(r1, all[i].rec)
+		}
+	}
+	if r1 == math.MaxInt64 {
 		return
 	}
-	r1 := int64(math.MaxInt64)
-	for _, f := range all[nOld:] {
-		r1 = min(r1, f.rec)
-	}
 	// Below the earliest day, and before the earliest new moment, before and after agree.
-	days := make([]int64, 0, len(all)+1)
-	recs := make([]int64, 0, len(all)-nOld)
-	for _, f := range all {
+	days, recs := s.days[:0], s.recs[:0]
+	for i := range all {
+		f := &all[i]
+		if !f.kind.counted() {
+			continue
+		}
 		days = append(days, f.day)
 		if f.rec >= r1 {
 			recs = append(recs, f.rec)
@@ -240,21 +142,27 @@ func (s *deltaSet) item(info *itemInfo, all []itemFact, nOld int) {
 	days = slices.Compact(days)
 	slices.Sort(recs)
 	recs = slices.Compact(recs)
+	s.days, s.recs = days, recs
 	nd := len(days)
-	after := make([]contribution, nd*len(recs))
+	after := grow(s.after, nd*len(recs))
 	var before []contribution
 	if nOld > 0 {
-		before = make([]contribution, nd*len(recs))
+		before = grow(s.before, nd*len(recs))
 	}
+	buf := s.buf[:0]
 	for j, k := range recs {
 		for i, d := range days {
-			after[j*nd+i] = fold(info, all, d, k)
+			after[j*nd+i], buf = contributionAt(info, all, d, k, buf)
 			if nOld > 0 {
-				before[j*nd+i] = fold(info, all[:nOld], d, k)
+				before[j*nd+i], buf = contributionAt(info, all[:nOld], d, k, buf)
 			}
 		}
 	}
-	var c cell
+	s.after, s.buf = after, buf
+	if nOld > 0 {
+		s.before = before
+	}
+	c := &s.cell
 	for j, k := range recs {
 		for i, d := range days {
 			c.groups, c.money = c.groups[:0], c.money[:0]
@@ -271,9 +179,17 @@ func (s *deltaSet) item(info *itemInfo, all []itemFact, nOld int) {
 					}
 				}
 			}
-			s.addCell(&c, info.kind, d, k)
+			s.addCell(c, info.kind, d, k)
 		}
 	}
+}
+
+// grow returns s resliced to n elements, reallocated only when too small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func (s *deltaSet) addCell(c *cell, kind string, d, k int64) {
@@ -400,91 +316,76 @@ func (b *buckets) of(rec int64) int {
 
 func (b *buckets) open() int { return len(b.starts) - 1 }
 
-// oldDeltaFacts reads what the projection holds of the items that have facts in the batch
+// earlierFactsSQL reads what the projection holds of the items that have facts in the batch
 // but were proposed before it: their proposal and their earlier facts (versions below the
 // batch's first for the item).
-const oldDeltaFactsSQL = `SELECT i.item_id, i.kind, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
+const earlierFactsSQL = `SELECT i.item_id, i.kind, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
 		i.proposed_on, i.recorded_at, f.fact, f.occurred_on, f.recorded_at, f.source, f.year, f.amount, f.stage,
 		f.percent, f.ref
 	FROM unnest($1::text[], $2::bigint[]) AS u(item_id, version)
 	JOIN pj_items i USING (item_id)
 	JOIN pj_item_facts f ON f.item_id = u.item_id AND f.version < u.version
-	WHERE f.fact IN ('requested', 'approved', 'disbursed', 'stage', 'progress', 'same_as')
 	ORDER BY f.item_id, f.version`
 
-// deltaFact reports whether a fact row (itemRows' layout) counts in the reports; the
-// deadline manager's flags do not.
-func deltaFact(kind string) bool { return kind != "flagged" && kind != "overdue" }
-
-// itemsOf gathers, per item with facts in the batch, its proposal and facts in order.
+// itemHistory is an item the batch touches: its proposal (nil when the projection never saw
+// it) and its facts in stream order, the first nOld of them from earlier batches.
 type itemHistory struct {
+	id    string
 	info  *itemInfo
-	facts []itemFact
+	facts []fact
 	nOld  int
 }
 
-// finishRebuild vacuums the tables a rebuild loaded: reports read a month of the group deltas
+// FinishRebuild vacuums the tables a rebuild loaded: reports read a month of the group deltas
 // from the primary key alone only where the visibility map says every row is visible, and
 // after a rebuild no page is marked yet (autovacuum would get there, a minute or more later);
 // the first live batches would otherwise also set every page's hint bits, and plan without
 // statistics.
-func (Items) finishRebuild(ctx context.Context, pool *pgxpool.Pool) error {
+func (Items) FinishRebuild(ctx context.Context, pool *pgxpool.Pool) error {
 	_, err := pool.Exec(ctx, `VACUUM (ANALYZE) pj_group_deltas, pj_money_deltas, pj_group_delta_sums, pj_money_delta_sums,
 		pj_group_all_sums, pj_money_all_sums,
 		pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money, pj_group_open_end`)
 	return err
 }
 
-// deltaInput is what a batch's group deltas are computed from.
-type deltaInput struct {
-	facts [][]any
-	hist  map[string]*itemHistory
-	order []string
+// batchInput is what a batch's rows of today and group deltas are computed from.
+type batchInput struct {
+	facts []factRow
+	order []*itemHistory // the items the batch touches, in order of their first fact in it
 	bk    *buckets
 }
 
-// loadDeltas reads what the batch's group deltas need besides the batch: where the buckets of
-// recording time stand, and the earlier facts of the items the batch continues. items and
-// facts are the rows of itemRows. It returns nil when the batch has no item facts.
-func (it Items) loadDeltas(ctx context.Context, tx pgx.Tx, items, facts [][]any) (*deltaInput, error) {
-	if len(facts) == 0 {
-		return nil, nil
-	}
-	size := int64(it.bucketFacts)
-	if size <= 0 {
-		size = defaultBucketFacts
-	}
+// load reads what the batch needs besides the batch, in one round trip: where the buckets of
+// recording time stand, and the earlier facts of the items the batch continues.
+func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, bucketSize int64) (*batchInput, error) {
 	proposed := make(map[string]*itemInfo, len(items))
-	for _, row := range items {
-		info := &itemInfo{kind: row[itemKind].(string), unit: row[itemUnit].(string), pillar: row[itemPillar].(string),
-			sector: row[itemSector].(string), estimated: row[itemEstimated].(int64), end: noEnd,
-			proposed: dayNum(row[itemProposed].(time.Time)), recorded: micros(row[itemRecorded].(time.Time))}
-		if end, ok := row[itemEnd].(time.Time); ok {
-			info.end = dayNum(end)
-		}
-		proposed[row[itemID].(string)] = info
+	for i := range items {
+		proposed[items[i].id] = &items[i].info
 	}
 	hist := map[string]*itemHistory{}
-	var order []string
-	var oldIDs []string
-	var oldVersions []int64
-	for _, f := range facts {
-		id := f[factItem].(string)
-		if hist[id] != nil || !deltaFact(f[factKind].(string)) {
+	var (
+		order       []*itemHistory
+		oldIDs      []string
+		oldVersions []int64
+	)
+	for i := range facts {
+		f := &facts[i]
+		if hist[f.item] != nil {
 			continue
 		}
-		hist[id] = &itemHistory{info: proposed[id]}
-		order = append(order, id)
-		if proposed[id] == nil {
-			oldIDs = append(oldIDs, id)
-			oldVersions = append(oldVersions, f[factVersion].(int64))
+		h := &itemHistory{id: f.item, info: proposed[f.item]}
+		hist[f.item] = h
+		order = append(order, h)
+		if h.info == nil {
+			oldIDs = append(oldIDs, f.item)
+			oldVersions = append(oldVersions, f.version)
 		}
 	}
 
 	var b pgx.Batch
 	b.Queue(`SELECT bucket, starts_at, facts, max_recorded_at FROM pj_delta_buckets ORDER BY bucket`)
 	if len(oldIDs) > 0 {
-		b.Queue(oldDeltaFactsSQL, oldIDs, oldVersions)
+		b.Queue(earlierFactsSQL, oldIDs, oldVersions)
 	}
 	res := tx.SendBatch(ctx, &b)
 	rows, err := res.Query()
@@ -492,46 +393,14 @@ func (it Items) loadDeltas(ctx context.Context, tx pgx.Tx, items, facts [][]any)
 		res.Close()
 		return nil, fmt.Errorf("delta buckets: %w", err)
 	}
-	bk, err := loadBuckets(rows, size)
+	bk, err := loadBuckets(rows, bucketSize)
 	rows.Close()
 	if err != nil {
 		res.Close()
 		return nil, fmt.Errorf("delta buckets: %w", err)
 	}
 	if len(oldIDs) > 0 {
-		rows, err := res.Query()
-		if err != nil {
-			res.Close()
-			return nil, fmt.Errorf("earlier facts: %w", err)
-		}
-		for rows.Next() {
-			var (
-				id, kind, unit, pillar, sector, fact, source, stage, ref string
-				estimated, amount                                        int64
-				end                                                      *time.Time
-				proposedOn, day, at, rec                                 time.Time
-				year, percent                                            int
-			)
-			if err := rows.Scan(&id, &kind, &unit, &pillar, &sector, &estimated, &end, &proposedOn, &at, &fact, &day, &rec,
-				&source, &year, &amount, &stage, &percent, &ref); err != nil {
-				rows.Close()
-				res.Close()
-				return nil, fmt.Errorf("earlier facts: %w", err)
-			}
-			h := hist[id]
-			if h.info == nil {
-				h.info = &itemInfo{kind: kind, unit: unit, pillar: pillar, sector: sector, estimated: estimated, end: noEnd,
-					proposed: dayNum(proposedOn), recorded: micros(at)}
-				if end != nil {
-					h.info.end = dayNum(*end)
-				}
-			}
-			h.facts = append(h.facts, itemFact{fact: fact, source: source, stage: stage, ref: ref, year: year, percent: percent,
-				amount: amount, day: dayNum(day), rec: micros(rec)})
-			h.nOld++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := loadEarlier(res, hist); err != nil {
 			res.Close()
 			return nil, fmt.Errorf("earlier facts: %w", err)
 		}
@@ -539,28 +408,59 @@ func (it Items) loadDeltas(ctx context.Context, tx pgx.Tx, items, facts [][]any)
 	if err := res.Close(); err != nil {
 		return nil, err
 	}
+	for i := range facts {
+		h := hist[facts[i].item]
+		h.facts = append(h.facts, facts[i].fact)
+	}
+	return &batchInput{facts: facts, order: order, bk: bk}, nil
+}
 
-	return &deltaInput{facts: facts, hist: hist, order: order, bk: bk}, nil
+// loadEarlier reads the rows of earlierFactsSQL into the items' histories.
+func loadEarlier(res pgx.BatchResults, hist map[string]*itemHistory) error {
+	rows, err := res.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, kind, unit, pillar, sector, name, source, stage, ref string
+			estimated, amount                                        int64
+			end                                                      *time.Time
+			proposedOn, day, at, rec                                 time.Time
+			year, percent                                            int
+		)
+		if err := rows.Scan(&id, &kind, &unit, &pillar, &sector, &estimated, &end, &proposedOn, &at, &name, &day, &rec,
+			&source, &year, &amount, &stage, &percent, &ref); err != nil {
+			return err
+		}
+		fk, err := parseFactKind(name)
+		if err != nil {
+			return fmt.Errorf("item %s: %w", id, err)
+		}
+		h := hist[id]
+		if h.info == nil {
+			h.info = &itemInfo{kind: kind, unit: unit, pillar: pillar, sector: sector, estimated: estimated, end: noEnd,
+				proposed: dayNum(proposedOn), recorded: micros(at)}
+			if end != nil {
+				h.info.end = dayNum(*end)
+			}
+		}
+		h.facts = append(h.facts, fact{kind: fk, source: source, stage: item.Stage(stage), ref: ref, year: year,
+			percent: percent, amount: amount, day: dayNum(day), rec: micros(rec)})
+		h.nOld++
+	}
+	return rows.Err()
 }
 
 // compute counts the batch's facts into the buckets and folds each item the batch touches,
-// before and after it. No I/O: it runs while the batch's other rows are written.
-func (in *deltaInput) compute() *deltaSet {
-	for _, f := range in.facts {
-		rec := micros(f[factAt].(time.Time))
-		in.bk.count(rec)
-		kind := f[factKind].(string)
-		if !deltaFact(kind) {
-			continue
-		}
-		h := in.hist[f[factItem].(string)]
-		h.facts = append(h.facts, itemFact{fact: kind, source: f[factSource].(string), stage: f[factStage].(string),
-			ref: f[factRef].(string), year: f[factYear].(int), percent: f[factPercent].(int), amount: f[factAmount].(int64),
-			day: dayNum(f[factDay].(time.Time)), rec: rec})
+// before and after it. No I/O: it runs while the batch's other rows are queued.
+func (in *batchInput) compute() *deltaSet {
+	for i := range in.facts {
+		in.bk.count(in.facts[i].rec)
 	}
 	ds := newDeltaSet()
-	for _, id := range in.order {
-		h := in.hist[id]
+	for _, h := range in.order {
 		if h.info == nil {
 			continue // facts of an item never proposed: no report counts them
 		}
@@ -592,10 +492,11 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	}
 	lateGroups := map[lateKey]*metrics{}
 	type openKey struct {
-		bucket           int
-		dim              string
-		month            int64
-		kind, key, stage string
+		bucket    int
+		dim       string
+		month     int64
+		kind, key string
+		stage     item.Stage
 	}
 	open := map[openKey]*metrics{}
 	all := map[allKey]*metrics{}
@@ -608,7 +509,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		addAll(all, k.g, k.day, m)
 		days, recs = append(days, dayTime(k.day)), append(recs, time.UnixMicro(k.rec).UTC())
 		g.kind, g.unit, g.pillar, g.sector, g.stage = append(g.kind, k.g.kind), append(g.unit, k.g.unit),
-			append(g.pillar, k.g.pillar), append(g.sector, k.g.sector), append(g.stage, k.g.stage)
+			append(g.pillar, k.g.pillar), append(g.sector, k.g.sector), append(g.stage, string(k.g.stage))
 		for j := range m {
 			g.m[j] = append(g.m[j], m[j])
 		}
@@ -721,7 +622,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		for k, m := range lateGroups {
 			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
 			kind, unit, pillar, sector, stage = append(kind, k.g.kind), append(unit, k.g.unit), append(pillar, k.g.pillar),
-				append(sector, k.g.sector), append(stage, k.g.stage)
+				append(sector, k.g.sector), append(stage, string(k.g.stage))
 			for j := range m {
 				ms[j] = append(ms[j], m[j])
 			}
@@ -779,7 +680,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		)
 		for k, m := range open {
 			bs, dims, months = append(bs, int32(k.bucket)), append(dims, k.dim), append(months, time.Unix(k.month, 0).UTC())
-			kinds, ks, stages = append(kinds, k.kind), append(ks, k.key), append(stages, k.stage)
+			kinds, ks, stages = append(kinds, k.kind), append(ks, k.key), append(stages, string(k.stage))
 			for j := range m {
 				ms[j] = append(ms[j], m[j])
 			}
@@ -861,21 +762,23 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	}
 	res := tx.SendBatch(ctx, b)
 	var (
-		zeroGroups, zeroMoneys  [][]any
-		zeroAll, zeroAllMoney   [][]any
+		zg                      zeroGroupKeys
+		zm                      zeroMoneyKeys
+		za                      zeroAllKeys
+		zam                     zeroAllMoneyKeys
 		zeroOpen, zeroOpenMoney int64
 	)
 	for i := range b.Len() {
 		var err error
 		switch i {
 		case groupsAt:
-			zeroGroups, err = collectAny(res)
+			err = collectColumns(res, &zg.days, &zg.recs, &zg.kinds, &zg.units, &zg.pillars, &zg.sectors, &zg.stages)
 		case moneyAt:
-			zeroMoneys, err = collectAny(res)
+			err = collectColumns(res, &zm.days, &zm.recs, &zm.kinds, &zm.sources, &zm.years)
 		case allAt:
-			zeroAll, err = collectAny(res)
+			err = collectColumns(res, &za.dims, &za.spans, &za.days, &za.kinds, &za.keys, &za.stages)
 		case allMoneyAt:
-			zeroAllMoney, err = collectAny(res)
+			err = collectColumns(res, &zam.spans, &zam.days, &zam.kinds, &zam.sources, &zam.years)
 		case openAt:
 			err = res.QueryRow().Scan(&zeroOpen)
 		case openMoneyAt:
@@ -891,28 +794,28 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	if err := res.Close(); err != nil {
 		return err
 	}
-	if err := deleteZeroAllSums(ctx, tx, zeroAll, zeroAllMoney); err != nil {
+	if err := deleteZeroAllSums(ctx, tx, &za, &zam); err != nil {
 		return err
 	}
 	// A row that sums to zero says nothing: it goes, as it never appears in a rebuild that
 	// sums the same changes in one batch. It takes two batches that meet at one moment (the
 	// events of one append split between them).
-	if len(zeroGroups) > 0 {
-		cols := columns(zeroGroups, 7)
+	if len(zg.days) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_deltas d
 			USING unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
 				AS z(day, recorded_at, kind, unit_code, pillar, sector, stage)
 			WHERE d.day = z.day AND d.recorded_at = z.recorded_at AND d.kind = z.kind AND d.unit_code = z.unit_code
-			  AND d.pillar = z.pillar AND d.sector = z.sector AND d.stage = z.stage AND `+zeroGroupD, cols...); err != nil {
+			  AND d.pillar = z.pillar AND d.sector = z.sector AND d.stage = z.stage AND `+zeroGroupD,
+			zg.days, zg.recs, zg.kinds, zg.units, zg.pillars, zg.sectors, zg.stages); err != nil {
 			return err
 		}
 	}
-	if len(zeroMoneys) > 0 {
-		cols := columns(zeroMoneys, 5)
+	if len(zm.days) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM pj_money_deltas d
 			USING unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::int[]) AS z(day, recorded_at, kind, source, year)
 			WHERE d.day = z.day AND d.recorded_at = z.recorded_at AND d.kind = z.kind AND d.source = z.source
-			  AND d.year = z.year AND d.requested_vnd = 0 AND d.approved_vnd = 0 AND d.disbursed_vnd = 0`, cols...); err != nil {
+			  AND d.year = z.year AND d.requested_vnd = 0 AND d.approved_vnd = 0 AND d.disbursed_vnd = 0`,
+			zm.days, zm.recs, zm.kinds, zm.sources, zm.years); err != nil {
 			return err
 		}
 	}
@@ -929,40 +832,61 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	return nil
 }
 
-// columns turns rows of n values into n slices, one per column, for unnest.
-func columns(rows [][]any, n int) []any {
-	cols := make([]any, n)
-	for j := range n {
-		switch rows[0][j].(type) {
-		case string:
-			c := make([]string, len(rows))
-			for i, r := range rows {
-				c[i] = r[j].(string)
-			}
-			cols[j] = c
-		case time.Time:
-			c := make([]time.Time, len(rows))
-			for i, r := range rows {
-				c[i] = r[j].(time.Time)
-			}
-			cols[j] = c
-		case int32:
-			c := make([]int32, len(rows))
-			for i, r := range rows {
-				c[i] = r[j].(int32)
-			}
-			cols[j] = c
-		}
+// The keys of the rows a batch brought to zero, column by column, as RETURNING gives them and
+// unnest takes them back.
+type (
+	zeroGroupKeys struct {
+		days, recs                             []time.Time
+		kinds, units, pillars, sectors, stages []string
 	}
-	return cols
-}
+	zeroMoneyKeys struct {
+		days, recs     []time.Time
+		kinds, sources []string
+		years          []int32
+	}
+	zeroAllKeys struct {
+		dims, spans         []string
+		days                []time.Time
+		kinds, keys, stages []string
+	}
+	zeroAllMoneyKeys struct {
+		spans          []string
+		days           []time.Time
+		kinds, sources []string
+		years          []int32
+	}
+)
 
-func collectAny(res pgx.BatchResults) ([][]any, error) {
+// collectColumns reads the rows of res into cols, one pointer per column to a slice of
+// string, time.Time or int32.
+func collectColumns(res pgx.BatchResults, cols ...any) error {
 	rows, err := res.Query()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) ([]any, error) { return row.Values() })
+	defer rows.Close()
+	dest := make([]any, len(cols))
+	for rows.Next() {
+		for i, c := range cols {
+			switch c := c.(type) {
+			case *[]string:
+				*c = append(*c, "")
+				dest[i] = &(*c)[len(*c)-1]
+			case *[]time.Time:
+				*c = append(*c, time.Time{})
+				dest[i] = &(*c)[len(*c)-1]
+			case *[]int32:
+				*c = append(*c, 0)
+				dest[i] = &(*c)[len(*c)-1]
+			default:
+				return fmt.Errorf("collectColumns: column %d is a %T", i, c)
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 const (
@@ -984,9 +908,10 @@ const (
 // report dimension, kind and stage, for one day (span "day") or one month (span "month", day
 // its first).
 type allKey struct {
-	dim, span        string
-	day              int64
-	kind, key, stage string
+	dim, span string
+	day       int64
+	kind, key string
+	stage     item.Stage
 }
 
 // allMoneyKey is a row of pj_money_all_sums.
@@ -1047,7 +972,7 @@ func queueAllSums(b *pgx.Batch, all map[allKey]*metrics, allMoney map[allMoneyKe
 			continue
 		}
 		dims, spans, days = append(dims, k.dim), append(spans, k.span), append(days, dayTime(k.day))
-		kinds, keys, stages = append(kinds, k.kind), append(keys, k.key), append(stages, k.stage)
+		kinds, keys, stages = append(kinds, k.kind), append(keys, k.key), append(stages, string(k.stage))
 		for j := range m {
 			ms[j] = append(ms[j], m[j])
 		}
@@ -1097,22 +1022,22 @@ func queueAllSums(b *pgx.Batch, all map[allKey]*metrics, allMoney map[allMoneyKe
 
 // deleteZeroAllSums deletes, by their keys, the rows of pj_group_all_sums and
 // pj_money_all_sums that a batch brought to zero (rare: a second round trip only then).
-func deleteZeroAllSums(ctx context.Context, tx pgx.Tx, groups, money [][]any) error {
-	if len(groups) > 0 {
-		cols := columns(groups, 6)
+func deleteZeroAllSums(ctx context.Context, tx pgx.Tx, groups *zeroAllKeys, money *zeroAllMoneyKeys) error {
+	if len(groups.dims) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_all_sums d
 			USING unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[]) AS z(dim, span, day, kind, key, stage)
 			WHERE d.dim = z.dim AND d.span = z.span AND d.day = z.day AND d.kind = z.kind AND d.key = z.key
-			  AND d.stage = z.stage AND `+zeroGroupD, cols...); err != nil {
+			  AND d.stage = z.stage AND `+zeroGroupD,
+			groups.dims, groups.spans, groups.days, groups.kinds, groups.keys, groups.stages); err != nil {
 			return fmt.Errorf("all sums: %w", err)
 		}
 	}
-	if len(money) > 0 {
-		cols := columns(money, 5)
+	if len(money.spans) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM pj_money_all_sums d
 			USING unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::int[]) AS z(span, day, kind, source, year)
 			WHERE d.span = z.span AND d.day = z.day AND d.kind = z.kind AND d.source = z.source AND d.year = z.year
-			  AND d.requested_vnd = 0 AND d.approved_vnd = 0 AND d.disbursed_vnd = 0`, cols...); err != nil {
+			  AND d.requested_vnd = 0 AND d.approved_vnd = 0 AND d.disbursed_vnd = 0`,
+			money.spans, money.days, money.kinds, money.sources, money.years); err != nil {
 			return fmt.Errorf("all sums: %w", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"context"
@@ -8,55 +8,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/projections/projector"
 	"github.com/jackc/pgx/v5"
 )
 
 // A rebuild starts from empty tables, so a projection that can hold what it folds in memory
 // needs nothing from its tables while it goes: it takes every batch of the store in order and
 // writes each table once at the end, with COPY, in the transaction that also writes its
-// checkpoint. The rows are the ones the live projection ends up with — the same folds, the
-// same rows summing to zero left out — which TestRebuildEqualsLive checks row for row.
+// checkpoint. The rows are the ones the live projection ends up with — the same fold (fold.go),
+// the same rows summing to zero left out — which TestRebuildEqualsLive checks row for row.
 
-// bulkRebuilder is a projection that can rebuild in memory.
-type bulkRebuilder interface {
-	newBulk(log *slog.Logger) bulk
-}
-
-// bulk is one in-memory rebuild of a projection.
-type bulk interface {
-	// add takes the next batch of the store, in order.
-	add(batch []eventstore.Record) error
-	// write writes every table, inside tx (the tables are empty).
-	write(ctx context.Context, tx pgx.Tx) error
-}
-
-func (Units) newBulk(*slog.Logger) bulk { return &unitsBulk{} }
-
-// unitsBulk keeps the unit events (a few hundred) and applies them at the end.
-type unitsBulk struct{ recs []eventstore.Record }
-
-func (u *unitsBulk) add(batch []eventstore.Record) error {
-	for _, r := range batch {
-		if len(r.StreamID) > 5 && r.StreamID[:5] == "unit-" {
-			u.recs = append(u.recs, r)
-		}
-	}
-	return nil
-}
-
-func (u *unitsBulk) write(ctx context.Context, tx pgx.Tx) error {
-	return Units{}.Apply(ctx, tx, u.recs)
-}
-
-func (it Items) newBulk(log *slog.Logger) bulk {
-	size := int64(it.bucketFacts)
-	if size <= 0 {
-		size = defaultBucketFacts
-	}
+// NewBulk starts an in-memory rebuild of the items.
+func (it Items) NewBulk(log *slog.Logger) projector.Bulk {
 	return &itemsBulk{
 		byID:   map[string]*bulkItem{},
-		bk:     &buckets{starts: nil, size: size},
+		bk:     &buckets{starts: nil, size: it.bucketSize()},
 		intern: map[string]string{},
 		log:    log,
 	}
@@ -69,12 +37,8 @@ type bulkItem struct {
 	info                        *itemInfo
 	title, scope, model, folded string
 	start                       int64 // noDay when none
-	facts                       []bulkFact
-}
-
-type bulkFact struct {
-	itemFact
-	version int64
+	facts                       []fact
+	versions                    []int64 // of facts, one to one
 }
 
 // itemsBulk rebuilds Items in memory.
@@ -116,10 +80,10 @@ func (b *itemsBulk) item(id string) *bulkItem {
 	return x
 }
 
-// add decodes the batch (on two goroutines when it is large, as Apply does) and keeps its
+// Add decodes the batch (on two goroutines when it is large, as Apply does) and keeps its
 // rows; buckets of recording time count every fact in the store's order, as the live
 // projection counts them.
-func (b *itemsBulk) add(batch []eventstore.Record) error {
+func (b *itemsBulk) Add(batch []eventstore.Record) error {
 	items, facts, err := decodeRows(batch)
 	if err != nil {
 		return err
@@ -127,33 +91,25 @@ func (b *itemsBulk) add(batch []eventstore.Record) error {
 	if b.bk.starts == nil && len(facts) > 0 {
 		b.bk.starts, b.bk.facts, b.bk.maxRec = []int64{minMoment}, []int64{0}, []int64{minMoment}
 	}
-	for _, row := range items {
-		x := b.item(row[itemID].(string))
+	for i := range items {
+		row := &items[i]
+		x := b.item(row.id)
 		if x.info != nil {
 			return fmt.Errorf("item %s proposed twice", x.id)
 		}
-		x.info = &itemInfo{kind: b.str(row[itemKind].(string)), unit: b.str(row[itemUnit].(string)),
-			pillar: b.str(row[itemPillar].(string)), sector: b.str(row[itemSector].(string)),
-			estimated: row[itemEstimated].(int64), end: noEnd,
-			proposed: dayNum(row[itemProposed].(time.Time)), recorded: micros(row[itemRecorded].(time.Time))}
-		if end, ok := row[itemEnd].(time.Time); ok {
-			x.info.end = dayNum(end)
-		}
-		x.start = noDay
-		if start, ok := row[itemStart].(time.Time); ok {
-			x.start = dayNum(start)
-		}
-		x.title, x.scope, x.model, x.folded = row[itemTitle].(string), row[itemScope].(string), row[itemModel].(string),
-			row[len(row)-1].(string)
+		info := row.info
+		info.kind, info.unit, info.pillar, info.sector = b.str(info.kind), b.str(info.unit), b.str(info.pillar),
+			b.str(info.sector)
+		x.info = &info
+		x.start, x.title, x.scope, x.model, x.folded = row.start, row.title, row.scope, row.model, row.folded
 	}
-	for _, f := range facts {
-		rec := micros(f[factAt].(time.Time))
-		b.bk.count(rec)
-		x := b.item(f[factItem].(string))
-		x.facts = append(x.facts, bulkFact{version: f[factVersion].(int64), itemFact: itemFact{
-			fact: b.str(f[factKind].(string)), source: b.str(f[factSource].(string)), stage: b.str(f[factStage].(string)),
-			ref: b.str(f[factRef].(string)), year: f[factYear].(int), percent: f[factPercent].(int),
-			amount: f[factAmount].(int64), day: dayNum(f[factDay].(time.Time)), rec: rec}})
+	for i := range facts {
+		f := facts[i].fact
+		b.bk.count(f.rec)
+		x := b.item(facts[i].item)
+		f.source, f.stage, f.ref = b.str(f.source), item.Stage(b.str(string(f.stage))), b.str(f.ref)
+		x.facts = append(x.facts, f)
+		x.versions = append(x.versions, facts[i].version)
 		b.nFacts++
 	}
 	return nil
@@ -175,20 +131,11 @@ type (
 		day          int32
 		rec          int64
 	}
-	bulkOpenEndKey struct {
-		g     gid
-		month int64
-	}
-	bulkGroupMoneyKey struct {
-		kind      string
-		cancelled bool
-		source    string
-		year      int
-	}
 	sumKey struct {
-		dim              string
-		month            int64
-		kind, key, stage string
+		dim       string
+		month     int64
+		kind, key string
+		stage     item.Stage
 	}
 	moneySumKey struct {
 		month        int64
@@ -236,10 +183,10 @@ func (t *deltaTable[K, V]) at(k K) *V {
 	return &t.vals[i]
 }
 
-// write folds every item once — its row of today and its group deltas over its whole history
+// Write folds every item once — its row of today and its group deltas over its whole history
 // (the live projection's per-batch differences telescope to exactly these) — and writes the
 // tables, the large ones in the order of their primary keys.
-func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
+func (b *itemsBulk) Write(ctx context.Context, tx pgx.Tx) error {
 	b.t0 = time.Now()
 	defs, err := dropIndexes(ctx, tx, bulkTables)
 	if err != nil {
@@ -249,10 +196,8 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	groups := &groupIndex{ids: map[groupKey]gid{}}
 	deltas := newDeltaTable[bulkDeltaKey, metrics]()
 	money := newDeltaTable[bulkMoneyKey, moneySums]()
-	current := map[gid]*metrics{} // the metrics of pj_group_current, without overdue
-	openEnd := map[bulkOpenEndKey]int64{}
-	groupMoney := map[bulkGroupMoneyKey]*moneySums{}
-	nows := make([]itemNow, len(b.order))
+	current := newCurrentChange()
+	nows := make([]figures, len(b.order))
 
 	// The fold runs while PostgreSQL takes the items and their facts, which need none of it.
 	folded := make(chan struct{})
@@ -260,66 +205,18 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	go func() {
 		defer close(folded)
 		ds := newDeltaSet()
-		var dfacts []itemFact
+		var buf []moneyEntry // every item's money of today, kept until written
 		for n, x := range b.order {
-			// Today's row, the fold of updateCurrent.
-			cur := foldCurrent(x)
-			nows[n] = cur
+			// Today's row and what it adds to today's group tables.
+			nows[n], buf = fold(x.info, x.facts, always, always, buf)
 			if x.info == nil {
 				continue
 			}
-			if cur.stage != "" {
-				g := groups.id(groupKey{x.info.kind, x.info.unit, x.info.pillar, x.info.sector, cur.stage})
-				m := current[g]
-				if m == nil {
-					m = &metrics{}
-					current[g] = m
-				}
-				m[mItems]++
-				if cur.sameAs == "" {
-					m[mDistinct]++
-				}
-				if x.info.estimated > cur.approved {
-					m[mWithGap]++
-				}
-				m[mEstimated] += x.info.estimated
-				m[mRequested] += cur.requested
-				m[mApproved] += cur.approved
-				m[mDisbursed] += cur.disbursed
-				m[mGap] += max(0, x.info.estimated-cur.approved)
-				m[mProgress] += int64(cur.progress)
-				switch cur.stage {
-				case "implemented", "evaluated", "cancelled":
-				default:
-					if x.info.end != noEnd {
-						openEnd[bulkOpenEndKey{g, monthOf(x.info.end).Unix()}]++
-					}
-				}
-			}
-			for _, e := range cur.money {
-				k := bulkGroupMoneyKey{x.info.kind, cur.stage == "cancelled", e.source, e.year}
-				m := groupMoney[k]
-				if m == nil {
-					m = &moneySums{}
-					groupMoney[k] = m
-				}
-				for j := range e.sums {
-					m[j] += e.sums[j]
-				}
-			}
+			current.add(x.info, &nows[n], 1)
 			// The group deltas: the item's whole history, folded once.
-			dfacts = dfacts[:0]
-			for i := range x.facts {
-				if deltaFact(x.facts[i].fact) {
-					dfacts = append(dfacts, x.facts[i].itemFact)
-				}
-			}
-			if len(dfacts) == 0 {
-				continue
-			}
 			clear(ds.groups)
 			clear(ds.money)
-			ds.item(x.info, dfacts, 0)
+			ds.item(x.info, x.facts, 0)
 			for k, m := range ds.groups {
 				d := deltas.at(bulkDeltaKey{groups.id(k.g), int32(k.day), k.rec})
 				for j := range m {
@@ -374,14 +271,14 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 					return err
 				}
 				c.text(x.id)
-				c.int8(f.version)
-				c.text(f.fact)
+				c.int8(x.versions[i])
+				c.text(f.kind.String())
 				c.date(f.day)
 				c.moment(f.rec)
 				c.text(f.source)
 				c.int4(f.year)
 				c.int8(f.amount)
-				c.text(f.stage)
+				c.text(string(f.stage))
 				c.int4(f.percent)
 				c.text(f.ref)
 			}
@@ -413,7 +310,7 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 			c.int8(cur.requested)
 			c.int8(cur.approved)
 			c.int8(cur.disbursed)
-			c.text(cur.stage)
+			c.text(string(cur.stage))
 			c.int4(cur.progress)
 			c.text(cur.sameAs)
 			c.date(cur.firstFunded)
@@ -428,7 +325,7 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	if err := copyBinary(ctx, tx, "pj_item_current_money", []string{"item_id", "source", "year", "requested_vnd",
 		"approved_vnd", "disbursed_vnd"}, func(c *copyBuf) error {
 		for n, x := range b.order {
-			money := slices.Clone(nows[n].money)
+			money := nows[n].money // the fold's buffer, this rebuild's own
 			slices.SortFunc(money, func(a, b moneyEntry) int {
 				if a.source != b.source {
 					return strings.Compare(a.source, b.source)
@@ -456,12 +353,11 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 
 	// Today's group tables.
 	var rows [][]any
-	for g, m := range current {
+	for k, m := range current.groups {
 		if m[mItems] == 0 {
 			continue
 		}
-		k := groups.keys[g]
-		rows = append(rows, []any{k.kind, k.unit, k.pillar, k.sector, k.stage, m[mItems], m[mDistinct], m[mWithGap],
+		rows = append(rows, []any{k.kind, k.unit, k.pillar, k.sector, string(k.stage), m[mItems], m[mDistinct], m[mWithGap],
 			m[mEstimated], m[mRequested], m[mApproved], m[mDisbursed], m[mGap], m[mProgress]})
 	}
 	if err := copyRows(ctx, tx, "pj_group_current", []string{"kind", "unit_code", "pillar", "sector", "stage", "items",
@@ -470,19 +366,18 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	rows = rows[:0]
-	for k, n := range openEnd {
+	for k, n := range current.openEnd {
 		if n == 0 {
 			continue
 		}
-		g := groups.keys[k.g]
-		rows = append(rows, []any{g.kind, g.unit, g.pillar, g.sector, g.stage, time.Unix(k.month, 0).UTC(), n})
+		rows = append(rows, []any{k.g.kind, k.g.unit, k.g.pillar, k.g.sector, string(k.g.stage), time.Unix(k.month, 0).UTC(), n})
 	}
 	if err := copyRows(ctx, tx, "pj_group_open_end", []string{"kind", "unit_code", "pillar", "sector", "stage", "end_month",
 		"items"}, rows); err != nil {
 		return err
 	}
 	rows = rows[:0]
-	for k, m := range groupMoney {
+	for k, m := range current.money {
 		if *m == (moneySums{}) {
 			continue
 		}
@@ -501,13 +396,6 @@ func (b *itemsBulk) write(ctx context.Context, tx pgx.Tx) error {
 	}
 	b.step("indexes")
 	return nil
-}
-
-func endDay(info *itemInfo) int64 {
-	if info.end == noEnd {
-		return noDay
-	}
-	return info.end
 }
 
 func cmpInt64(a, b int64) int {
@@ -573,7 +461,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 	}
 	slices.SortFunc(byKey, func(x, y int) int {
 		a, c := groups.keys[x], groups.keys[y]
-		for _, p := range [...][2]string{{a.kind, c.kind}, {a.unit, c.unit}, {a.pillar, c.pillar}, {a.sector, c.sector}, {a.stage, c.stage}} {
+		for _, p := range [...][2]string{{a.kind, c.kind}, {a.unit, c.unit}, {a.pillar, c.pillar}, {a.sector, c.sector}, {string(a.stage), string(c.stage)}} {
 			if r := strings.Compare(p[0], p[1]); r != 0 {
 				return r
 			}
@@ -609,7 +497,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 			c.text(g.unit)
 			c.text(g.pillar)
 			c.text(g.sector)
-			c.text(g.stage)
+			c.text(string(g.stage))
 			for j := range m {
 				c.int8(m[j])
 			}
@@ -727,7 +615,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 	var allRows, allMoneyRows [][]any
 	for k, m := range all {
 		if *m != (metrics{}) {
-			allRows = append(allRows, []any{k.dim, k.span, dayTime(k.day), k.kind, k.key, k.stage, m[0], m[1], m[2], m[3],
+			allRows = append(allRows, []any{k.dim, k.span, dayTime(k.day), k.kind, k.key, string(k.stage), m[0], m[1], m[2], m[3],
 				m[4], m[5], m[6], m[7], m[8], m[9]})
 		}
 	}
@@ -763,7 +651,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupInd
 }
 
 func sumRow(bucket int, k sumKey, m *metrics) []any {
-	return []any{int32(bucket), k.dim, time.Unix(k.month, 0).UTC(), k.kind, k.key, k.stage, m[0], m[1], m[2], m[3], m[4],
+	return []any{int32(bucket), k.dim, time.Unix(k.month, 0).UTC(), k.kind, k.key, string(k.stage), m[0], m[1], m[2], m[3], m[4],
 		m[5], m[6], m[7], m[8], m[9]}
 }
 
@@ -779,61 +667,6 @@ func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, rows 
 		return fmt.Errorf("%s: %w", table, err)
 	}
 	return nil
-}
-
-// itemNow is an item as pj_item_current holds it.
-type itemNow struct {
-	requested, approved, disbursed              int64
-	stage, sameAs                               string
-	progress                                    int
-	firstFunded, lastProgress, flagged, overdue int64 // day numbers; noDay when unset
-	money                                       []moneyEntry
-}
-
-const noDay = minMoment
-
-// foldCurrent folds an item's facts as updateCurrent does batch after batch.
-func foldCurrent(x *bulkItem) itemNow {
-	c := itemNow{firstFunded: noDay, lastProgress: noDay, flagged: noDay, overdue: noDay}
-	for i := range x.facts {
-		f := &x.facts[i]
-		col := -1
-		switch f.fact {
-		case "requested":
-			c.requested, col = c.requested+f.amount, 0
-		case "approved":
-			c.approved, col = c.approved+f.amount, 1
-			if c.firstFunded == noDay {
-				c.firstFunded = f.day
-			}
-		case "disbursed":
-			c.disbursed, col = c.disbursed+f.amount, 2
-		case "progress":
-			c.progress = f.percent
-			c.lastProgress = f.day
-		case "same_as":
-			c.sameAs = f.ref
-		case "flagged":
-			c.flagged = f.day
-		case "overdue":
-			c.overdue = f.day
-		}
-		if f.stage != "" {
-			c.stage = f.stage
-		}
-		if f.stage == "implemented" {
-			c.progress = 100
-		}
-		if col >= 0 {
-			j := slices.IndexFunc(c.money, func(m moneyEntry) bool { return m.source == f.source && m.year == f.year })
-			if j < 0 {
-				c.money = append(c.money, moneyEntry{source: f.source, year: f.year})
-				j = len(c.money) - 1
-			}
-			c.money[j].sums[col] += f.amount
-		}
-	}
-	return c
 }
 
 // bulkTables are the tables a rebuild loads in bulk: it takes their indexes off while it

@@ -1,14 +1,15 @@
-// Package projections keeps the read models behind the steering committee's reports: tables
-// fed from the event store in its commit-safe global order, each with a checkpoint written in
-// the same transaction as its rows (so every event takes effect exactly once), rebuildable from
-// zero, and queried "as of" a business date and "as known at" a past moment.
-package projections
+// Package projector runs projections: it feeds them the event store in its commit-safe global
+// order, in batches, each batch in one transaction with the projections' checkpoints (so every
+// event takes effect exactly once), and rebuilds them from zero. It knows nothing of what a
+// projection keeps: the read models are in projections/readmodel.
+package projector
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
@@ -26,35 +27,111 @@ type Projection interface {
 	Reset(ctx context.Context, tx pgx.Tx) error
 }
 
-// All returns every projection, in the order they are run.
-func All() []Projection { return []Projection{Units{}, Items{}} }
+// BulkRebuilder is a projection that can rebuild in memory: a rebuild starts from empty
+// tables, so it needs nothing from them while it goes, takes every batch of the store in order
+// and writes each table once at the end. A rebuild of projections that all have this ability
+// reads the store once and writes every table in one transaction.
+type BulkRebuilder interface {
+	Projection
+	// NewBulk starts one in-memory rebuild.
+	NewBulk(log *slog.Logger) Bulk
+}
 
-// ByName returns the projection called name.
-func ByName(name string) (Projection, bool) {
-	for _, p := range All() {
-		if p.Name() == name {
-			return p, true
+// Bulk is one in-memory rebuild of a projection.
+type Bulk interface {
+	// Add takes the next batch of the store, in order.
+	Add(batch []eventstore.Record) error
+	// Write writes every table, inside tx (the tables are empty).
+	Write(ctx context.Context, tx pgx.Tx) error
+}
+
+// RebuildFinisher is a projection with work to do once a rebuild has written every row.
+type RebuildFinisher interface {
+	Projection
+	// FinishRebuild runs after the rebuild's transaction has committed.
+	FinishRebuild(ctx context.Context, pool *pgxpool.Pool) error
+}
+
+// RunnerConfig is what a Runner is made of.
+type RunnerConfig struct {
+	// Pool is the store's database, where the projections' tables and checkpoints are.
+	Pool *pgxpool.Pool
+	// Store is read in its global order.
+	Store *eventstore.Store
+	// Logger gets the runner's log lines; nil discards them.
+	Logger *slog.Logger
+	// Projections are what FollowAll keeps up to date, in the order they are applied.
+	Projections []Projection
+	// BatchSize is the most events applied in one transaction while following. Default 2000.
+	BatchSize int
+	// RebuildBatchSize is the most events read at once by a rebuild: large, since no reader
+	// waits on it. Default 5000.
+	RebuildBatchSize int
+}
+
+func (c *RunnerConfig) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 2000
+	}
+	if c.RebuildBatchSize == 0 {
+		c.RebuildBatchSize = 5000
+	}
+}
+
+// Validate reports everything that is wrong with c, joined.
+func (c RunnerConfig) Validate() error {
+	var errs []error
+	if c.Pool == nil {
+		errs = append(errs, errors.New("no Pool"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("no Store"))
+	}
+	if c.BatchSize < 0 {
+		errs = append(errs, fmt.Errorf("BatchSize %d is negative", c.BatchSize))
+	}
+	if c.RebuildBatchSize < 0 {
+		errs = append(errs, fmt.Errorf("RebuildBatchSize %d is negative", c.RebuildBatchSize))
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Projections {
+		switch {
+		case p == nil:
+			errs = append(errs, fmt.Errorf("projection %d is nil", i))
+		case p.Name() == "":
+			errs = append(errs, fmt.Errorf("projection %d has no name", i))
+		case seen[p.Name()]:
+			errs = append(errs, fmt.Errorf("projection %q given twice", p.Name()))
+		default:
+			seen[p.Name()] = true
 		}
 	}
-	return nil, false
+	return errors.Join(errs...)
 }
 
 // Runner feeds projections from the store.
 type Runner struct {
-	pool  *pgxpool.Pool
-	store *eventstore.Store
-	log   *slog.Logger
-	batch int
-	all   []Projection // what FollowAll keeps: All(), or test variants
+	pool  *pgxpool.Pool     // cfg.Pool
+	store *eventstore.Store // cfg.Store
+	log   *slog.Logger      // cfg.Logger
+	cfg   RunnerConfig
 }
 
 // NewRunner returns a runner on the store's database.
-func NewRunner(pool *pgxpool.Pool, store *eventstore.Store, log *slog.Logger) *Runner {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func NewRunner(cfg RunnerConfig) (*Runner, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("projector: %w", err)
 	}
-	return &Runner{pool: pool, store: store, log: log, batch: 2000, all: All()}
+	cfg.Projections = slices.Clone(cfg.Projections)
+	return &Runner{pool: cfg.Pool, store: cfg.Store, log: cfg.Logger, cfg: cfg}, nil
 }
+
+// Projections returns the projections FollowAll keeps.
+func (r *Runner) Projections() []Projection { return slices.Clone(r.cfg.Projections) }
 
 // Checkpoint is where a projection stands.
 type Checkpoint struct {
@@ -89,7 +166,7 @@ func (r *Runner) FollowWith(ctx context.Context, p Projection, applied func(last
 	if err != nil {
 		return err
 	}
-	return r.store.Subscribe(ctx, cp.Position, eventstore.SubscribeConfig{BatchSize: r.batch}, func(ctx context.Context, b []eventstore.Record) error {
+	return r.store.Subscribe(ctx, cp.Position, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
 		if err := r.apply(ctx, p, b); err != nil {
 			return err
 		}
@@ -102,7 +179,7 @@ func (r *Runner) FollowWith(ctx context.Context, p Projection, applied func(last
 // of them: from the oldest checkpoint, each batch goes to every projection whose checkpoint it
 // passes, in one transaction with their checkpoints.
 func (r *Runner) FollowAll(ctx context.Context) error {
-	ps := r.all
+	ps := r.cfg.Projections
 	cps := make([]eventstore.Position, len(ps))
 	from := eventstore.Position{}
 	for i, p := range ps {
@@ -116,7 +193,7 @@ func (r *Runner) FollowAll(ctx context.Context) error {
 		}
 		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
 	}
-	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.batch}, func(ctx context.Context, b []eventstore.Record) error {
+	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
 		last := b[len(b)-1].Position
 		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 			for i, p := range ps {
@@ -160,18 +237,15 @@ func (r *Runner) Rebuild(ctx context.Context, p Projection, progress func(applie
 	return r.RebuildAll(ctx, []Projection{p}, progress)
 }
 
-// rebuildBatch is the batch size of a rebuild: large, since no reader waits on it.
-const rebuildBatch = 5000
-
 // RebuildAll empties ps and applies every event from the start of the store to all of them in
 // one pass, reporting progress (events applied so far). Reading runs ahead of applying, on its
 // own goroutine, so the store's scan, the decoding and the writes overlap. Each batch and every
 // projection's checkpoint are one transaction.
 func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(applied int64)) (int64, error) {
-	bulks := make([]bulk, 0, len(ps))
+	bulks := make([]Bulk, 0, len(ps))
 	for _, p := range ps {
-		if b, ok := p.(bulkRebuilder); ok {
-			bulks = append(bulks, b.newBulk(r.log))
+		if b, ok := p.(BulkRebuilder); ok {
+			bulks = append(bulks, b.NewBulk(r.log))
 		}
 	}
 	if len(bulks) == len(ps) {
@@ -216,8 +290,8 @@ func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(
 // finishRebuild runs the projections' work after a rebuild.
 func (r *Runner) finishRebuild(ctx context.Context, ps []Projection) error {
 	for _, p := range ps {
-		if f, ok := p.(rebuildFinisher); ok {
-			if err := f.finishRebuild(ctx, r.pool); err != nil {
+		if f, ok := p.(RebuildFinisher); ok {
+			if err := f.FinishRebuild(ctx, r.pool); err != nil {
 				return fmt.Errorf("projection %s after rebuild: %w", p.Name(), err)
 			}
 		}
@@ -225,7 +299,7 @@ func (r *Runner) finishRebuild(ctx context.Context, ps []Projection) error {
 	return nil
 }
 
-// readAhead reads the store from the start up to target in batches of rebuildBatch, on its
+// readAhead reads the store from the start up to target in batches of RebuildBatchSize, on its
 // own goroutine, and hands each batch to apply in order.
 func (r *Runner) readAhead(ctx context.Context, target eventstore.Position, apply func([]eventstore.Record) error) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -236,7 +310,7 @@ func (r *Runner) readAhead(ctx context.Context, target eventstore.Position, appl
 		defer close(batches)
 		pos := eventstore.Start
 		for pos.Less(target) {
-			batch, err := r.store.ReadAll(ctx, pos, rebuildBatch)
+			batch, err := r.store.ReadAll(ctx, pos, r.cfg.RebuildBatchSize)
 			if err != nil {
 				readErr <- err
 				return
@@ -276,7 +350,7 @@ func (r *Runner) readAhead(ctx context.Context, target eventstore.Position, appl
 // rebuildInMemory rebuilds projections that hold what they fold in memory: the store is read
 // once, each projection takes every batch, and one transaction empties the tables, writes
 // every row and the checkpoints — a rebuild that fails leaves the tables as they were.
-func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []bulk, progress func(applied int64)) (int64, error) {
+func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []Bulk, progress func(applied int64)) (int64, error) {
 	// Everything committed when the rebuild starts is applied (see RebuildAll).
 	target, err := r.store.LastCommitted(ctx)
 	if err != nil {
@@ -288,7 +362,7 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []b
 	)
 	if err := r.readAhead(ctx, target, func(batch []eventstore.Record) error {
 		for i, b := range bulks {
-			if err := b.add(batch); err != nil {
+			if err := b.Add(batch); err != nil {
 				return fmt.Errorf("projection %s at %s: %w", ps[i].Name(), batch[0].Position, err)
 			}
 		}
@@ -311,7 +385,7 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []b
 			if _, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name()); err != nil {
 				return err
 			}
-			if err := bulks[i].write(ctx, tx); err != nil {
+			if err := bulks[i].Write(ctx, tx); err != nil {
 				return fmt.Errorf("projection %s: %w", p.Name(), err)
 			}
 			if applied > 0 {
@@ -329,11 +403,6 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []b
 	err = r.finishRebuild(ctx, ps)
 	r.log.Info("rebuild finished", "ms", time.Since(t0).Milliseconds())
 	return applied, err
-}
-
-// rebuildFinisher is a projection with work to do once a rebuild has written every row.
-type rebuildFinisher interface {
-	finishRebuild(ctx context.Context, pool *pgxpool.Pool) error
 }
 
 // applyAll applies one batch to several projections, with their checkpoints, in one

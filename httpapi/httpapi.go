@@ -105,7 +105,7 @@ func New(d Deps) (http.Handler, error) {
 		}
 		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})
 	})
-	return a.observe(mux), nil
+	return a.observe(door(mux)), nil
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

@@ -104,7 +104,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /lang/{lang}", s.switchLang)
 	s.routes(mux)
 	mux.HandleFunc("/", s.notFound)
-	return s.recover(mux), nil
+	return s.recover(s.door(mux)), nil
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {

@@ -201,6 +201,7 @@ var messages = map[string][2]string{
 	"err.conflict":                 {"Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang và thử lại.", "Someone changed this item meanwhile. Reload the page and try again."},
 	"err.stage":                    {"Thao tác này không được phép ở giai đoạn hiện tại của hồ sơ.", "This is not allowed in the item's current stage."},
 	"err.internal":                 {"Có lỗi trong hệ thống. Mã yêu cầu:", "Something went wrong. Request id:"},
+	"err.stale":                    {"Các báo cáo chưa kịp cập nhật thay đổi bạn vừa ghi. Hãy tải lại trang sau giây lát.", "The reports have not yet taken in the change you just made. Reload the page in a moment."},
 	"err.badquery":                 {"Tham số không hợp lệ.", "A parameter is not valid."},
 	"err.text.utf8":                {"Trường «%s» không phải văn bản UTF-8 hợp lệ; hãy gõ lại nội dung.", "The field “%s” is not valid UTF-8 text; please type it again."},
 	"err.text.control":             {"Trường «%s» chứa ký tự điều khiển %s, không được phép trong văn bản; hãy xoá ký tự đó.", "The field “%s” holds the control character %s, which text may not hold; please remove it."},

@@ -89,6 +89,9 @@ type Result struct {
 	FromVersion int64 // version of the first event appended
 	ToVersion   int64 // stream version after the append
 	EventIDs    []ulid.ULID
+	// Position is the global position of the last event appended (zero for a duplicate: a
+	// caller that needs one then asks for LastCommitted, which is at or after it).
+	Position Position
 	// Duplicate is true when the command id had been seen: nothing was appended and the
 	// fields above are those of the first append.
 	Duplicate bool

@@ -240,7 +240,11 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 		}
 		args = append(args, o.commandID, o.fingerprint, head+int64(n), ids)
 	}
-	tag, err := db.Exec(ctx, query, args...)
+	err := db.QueryRow(ctx, query, args...).Scan(&res.Position.TxID, &res.Position.Seq)
+	inserted := !errors.Is(err, pgx.ErrNoRows)
+	if !inserted {
+		err = nil
+	}
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version":
@@ -254,7 +258,7 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 	case err != nil:
 		return Result{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if o.commandID != "" && tag.RowsAffected() == 0 {
+	if o.commandID != "" && !inserted {
 		// Another append of the same command committed while this one ran.
 		res, found, err := s.previousCommand(ctx, db, stream, o)
 		if err == nil && !found {
@@ -327,30 +331,38 @@ func (s *Store) previousCommand(ctx context.Context, db runner, stream string, o
 }
 
 // One multi-row INSERT for the whole batch: one statement, one commit.
-const insertSQL = `INSERT INTO events (event_id, stream_id, version, event_type, data, occurred_on,
+const insertRowsSQL = `INSERT INTO events (event_id, stream_id, version, event_type, data, occurred_on,
 	recorded_at, actor, role, unit, request_id, correlation_id, causation_id, hash)
 SELECT e.id, $2, $3 + e.ord, e.typ, e.data, e.occ, $4, e.actor, e.role, e.unit, e.req, e.corr, e.caus, e.hash
 FROM unnest($1::uuid[], $5::text[], $6::text[]::json[], $7::date[], $8::text[], $9::text[],
 	$10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])
 	WITH ORDINALITY AS e(id, typ, data, occ, actor, role, unit, req, corr, caus, hash, ord)`
 
-const insertOneSQL = `INSERT INTO events (event_id, stream_id, version, event_type, data, occurred_on,
+const insertOneRowSQL = `INSERT INTO events (event_id, stream_id, version, event_type, data, occurred_on,
 	recorded_at, actor, role, unit, request_id, correlation_id, causation_id, hash)
 SELECT $1::uuid, $2, $3 + 1, $5, $6::json, $7::date, $4, $8, $9, $10, $11, $12, $13, $14::bytea`
 
-// The same, recording the command in the same statement; if a concurrent append of the same
-// command recorded it first, nothing is inserted.
-const insertWithCommandSQL = `WITH cmd AS (
-	INSERT INTO commands (command_id, stream_id, fingerprint, first_version, last_version, event_ids)
-	VALUES ($15, $2, $16, $3 + 1, $17, $18::uuid[]) ON CONFLICT (command_id) DO NOTHING RETURNING 1)
-` + insertSQL + `
-WHERE EXISTS (SELECT 1 FROM cmd)`
+// Every append answers with the global position of its last event, for the caller's next
+// read (API.md, Dxledger-Position). All rows of one statement share the transaction id.
+const returnPosition = ` RETURNING tx_id, seq)
+SELECT tx_id, max(seq) FROM ins GROUP BY tx_id`
 
-const insertOneWithCommandSQL = `WITH cmd AS (
+const (
+	insertSQL    = `WITH ins AS (` + insertRowsSQL + returnPosition
+	insertOneSQL = `WITH ins AS (` + insertOneRowSQL + returnPosition
+)
+
+// The same, recording the command in the same statement; if a concurrent append of the same
+// command recorded it first, nothing is inserted (and no row is returned).
+const recordCommand = `WITH cmd AS (
 	INSERT INTO commands (command_id, stream_id, fingerprint, first_version, last_version, event_ids)
-	VALUES ($15, $2, $16, $3 + 1, $17, $18::uuid[]) ON CONFLICT (command_id) DO NOTHING RETURNING 1)
-` + insertOneSQL + `
-WHERE EXISTS (SELECT 1 FROM cmd)`
+	VALUES ($15, $2, $16, $3 + 1, $17, $18::uuid[]) ON CONFLICT (command_id) DO NOTHING RETURNING 1),
+ins AS (`
+
+const (
+	insertWithCommandSQL    = recordCommand + insertRowsSQL + ` WHERE EXISTS (SELECT 1 FROM cmd)` + returnPosition
+	insertOneWithCommandSQL = recordCommand + insertOneRowSQL + ` WHERE EXISTS (SELECT 1 FROM cmd)` + returnPosition
+)
 
 func dateOf(t, now time.Time) time.Time {
 	if t.IsZero() {

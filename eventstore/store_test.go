@@ -521,3 +521,32 @@ func TestSubscribeWakesOnNotify(t *testing.T) {
 		t.Fatal("the subscriber was not woken: no NOTIFY, and its poll is a minute away")
 	}
 }
+
+// Every append answers with the global position of its last event: what a caller passes on
+// to read its own write (API.md, Dxledger-Position). A duplicate answers with none.
+func TestAppendAnswersItsPosition(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := t.Context()
+	one, err := s.Append(ctx, "s-1", NoStream, []Event{ev("a", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := s.Append(ctx, "s-2", NoStream, []Event{ev("a", 1), ev("b", 2), ev("c", 3)}, WithCommandID("cmd-1", []byte{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := readN(t, s, Start, 4)
+	if one.Position != recs[0].Position || three.Position != recs[3].Position {
+		t.Errorf("positions %v and %v, want %v (first event) and %v (last of the second append)",
+			one.Position, three.Position, recs[0].Position, recs[3].Position)
+	}
+	again, err := s.Append(ctx, "s-2", NoStream, []Event{ev("a", 1), ev("b", 2), ev("c", 3)}, WithCommandID("cmd-1", []byte{1}))
+	if err != nil || !again.Duplicate || again.Position != Start {
+		t.Errorf("duplicate: %+v, %v; want Duplicate with no position", again, err)
+	}
+	head, err := s.LastCommitted(ctx)
+	if err != nil || three.Position.Less(head) || head.Less(three.Position) {
+		t.Errorf("head %v, %v; want %v", head, err, three.Position)
+	}
+}

@@ -66,6 +66,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	if dec.More() {
 		return nil, &badRequest{detail: "the body must be a single JSON object"}
 	}
+	if err := cleanBody(body, v); err != nil {
+		return nil, err
+	}
 	var value any
 	dec = json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

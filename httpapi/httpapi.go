@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"github.com/dxledger/dxledger/projections"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -40,6 +41,9 @@ type Deps struct {
 	Reports  Reports
 	Location *time.Location
 	Logger   *slog.Logger
+	// MinPositionWait bounds how long a read waits for its Dxledger-Min-Position (default
+	// projections.DefaultWait).
+	MinPositionWait time.Duration
 }
 
 type api struct {
@@ -106,7 +110,7 @@ func New(d Deps) (http.Handler, error) {
 		}
 		writeProblem(w, Problem{Status: http.StatusNotFound, Detail: "no such route: " + r.Method + " " + r.URL.Path})
 	})
-	return a.observe(mux), nil
+	return a.observe(door(mux)), nil
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
@@ -154,8 +158,41 @@ func (a *api) authed(h func(http.ResponseWriter, *http.Request, identity.User)) 
 			a.fail(w, r, err)
 			return
 		}
+		if r.Method == http.MethodGet && !a.caughtUp(w, r) {
+			return
+		}
 		h(w, r, u)
 	})
+}
+
+// caughtUp makes a read that carries a write's position (Dxledger-Min-Position, or
+// min_position) wait until the read models include that write: up to MinPositionWait, then
+// 503 with Retry-After. It reports whether the read may go on.
+func (a *api) caughtUp(w http.ResponseWriter, r *http.Request) bool {
+	pos := r.Header.Get(MinPositionHeader)
+	if q := r.URL.Query(); q.Has("min_position") {
+		pos = q.Get("min_position")
+		q.Del("min_position")
+		r.URL.RawQuery = q.Encode()
+	}
+	if pos == "" || a.Reports == nil {
+		return true
+	}
+	err := a.Reports.WaitFor(r.Context(), pos, a.MinPositionWait)
+	var stale *projections.StaleError
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, projections.ErrBadQuery):
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Detail: "min_position is not a position this server answered with",
+			Errors: []FieldError{{Field: "min_position", Message: "must be a Dxledger-Position value"}}})
+	case errors.As(err, &stale):
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Title: "Reports not yet current", Detail: stale.Error()})
+	default:
+		a.fail(w, r, err)
+	}
+	return false
 }
 
 type ctxKey int

@@ -70,7 +70,31 @@ func (a *api) respond(w http.ResponseWriter, r *http.Request, res workflows.Resu
 		a.fail(w, r, err)
 		return
 	}
+	a.setPosition(w, r, res.Position)
 	writeJSON(w, status, writeResponse{ID: res.ID, Version: res.Version, RequestID: res.RequestID})
+}
+
+// PositionHeader carries the store position a write reached; MinPositionHeader (or the query
+// parameter min_position) asks a read to include it (API.md, "Conventions").
+const (
+	PositionHeader    = "Dxledger-Position"
+	MinPositionHeader = "Dxledger-Min-Position"
+)
+
+// setPosition answers a successful write with the position it reached; one that appended
+// nothing now (a retry, a command already satisfied) answers with the store's newest, which
+// is at or after whatever it stands on.
+func (a *api) setPosition(w http.ResponseWriter, r *http.Request, pos string) {
+	if pos == "" && a.Handler != nil {
+		var err error
+		if pos, err = a.Handler.Position(r.Context()); err != nil {
+			a.Logger.Warn("store position for a write's answer", "err", err, "request_id", requestID(r.Context()))
+			return
+		}
+	}
+	if pos != "" {
+		w.Header().Set(PositionHeader, pos)
+	}
 }
 
 type proposeBody struct {

@@ -22,6 +22,9 @@ type Reports interface {
 	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
 	DuplicateCandidates(ctx context.Context) ([]projections.DuplicateCandidate, error)
 	List(ctx context.Context, q projections.ListQuery) ([]projections.ListItem, string, error)
+	// WaitFor returns once the read models have applied the write at position, or a
+	// *projections.StaleError after limit.
+	WaitFor(ctx context.Context, position string, limit time.Duration) error
 }
 
 // listQuery reads the filters of a list call; bad ones are a 400 naming the parameter.

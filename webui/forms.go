@@ -145,7 +145,7 @@ func (s *server) write(w http.ResponseWriter, r *http.Request, rq *request, rd *
 		s.failErr(w, r, rq, err)
 		return
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	http.Redirect(w, r, s.afterWrite(r, to), http.StatusSeeOther)
 }
 
 // options reads the hidden fields every write form carries: an idempotency key (a double

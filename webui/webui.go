@@ -44,6 +44,9 @@ type Reports interface {
 	List(ctx context.Context, q projections.ListQuery) ([]projections.ListItem, string, error)
 	Attention(ctx context.Context, units []string, today civil.Date, noProgressDays int) ([]projections.Attention, error)
 	Undecided(ctx context.Context, limit int) ([]item.Ref, error)
+	// WaitFor returns once the read models have applied the write at position, or a
+	// *projections.StaleError after limit.
+	WaitFor(ctx context.Context, position string, limit time.Duration) error
 }
 
 // Deps are what the pages need.
@@ -53,7 +56,10 @@ type Deps struct {
 	Reports  Reports
 	Location *time.Location // the province's time zone
 	Logger   *slog.Logger
-	Now      func() time.Time
+	// MinPositionWait bounds how long a page waits to show the official's own write (default
+	// projections.DefaultWait).
+	MinPositionWait time.Duration
+	Now             func() time.Time
 	// SessionTTL is how long a sign-in lasts; 12 hours (a working day and some) when zero.
 	SessionTTL time.Duration
 }
@@ -104,7 +110,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /lang/{lang}", s.switchLang)
 	s.routes(mux)
 	mux.HandleFunc("/", s.notFound)
-	return s.recover(mux), nil
+	return s.recover(s.door(mux)), nil
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {
@@ -171,6 +177,9 @@ func (s *server) signedIn(h func(http.ResponseWriter, *http.Request, *request)) 
 	return func(w http.ResponseWriter, r *http.Request) {
 		rq, ok := s.session(w, r)
 		if !ok {
+			return
+		}
+		if r.Method == http.MethodGet && !s.caughtUp(w, r, rq) {
 			return
 		}
 		h(w, r, rq)

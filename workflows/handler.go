@@ -29,6 +29,7 @@ type Store interface {
 	ReadPrefix(ctx context.Context, prefix string) ([]eventstore.Record, error)
 	Append(ctx context.Context, stream string, expected int64, events []eventstore.Event, opts ...eventstore.AppendOption) (eventstore.Result, error)
 	Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (eventstore.Result, bool, error)
+	LastCommitted(ctx context.Context) (eventstore.Position, error)
 }
 
 // Actor is who gives a command, and through which request.
@@ -59,6 +60,28 @@ type Result struct {
 	RequestID string // a funding request's id, for request_funding
 	Created   bool   // a new stream
 	Duplicate bool   // answered from an earlier request with the same idempotency key
+	// Position is where the write left the store (API.md, Dxledger-Position): a read that waits
+	// for it sees the write. Empty when nothing was appended now (a retried request, a command
+	// already satisfied); Handler.Position then gives one at or after the write.
+	Position string
+}
+
+// Position returns the store's newest position, for a write that appended nothing now: it is
+// at or after whatever the write stands on.
+func (h *Handler) Position(ctx context.Context) (string, error) {
+	p, err := h.cfg.Store.LastCommitted(ctx)
+	if err != nil {
+		return "", err
+	}
+	return p.String(), nil
+}
+
+// positionOf is the position a fresh append answers with ("" for a duplicate).
+func positionOf(res eventstore.Result) string {
+	if res.Duplicate || res.Position == eventstore.Start {
+		return ""
+	}
+	return res.Position.String()
 }
 
 // Errors the handlers return besides the domain's and the store's.

@@ -99,7 +99,8 @@ func (h *Handler) Propose(ctx context.Context, a Actor, c item.Propose, o Option
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{ID: idOf(c.Kind, res.StreamID), Version: res.ToVersion, Created: !res.Duplicate, Duplicate: res.Duplicate}, nil
+	return Result{ID: idOf(c.Kind, res.StreamID), Version: res.ToVersion, Created: !res.Duplicate, Duplicate: res.Duplicate,
+		Position: positionOf(res)}, nil
 }
 
 func idOf(k item.Kind, stream string) string {
@@ -166,7 +167,7 @@ func (h *Handler) answer(ctx context.Context, k item.Kind, id string, res events
 	if err != nil {
 		return Result{}, err
 	}
-	out := Result{ID: id, Version: res.ToVersion, Duplicate: dup}
+	out := Result{ID: id, Version: res.ToVersion, Duplicate: dup, Position: positionOf(res)}
 	recs, err := h.cfg.Store.ReadStream(ctx, StreamID(k, id), res.FromVersion-1)
 	if err != nil {
 		return Result{}, err

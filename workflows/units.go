@@ -126,7 +126,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	for _, e := range events {
 		h.units.Apply(e)
 	}
-	return Result{ID: c.UnitCode(), Version: res.ToVersion, Created: current.Version == 0}, nil
+	return Result{ID: c.UnitCode(), Version: res.ToVersion, Created: current.Version == 0, Position: positionOf(res)}, nil
 }
 
 // checkUnitActive: items are registered by units that exist and have not been merged away.

@@ -277,3 +277,30 @@ func TestDeadlinesAreIdempotent(t *testing.T) {
 		t.Errorf("overdue twice = %v, want nothing", again)
 	}
 }
+
+// The store never takes a text no column can hold, whatever adapter the command came through.
+func TestTextsRefuseControlCharacters(t *testing.T) {
+	t.Parallel()
+	propose := func(title, scope string) error {
+		_, err := Decide(State{}, &Propose{Meta: at("2022-03-01"), ID: "m1", Kind: Model, Title: title, UnitCode: "DT",
+			Pillar: Economy, Sector: "general", Scope: scope, WorkflowVersion: 1, Stage: StageProposed})
+		return err
+	}
+	for _, c := range []struct {
+		title, scope, field string
+	}{
+		{"Chợ\x00số", "", "title"},
+		{"Chợ\nsố", "", "title"},
+		{"Ch\xc0\xafợ", "", "title"},
+		{"Chợ số", "a\x00b", "scope"},
+		{"Chợ số", "a\x1bb", "scope"},
+	} {
+		var inv Invalid
+		if err := propose(c.title, c.scope); !errors.As(err, &inv) || len(inv) != 1 || inv[0].Field != c.field {
+			t.Errorf("title %q scope %q: %v, want one error on %s", c.title, c.scope, err, c.field)
+		}
+	}
+	if err := propose("Chợ số", "dòng 1\r\ndòng 2\tcột"); err != nil {
+		t.Errorf("a scope of several lines: %v, want accepted", err)
+	}
+}

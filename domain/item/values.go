@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/domain/money"
@@ -144,8 +145,26 @@ func text(v *Invalid, field, s string, required bool, max int) string {
 		v.add(field, "item.required", "must not be empty")
 	case len([]rune(s)) > max:
 		v.add(field, "item.too_long", "must be at most %d characters", max)
+	case !utf8.ValidString(s):
+		v.add(field, "item.not_utf8", "must be valid UTF-8 text")
+	case strings.ContainsFunc(s, forbidden(field)):
+		v.add(field, "item.control_char", "must not hold control characters (tab and line breaks only in notes, reasons and scopes)")
 	}
 	return s
+}
+
+// forbidden tells the control characters a text field may not hold: none at all in a
+// one-line field (a title, a name), all but tab, CR and LF in a note, a reason or a scope. The
+// adapters refuse them at the door already; this keeps them out of the store whatever the
+// door.
+func forbidden(field string) func(rune) bool {
+	lines := field == "note" || field == "reason" || field == "scope"
+	return func(r rune) bool {
+		if lines && (r == '\t' || r == '\n' || r == '\r') {
+			return false
+		}
+		return r < 0x20 || (r >= 0x7f && r <= 0x9f)
+	}
 }
 
 // Ref names an item: its kind and id.

@@ -173,9 +173,9 @@ func changeable(s State, code string, on civil.Date) error {
 func checkName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
-	if n == 0 || n > MaxNameLen || !utf8.ValidString(name) {
+	if n == 0 || n > MaxNameLen || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }) {
 		return "", &FieldError{Field: "name", Code: "unit.name", Args: []any{MaxNameLen},
-			Reason: fmt.Sprintf("want 1 to %d characters of valid UTF-8 text, got %d", MaxNameLen, n)}
+			Reason: fmt.Sprintf("want 1 to %d characters of valid UTF-8 text on one line, without control characters, got %d", MaxNameLen, n)}
 	}
 	return name, nil
 }

@@ -241,7 +241,7 @@ func Declared(t testing.TB, dir string) []string {
 	return out
 }
 
-var codeLit = regexp.MustCompile(`^(item|unit|workflows|definition|identity|httpapi)\.[a-z_]+$`)
+var codeLit = regexp.MustCompile(`^(item|unit|workflows|definition|identity|httpapi)\.[a-z0-9_]+$`)
 
 // Codes returns the message codes Packages use: every string literal of the form
 // package.rule in their source.

@@ -49,6 +49,10 @@ type Config struct {
 	Settings map[string]string
 	// Logger receives start/stop messages; nil discards them.
 	Logger *slog.Logger
+	// Share lets a command that runs beside a serving process (projector, rebuild, backup,
+	// verify) use that process's running cluster instead of failing on its lock. The shared
+	// cluster is left running on Stop: it belongs to its owner.
+	Share bool
 }
 
 // Cluster is a running private PostgreSQL cluster.
@@ -58,6 +62,7 @@ type Cluster struct {
 	dataDir   string
 	socketDir string
 	lock      *os.File
+	shared    bool // another process owns the cluster; this one only connects to it
 	cred      *syscall.Credential
 	log       *slog.Logger
 }
@@ -122,6 +127,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster dir: %w", err)
 	}
 	if err := c.acquireLock(); err != nil {
+		if cfg.Share && errors.Is(err, ErrInUse) {
+			return c.attach(err)
+		}
 		return nil, err
 	}
 	ok := false
@@ -153,6 +161,25 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	ok = true
 	return c, nil
 }
+
+// attach uses the cluster another process owns, if its postmaster runs; otherwise the owner
+// is still starting (or stopping) it and inUse is the answer.
+func (c *Cluster) attach(inUse error) (*Cluster, error) {
+	c.socketDir = socketDirFor(c.cfg.Dir)
+	pid := c.PostmasterPID()
+	if pid == 0 || !Running(pid) {
+		return nil, inUse
+	}
+	if _, err := os.Stat(filepath.Join(c.socketDir, ".s.PGSQL.5432")); err != nil {
+		return nil, inUse
+	}
+	c.shared = true
+	c.log.Info("using the running embedded PostgreSQL of another dxledger process", "data_dir", c.dataDir, "pid", pid)
+	return c, nil
+}
+
+// Shared reports whether the cluster belongs to another process (Config.Share).
+func (c *Cluster) Shared() bool { return c.shared }
 
 // socketDirFor keeps the socket path under the ~107-byte limit of unix sockets.
 func socketDirFor(dir string) string {
@@ -411,6 +438,9 @@ func (c *Cluster) BinDir() string { return c.binDir }
 // Stop shuts the cluster down (fast mode: open sessions are ended, committed work is kept) and
 // releases the directory lock.
 func (c *Cluster) Stop(ctx context.Context) error {
+	if c.shared {
+		return nil
+	}
 	defer c.releaseLock()
 	pid := c.PostmasterPID()
 	if pid == 0 {

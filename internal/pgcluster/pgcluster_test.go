@@ -172,3 +172,35 @@ func TestSocketDirStaysShort(t *testing.T) {
 		t.Errorf("socketDirFor(/tmp/x) = %q, want /tmp/x/run", got)
 	}
 }
+
+// A command run beside a serving process (Config.Share) uses its running cluster instead of
+// failing on the lock, and leaves it running when it stops; without Share the lock refuses it.
+func TestShareUsesTheOwnersCluster(t *testing.T) {
+	dir := tempDir(t)
+	ctx := context.Background()
+	owner, err := Start(ctx, Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Stop(ctx)
+	exec1(t, owner, `CREATE TABLE shared_probe (n int); INSERT INTO shared_probe VALUES (7)`)
+	if _, err := Start(ctx, Config{Dir: dir}); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second owner: %v, want ErrInUse", err)
+	}
+	guest, err := Start(ctx, Config{Dir: dir, Share: true})
+	if err != nil {
+		t.Fatalf("share: %v", err)
+	}
+	if !guest.Shared() || owner.Shared() {
+		t.Errorf("Shared: guest %v, owner %v; want true, false", guest.Shared(), owner.Shared())
+	}
+	if got := query(t, guest, `SELECT n::text FROM shared_probe`); got != "7" {
+		t.Errorf("the guest reads %q, want the owner's 7", got)
+	}
+	if err := guest.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, owner, `SELECT n::text FROM shared_probe`); got != "7" {
+		t.Errorf("after the guest stopped, the owner reads %q, want 7 (still running)", got)
+	}
+}

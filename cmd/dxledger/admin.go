@@ -13,7 +13,7 @@ func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr)) // applies the migrations
+	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr), true) // applies the migrations
 	if err != nil {
 		return err
 	}

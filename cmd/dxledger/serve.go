@@ -39,7 +39,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	db, err := openDatabase(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}

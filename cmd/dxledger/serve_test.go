@@ -183,6 +183,25 @@ func TestEmbeddedServeStopsCleanly(t *testing.T) {
 		if code, _ := get(t, base+"/healthz", ""); code != 200 {
 			t.Fatalf("%s: /healthz = %d", how, code)
 		}
+		if round == 0 {
+			// Commands beside a serving process use its running cluster (API.md,
+			// "Operations"); a second serve is refused.
+			for _, args := range [][]string{{"verify"}, {"migrate"}} {
+				beside := exec.Command(bin, args...)
+				beside.Dir, beside.Env = work, cmd.Env
+				if out, err := beside.CombinedOutput(); err != nil {
+					t.Errorf("dxledger %s beside serve: %v\n%s", args[0], err, out)
+				}
+			}
+			second := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+			second.Dir, second.Env = work, cmd.Env
+			if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "in use") {
+				t.Errorf("a second serve on the same data directory: %v\n%s; want refused as in use", err, out)
+			}
+			if code, _ := get(t, base+"/healthz", ""); code != 200 {
+				t.Fatalf("after the commands beside it: /healthz = %d", code)
+			}
+		}
 		pidFile := filepath.Join(work, "dxledger-data", "pg", "data", "postmaster.pid")
 		pid := readPID(t, pidFile)
 		if !pgcluster.Running(pid) {

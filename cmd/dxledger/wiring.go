@@ -60,8 +60,10 @@ type database struct {
 }
 
 // openDatabase connects to DXLEDGER_DATABASE_URL, or starts the embedded cluster in
-// <data-dir>/pg and creates its database, then applies the migrations.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *database, err error) {
+// <data-dir>/pg and creates its database, then applies the migrations. With share, a command
+// run beside a serving process on the same data directory uses that process's running
+// cluster (API.md, "Operations"); serve owns its cluster and refuses a second owner.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, share bool) (_ *database, err error) {
 	db := &database{URL: cfg.DatabaseURL}
 	defer func() {
 		if err != nil {
@@ -70,7 +72,7 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	}()
 	if db.URL == "" {
 		c, err := pgcluster.Start(ctx, pgcluster.Config{
-			Dir: filepath.Join(cfg.DataDir, "pg"), BinDir: cfg.PGBinDir, Fsync: true, Logger: log,
+			Dir: filepath.Join(cfg.DataDir, "pg"), BinDir: cfg.PGBinDir, Fsync: true, Logger: log, Share: share,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
@@ -104,7 +106,7 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 
 // openStore opens the database (see openDatabase) and the event store on it.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*database, *eventstore.Store, error) {
-	db, err := openDatabase(ctx, cfg, log)
+	db, err := openDatabase(ctx, cfg, log, true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/dxledger/dxledger/domain/fault"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,17 +13,34 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxledger/dxledger/domain/fault"
+	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
 )
 
 // Client calls the JSON API of a dxledger server with a bearer token, decoding the same types
 // the server writes. A refusal comes back as a *Problem (use errors.As); not reaching the
 // server, or an answer that is not JSON, as another error.
+//
+// Every write answers with the store position it reached (Written.Position). A client made by
+// WithMinPosition sends a position on each of its reads, so that they include that write
+// (API.md, "Conventions"); a read the server answers 503 with Retry-After is tried again after
+// the delay it names, for up to DefaultRetryFor in all (WithRetryFor), before the 503 is returned.
 type Client struct {
-	base  string
-	token string
-	http  *http.Client
+	base        string
+	token       string
+	http        *http.Client
+	minPosition string        // sent as Dxledger-Min-Position on reads; "" sends none
+	retryFor    time.Duration // how long a read answered 503 with Retry-After is retried
 }
+
+// DefaultRetryFor bounds how long a client retries a read that the server answered 503 with
+// Retry-After (its read models not yet at the read's minimum position), counted from the
+// first try.
+const DefaultRetryFor = 10 * time.Second
+
+// minRetryPause is the least a retry waits, whatever Retry-After says.
+const minRetryPause = 100 * time.Millisecond
 
 // NewClient returns a client of the server at baseURL (such as http://127.0.0.1:8080) that
 // sends token as its bearer token; hc nil means a client that waits at most a minute.
@@ -31,7 +48,25 @@ func NewClient(baseURL, token string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, http: hc}
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, http: hc, retryFor: DefaultRetryFor}
+}
+
+// WithMinPosition returns a client of the same server, over the same connections, whose reads
+// include the write that answered position (a Written.Position): each GET sends it as
+// Dxledger-Min-Position and the server waits until its read models have applied that write.
+// An empty position reads without waiting.
+func (c *Client) WithMinPosition(position string) *Client {
+	cc := *c
+	cc.minPosition = position
+	return &cc
+}
+
+// WithRetryFor returns a client of the same server, over the same connections, that retries a
+// read answered 503 with Retry-After for up to d in all (0: never) instead of DefaultRetryFor.
+func (c *Client) WithRetryFor(d time.Duration) *Client {
+	cc := *c
+	cc.retryFor = d
+	return &cc
 }
 
 // WithToken returns a client of the same server, over the same connections, as the holder of
@@ -76,11 +111,14 @@ func (p *Problem) Kind() fault.Kind {
 }
 
 // Written is the answer to a write: the item (or unit, or user) and its stream version after
-// the write; RequestID is set for a funding request.
+// the write; RequestID is set for a funding request. Position is the store position the write
+// reached (the Dxledger-Position header): give it to WithMinPosition for reads that include
+// the write.
 type Written struct {
 	ID        string `json:"id"`
 	Version   int64  `json:"version"`
 	RequestID string `json:"request_id,omitempty"`
+	Position  string `json:"-"`
 }
 
 // ReportQuery selects a report's grouping and moment; empty fields are left out.
@@ -164,8 +202,7 @@ type Unit struct {
 
 // RegisterUnit is POST /api/v1/units (an administrator's).
 func (c *Client) RegisterUnit(ctx context.Context, u Unit) (Written, error) {
-	var out Written
-	return out, c.Do(ctx, http.MethodPost, "/api/v1/units", u, &out)
+	return c.Write(ctx, http.MethodPost, "/api/v1/units", u)
 }
 
 // NewUser is the body of POST /api/v1/users.
@@ -176,16 +213,26 @@ type NewUser struct {
 	Password string `json:"password,omitempty"`
 }
 
-// CreatedUser is the answer to POST /api/v1/users: the token is shown this once.
+// CreatedUser is the answer to POST /api/v1/users: the token is shown this once. Position is
+// the store position the write reached, as in Written.
 type CreatedUser struct {
-	ID    string `json:"id"`
-	Token string `json:"token"`
+	ID       string `json:"id"`
+	Token    string `json:"token"`
+	Position string `json:"-"`
 }
 
 // CreateUser is POST /api/v1/users (an administrator's).
 func (c *Client) CreateUser(ctx context.Context, u NewUser) (CreatedUser, error) {
 	var out CreatedUser
-	return out, c.Do(ctx, http.MethodPost, "/api/v1/users", u, &out)
+	h, err := c.send(ctx, http.MethodPost, "/api/v1/users", u, &out)
+	out.Position = h.Get(PositionHeader)
+	return out, err
+}
+
+// Me is GET /api/v1/me: the user the client's token stands for.
+func (c *Client) Me(ctx context.Context) (identity.User, error) {
+	var out identity.User
+	return out, c.Get(ctx, "/api/v1/me", &out)
 }
 
 // Proposal is the body of POST /api/v1/models and /api/v1/projects; dates are YYYY-MM-DD.
@@ -208,8 +255,7 @@ func (c *Client) Propose(ctx context.Context, kind string, p Proposal) (Written,
 	if err != nil {
 		return Written{}, err
 	}
-	var out Written
-	return out, c.Do(ctx, http.MethodPost, "/api/v1/"+coll, p, &out)
+	return c.Write(ctx, http.MethodPost, "/api/v1/"+coll, p)
 }
 
 // FundingRequest is the body of POST …/funding-requests. Zero values are sent as they are,
@@ -228,8 +274,7 @@ func (c *Client) RequestFunding(ctx context.Context, kind, id string, r FundingR
 	if err != nil {
 		return Written{}, err
 	}
-	var out Written
-	return out, c.Do(ctx, http.MethodPost, "/api/v1/"+coll+"/"+url.PathEscape(id)+"/funding-requests", r, &out)
+	return c.Write(ctx, http.MethodPost, "/api/v1/"+coll+"/"+url.PathEscape(id)+"/funding-requests", r)
 }
 
 // Decision is the body of POST …/funding-requests/{request_id}/decision.
@@ -246,9 +291,8 @@ func (c *Client) DecideFunding(ctx context.Context, kind, id, request string, d 
 	if err != nil {
 		return Written{}, err
 	}
-	var out Written
 	path := "/api/v1/" + coll + "/" + url.PathEscape(id) + "/funding-requests/" + url.PathEscape(request) + "/decision"
-	return out, c.Do(ctx, http.MethodPost, path, d, &out)
+	return c.Write(ctx, http.MethodPost, path, d)
 }
 
 // Get reads path (with its query) into out, for the calls without a method of their own.
@@ -256,52 +300,120 @@ func (c *Client) Get(ctx context.Context, path string, out any) error {
 	return c.Do(ctx, http.MethodGet, path, nil, out)
 }
 
+// Write sends body as JSON to path and returns the write's answer with the position it
+// reached, for the writes without a method of their own.
+func (c *Client) Write(ctx context.Context, method, path string, body any) (Written, error) {
+	var out Written
+	h, err := c.send(ctx, method, path, body, &out)
+	out.Position = h.Get(PositionHeader)
+	return out, err
+}
+
 // Do sends body (nil: none) as JSON to path and decodes the answer into out (nil: discarded).
 // An answer of 400 or more is returned as a *Problem: the server's, or one made of the status
-// when the body is not a problem.
+// when the body is not a problem. A GET carries the client's minimum position and is retried
+// on 503 with Retry-After (see Client); use Write for a write's position.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
+	_, err := c.send(ctx, method, path, body, out)
+	return err
+}
+
+// send is Do that also returns the answer's header (empty when there was no answer).
+func (c *Client) send(ctx context.Context, method, path string, body, out any) (http.Header, error) {
+	var raw []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return http.Header{}, err
 		}
-		rd = bytes.NewReader(b)
+		raw = b
+	}
+	start := time.Now()
+	for {
+		h, err := c.once(ctx, method, path, body != nil, raw, out)
+		var p *Problem
+		if method != http.MethodGet || !errors.As(err, &p) || p.Status != http.StatusServiceUnavailable {
+			return h, err
+		}
+		wait, ok := retryAfter(h.Get("Retry-After"), time.Now())
+		if !ok {
+			return h, err
+		}
+		wait = max(wait, minRetryPause)
+		if time.Since(start)+wait > c.retryFor {
+			return h, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return h, err
+		case <-t.C:
+		}
+	}
+}
+
+// once sends one request; hasBody says whether raw is a JSON body to send.
+func (c *Client) once(ctx context.Context, method, path string, hasBody bool, raw []byte, out any) (http.Header, error) {
+	var rd io.Reader
+	if hasBody {
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return err
+		return http.Header{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if method == http.MethodGet && c.minPosition != "" {
+		req.Header.Set(MinPositionHeader, c.minPosition)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", c.base, err)
+		return http.Header{}, fmt.Errorf("cannot reach %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return resp.Header, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 400 {
 		p := &Problem{Status: resp.StatusCode}
-		_ = json.Unmarshal(raw, p) // a body that is not a problem leaves the status to speak
+		_ = json.Unmarshal(answer, p) // a body that is not a problem leaves the status to speak
 		p.Status = resp.StatusCode
 		if p.Title == "" {
 			p.Title = http.StatusText(resp.StatusCode)
 		}
-		return p
+		return resp.Header, p
 	}
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s %s: the answer is not the JSON expected: %w", method, path, err)
+	if err := json.Unmarshal(answer, out); err != nil {
+		return resp.Header, fmt.Errorf("%s %s: the answer is not the JSON expected: %w", method, path, err)
 	}
-	return nil
+	return resp.Header, nil
+}
+
+// retryAfter reads a Retry-After value, delay-seconds or an HTTP date, as the wait from now;
+// ok is false when there is none or it cannot be read.
+func retryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 // collection is the URL's collection of an item kind.

@@ -61,6 +61,10 @@ type Config struct {
 	LogFormat string
 	// ShutdownTimeout bounds a graceful shutdown (key shutdown_timeout, a Go duration).
 	ShutdownTimeout time.Duration
+	// ReadinessMaxLag is how far behind the store's head a projection may be (the age of the
+	// oldest event it has not applied) before GET /readyz answers 503 (key
+	// readiness_max_lag, a Go duration).
+	ReadinessMaxLag time.Duration
 	// PGBinDir is the directory holding initdb and pg_ctl; empty means search PATH, then
 	// /usr/lib/postgresql/*/bin (key pg_bin_dir).
 	PGBinDir string
@@ -88,6 +92,7 @@ func Default() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
+		ReadinessMaxLag: 30 * time.Second,
 		DBMaxConns:      20,
 		APIURL:          "http://127.0.0.1:8080",
 	}
@@ -124,6 +129,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.LogFormat }, check: checkLogFormat},
 	{key: "shutdown_timeout", flag: "shutdown-timeout", usage: "graceful shutdown budget",
 		field: func(c *Config) any { return &c.ShutdownTimeout }, check: checkShutdownTimeout},
+	{key: "readiness_max_lag", flag: "readiness-max-lag", usage: "how far behind the store a projection may be before /readyz answers 503",
+		field: func(c *Config) any { return &c.ReadinessMaxLag }, check: checkReadinessMaxLag},
 	{key: "pg_bin_dir", flag: "pg-bin-dir", usage: "directory of initdb and pg_ctl; empty searches PATH, then /usr/lib/postgresql/*/bin",
 		field: func(c *Config) any { return &c.PGBinDir }, check: checkPGBinDir},
 	{key: "workflow_file", flag: "workflow-file", usage: "YAML workflow definition replacing the embedded default",
@@ -637,6 +644,13 @@ func checkShutdownTimeout(c Config) error {
 	return nil
 }
 
+func checkReadinessMaxLag(c Config) error {
+	if c.ReadinessMaxLag <= 0 {
+		return fmt.Errorf("%s is not above zero", c.ReadinessMaxLag)
+	}
+	return nil
+}
+
 func checkDBMaxConns(c Config) error {
 	if c.DBMaxConns < 1 || c.DBMaxConns > 1000 {
 		return fmt.Errorf("%d is not from 1 to 1000", c.DBMaxConns)
@@ -694,6 +708,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Duration("readiness_max_lag", c.ReadinessMaxLag),
 		slog.String("pg_bin_dir", c.PGBinDir),
 		slog.String("workflow_file", c.WorkflowFile),
 		slog.Int("db_max_conns", c.DBMaxConns),

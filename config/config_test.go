@@ -366,7 +366,7 @@ func TestLoadUnknownEnv(t *testing.T) {
 // everyCheckedKey lists the keys Validate checks: all but bootstrap_token and token.
 var everyCheckedKey = []string{
 	"api_url", "data_dir", "database_url", "db_max_conns", "http_addr", "log_format", "log_level",
-	"pg_bin_dir", "shutdown_timeout", "timezone", "workflow_file",
+	"pg_bin_dir", "readiness_max_lag", "shutdown_timeout", "timezone", "workflow_file",
 }
 
 func TestLoadReportsEveryBadValue(t *testing.T) {
@@ -381,6 +381,7 @@ func TestLoadReportsEveryBadValue(t *testing.T) {
 		"DXLEDGER_LOG_LEVEL=loud",
 		"DXLEDGER_LOG_FORMAT=xml",
 		"DXLEDGER_SHUTDOWN_TIMEOUT=0s",
+		"DXLEDGER_READINESS_MAX_LAG=-1s",
 		"DXLEDGER_DB_MAX_CONNS=0",
 		"DXLEDGER_PG_BIN_DIR=" + notADir,
 		"DXLEDGER_WORKFLOW_FILE=" + dir,
@@ -642,6 +643,7 @@ func TestRegisterFlags(t *testing.T) {
 		{"log-level", "info"},
 		{"log-format", "text"},
 		{"shutdown-timeout", "15s"},
+		{"readiness-max-lag", "30s"},
 		{"pg-bin-dir", ""},
 		{"workflow-file", ""},
 		{"db-max-conns", "20"},

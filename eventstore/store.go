@@ -421,6 +421,25 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from int64) ([]Re
 	return recs, nil
 }
 
+// ReadAt returns the events at the given positions, in global order; a position with no event
+// is left out.
+func (s *Store) ReadAt(ctx context.Context, at []Position) ([]Record, error) {
+	txs, seqs := make([]uint64, len(at)), make([]int64, len(at))
+	for i, p := range at {
+		txs[i], seqs[i] = p.TxID, p.Seq
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+		WHERE (tx_id, seq) IN (SELECT * FROM unnest($1::xid8[], $2::bigint[])) ORDER BY tx_id, seq`, txs, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("read %d positions: %w", len(at), err)
+	}
+	recs, err := scanRecords(rows, len(at))
+	if err != nil {
+		return nil, fmt.Errorf("read %d positions: %w", len(at), err)
+	}
+	return recs, nil
+}
+
 // ReadPrefix returns the events of every stream whose id starts with prefix, stream by stream
 // in version order. It scans the table: meant for small categories read once (units).
 func (s *Store) ReadPrefix(ctx context.Context, prefix string) ([]Record, error) {

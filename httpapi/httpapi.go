@@ -41,6 +41,12 @@ type Deps struct {
 	Reports  Reports
 	Location *time.Location
 	Logger   *slog.Logger
+	// States and Followers feed GET /readyz: where each read model stands against the store,
+	// and this process's followers (nil when the projections run elsewhere); MaxLag is how far
+	// behind a projection may be and still be ready.
+	States    States
+	Followers func() []Follower
+	MaxLag    time.Duration
 	// MinPositionWait bounds how long a read waits for its Dxledger-Min-Position (default
 	// projections.DefaultWait).
 	MinPositionWait time.Duration
@@ -70,6 +76,9 @@ func New(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
 	rt := &router{mux: mux}
 	rt.handle("GET /healthz", http.HandlerFunc(a.healthz))
+	if d.States != nil {
+		rt.handle("GET /readyz", http.HandlerFunc(a.readyz))
+	}
 	if d.Metrics != nil {
 		rt.handle("GET /metrics", d.Metrics)
 	}
@@ -252,7 +261,7 @@ func (a *api) observe(next http.Handler) http.Handler {
 			}
 			a.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
 			a.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-			if route != "GET /metrics" && route != "GET /healthz" {
+			if route != "GET /metrics" && route != "GET /healthz" && route != "GET /readyz" {
 				a.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 					"duration_ms", time.Since(start).Milliseconds(), "request_id", id)
 			}

@@ -47,6 +47,7 @@ var (
 // docs documents every route, by its pattern. {kind} is models or projects.
 var docs = map[string]doc{
 	"GET /healthz":                              {summary: "200 when the store answers", who: "public", status: 200},
+	"GET /readyz":                               {summary: "200 when every projection is current and holds no set-aside events; else 503 naming each projection's state", who: "public", status: 200},
 	"GET /metrics":                              {summary: "Prometheus metrics", who: "public", status: 200},
 	"GET /api/v1/me":                            {summary: "the signed-in user", who: "any", status: 200},
 	"GET /api/v1/openapi.json":                  {summary: "this document", who: "any", status: 200},

@@ -39,6 +39,7 @@ Usage:
   dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
   dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
   dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
+  dxledger projections retry [units|items ...] [flags]   apply set-aside events again, once their cause is fixed
   dxledger bench append|read|generate|lag|reports|http [flags]   benchmarks (see "dxledger bench")
   dxledger report | model | project | funding ...   the terminal client (see "dxledger report")
   dxledger help
@@ -64,6 +65,12 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return cmdProjector(ctx, args[1:], environ, stdout, stderr)
 	case "rebuild":
 		return cmdRebuild(ctx, args[1:], environ, stdout, stderr)
+	case "projections":
+		if len(args) < 2 || args[1] != "retry" {
+			fmt.Fprint(stderr, "usage: dxledger projections retry [units|items ...] [flags]\n")
+			return errUsage
+		}
+		return cmdRetry(ctx, args[2:], environ, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], environ, stdout, stderr)
 	case "report":

@@ -50,7 +50,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 				if resp.StatusCode == 405 || strings.HasPrefix(p.Detail, "no such route") {
 					t.Errorf("%s %s is documented but not served (%d %s)", m, path, resp.StatusCode, p.Detail)
 				}
-				public := path == "/healthz" || path == "/metrics"
+				public := path == "/healthz" || path == "/readyz" || path == "/metrics"
 				if who.token == "" && !public && resp.StatusCode != 401 {
 					t.Errorf("%s %s without a token: %d, want 401", m, path, resp.StatusCode)
 				}

@@ -37,6 +37,67 @@ func cmdProjector(ctx context.Context, args, environ []string, stdout, stderr io
 	return runner.FollowAll(ctx)
 }
 
+// cmdRetry applies the events the projections set aside again (once a new binary or a
+// repaired row fixed their cause) and says what applied and what still fails.
+func cmdRetry(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	var names []string
+	for len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		names, args = append(names, args[0]), args[1:]
+	}
+	cfg, _, err := loadConfig("projections retry", args, environ, stderr, nil)
+	if err != nil {
+		return err
+	}
+	todo, err := projectionsNamed(names)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer store.Close()
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Logger: log, Projections: todo})
+	if err != nil {
+		return err
+	}
+	results, err := runner.Retry(ctx, todo)
+	for _, r := range results {
+		fmt.Fprintf(stdout, "%s: %d set-aside events applied, %d still set aside", r.Projection, r.Applied, r.Still)
+		if len(r.Streams) > 0 {
+			fmt.Fprintf(stdout, " (streams %s)", strings.Join(r.Streams, ", "))
+		}
+		fmt.Fprintln(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Still > 0 {
+			return fmt.Errorf("some events still cannot be applied; see the errors above and GET /readyz")
+		}
+	}
+	return nil
+}
+
+// projectionsNamed returns the projections named, or all of them when none is.
+func projectionsNamed(names []string) ([]projector.Projection, error) {
+	var todo []projector.Projection
+	for _, n := range names {
+		p, ok := readmodel.ByName(n)
+		if !ok {
+			return nil, fmt.Errorf("no projection %q (have: units, items)", n)
+		}
+		todo = append(todo, p)
+	}
+	if len(todo) == 0 {
+		todo = readmodel.All()
+	}
+	return todo, nil
+}
+
 // cmdRebuild rebuilds one projection (or all) from the first event, with a progress bar (rate
 // and time left) on a terminal and plain log lines otherwise.
 func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
@@ -63,16 +124,9 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		defer pprof.StopCPUProfile()
 	}
 	names = append(names, fs.Args()...)
-	var todo []projector.Projection
-	for _, n := range names {
-		p, ok := readmodel.ByName(n)
-		if !ok {
-			return fmt.Errorf("rebuild: no projection %q (have: units, items)", n)
-		}
-		todo = append(todo, p)
-	}
-	if len(todo) == 0 {
-		todo = readmodel.All()
+	todo, err := projectionsNamed(names)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
 	}
 	log := newLogger(cfg, stderr)
 	db, store, err := openStore(ctx, cfg, log)

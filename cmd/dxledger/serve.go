@@ -67,7 +67,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		return err
 	}
 	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Logger: log,
-		Projections: readmodel.All()})
+		Projections: readmodel.All(), Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,9 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		return err
 	}
 	reports := projections.NewReports(db.Pool, nil, cfg.Location)
+	if err := reg.Register(projections.NewStateCollector(reports)); err != nil {
+		return err
+	}
 	// Background work — the process managers and the projections — stops before the database
 	// closes, however runServer returns.
 	bgCtx, stopBackground := context.WithCancel(ctx)
@@ -125,6 +128,9 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		Registerer: reg,
 		Auth:       ids,
 		Logger:     log,
+		States:     reports,
+		Followers:  func() []httpapi.Follower { return followersOf(runner) },
+		MaxLag:     cfg.ReadinessMaxLag,
 	})
 	if err != nil {
 		return err
@@ -142,11 +148,21 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	return httpapi.Serve(ctx, ln, routes(api, web), cfg.ShutdownTimeout, log)
 }
 
+// followersOf is the runner's status as the readiness answer shows it.
+func followersOf(r *projector.Runner) []httpapi.Follower {
+	var out []httpapi.Follower
+	for _, s := range r.Status() {
+		out = append(out, httpapi.Follower{Name: s.Name, State: s.State, Since: s.Since, Restarts: s.Restarts, LastError: s.LastError})
+	}
+	return out
+}
+
 // routes serves the API under /api/ (with /healthz and /metrics) and the web pages beside it.
 func routes(api, web http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
 	mux.Handle("/metrics", api)
 	mux.Handle("/", web)
 	return mux

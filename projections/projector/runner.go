@@ -15,6 +15,7 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Projection is one read model.
@@ -67,6 +68,15 @@ type RunnerConfig struct {
 	// RebuildBatchSize is the most events read at once by a rebuild: large, since no reader
 	// waits on it. Default 5000.
 	RebuildBatchSize int
+	// RetryMax is the longest pause before following starts again after a failure. Default 5 s.
+	RetryMax time.Duration
+	// LeaseRetry is how often a standby tries to take the lead. Default 1 s.
+	LeaseRetry time.Duration
+	// LeaseCheck is how often the leader checks that its lock's connection still answers.
+	// Default 1 s.
+	LeaseCheck time.Duration
+	// Registerer, when set, gets the followers' metrics (restarts, lead).
+	Registerer prometheus.Registerer
 }
 
 func (c *RunnerConfig) setDefaults() {
@@ -78,6 +88,15 @@ func (c *RunnerConfig) setDefaults() {
 	}
 	if c.RebuildBatchSize == 0 {
 		c.RebuildBatchSize = 5000
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 5 * time.Second
+	}
+	if c.LeaseRetry == 0 {
+		c.LeaseRetry = time.Second
+	}
+	if c.LeaseCheck == 0 {
+		c.LeaseCheck = time.Second
 	}
 }
 
@@ -95,6 +114,11 @@ func (c RunnerConfig) Validate() error {
 	}
 	if c.RebuildBatchSize < 0 {
 		errs = append(errs, fmt.Errorf("RebuildBatchSize %d is negative", c.RebuildBatchSize))
+	}
+	for name, d := range map[string]time.Duration{"RetryMax": c.RetryMax, "LeaseRetry": c.LeaseRetry, "LeaseCheck": c.LeaseCheck} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s %s is negative", name, d))
+		}
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Projections {
@@ -118,6 +142,9 @@ type Runner struct {
 	store *eventstore.Store // cfg.Store
 	log   *slog.Logger      // cfg.Logger
 	cfg   RunnerConfig
+
+	status  status
+	metrics *metrics
 }
 
 // NewRunner returns a runner on the store's database.
@@ -127,7 +154,15 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		return nil, fmt.Errorf("projector: %w", err)
 	}
 	cfg.Projections = slices.Clone(cfg.Projections)
-	return &Runner{pool: cfg.Pool, store: cfg.Store, log: cfg.Logger, cfg: cfg}, nil
+	r := &Runner{pool: cfg.Pool, store: cfg.Store, log: cfg.Logger, cfg: cfg, status: status{by: map[string]*Status{}}}
+	for _, p := range cfg.Projections {
+		r.status.by[p.Name()] = &Status{Name: p.Name(), State: StateStarting, Since: time.Now()}
+	}
+	var err error
+	if r.metrics, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("projector: %w", err)
+	}
+	return r, nil
 }
 
 // Projections returns the projections FollowAll keeps.
@@ -156,7 +191,7 @@ func (r *Runner) Checkpoint(ctx context.Context, name string) (Checkpoint, error
 
 // apply runs one batch and moves the checkpoint, in one transaction.
 func (r *Runner) apply(ctx context.Context, p Projection, batch []eventstore.Record) error {
-	return r.applyAll(ctx, []Projection{p}, batch)
+	return r.applyAll(ctx, []Projection{p}, batch, nil)
 }
 
 // FollowWith keeps p alone up to date from its checkpoint, calling applied after each
@@ -171,53 +206,6 @@ func (r *Runner) FollowWith(ctx context.Context, p Projection, applied func(last
 			return err
 		}
 		applied(b[len(b)-1].Position)
-		return nil
-	})
-}
-
-// FollowAll keeps every projection up to date until ctx ends, reading the store once for all
-// of them: from the oldest checkpoint, each batch goes to every projection whose checkpoint it
-// passes, in one transaction with their checkpoints.
-func (r *Runner) FollowAll(ctx context.Context) error {
-	ps := r.cfg.Projections
-	cps := make([]eventstore.Position, len(ps))
-	from := eventstore.Position{}
-	for i, p := range ps {
-		cp, err := r.Checkpoint(ctx, p.Name())
-		if err != nil {
-			return err
-		}
-		cps[i] = cp.Position
-		if i == 0 || cp.Position.Less(from) {
-			from = cp.Position
-		}
-		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
-	}
-	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
-		last := b[len(b)-1].Position
-		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-			for i, p := range ps {
-				todo := after(b, cps[i])
-				if len(todo) == 0 {
-					continue
-				}
-				if err := p.Apply(ctx, tx, todo); err != nil {
-					return fmt.Errorf("projection %s at %s: %w", p.Name(), todo[0].Position, err)
-				}
-				if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(todo)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for i := range cps {
-			if cps[i].Less(last) {
-				cps[i] = last
-			}
-		}
 		return nil
 	})
 }
@@ -271,9 +259,13 @@ func (r *Runner) RebuildAll(ctx context.Context, ps []Projection, progress func(
 	if err != nil {
 		return 0, err
 	}
+	aside, err := r.asideFrom(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var applied int64
 	if err := r.readAhead(ctx, target, func(batch []eventstore.Record) error {
-		if err := r.applyAll(ctx, ps, batch); err != nil {
+		if err := r.applyAll(ctx, ps, batch, aside); err != nil {
 			return err
 		}
 		applied += int64(len(batch))
@@ -356,14 +348,25 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 	if err != nil {
 		return 0, err
 	}
+	aside, err := r.asideFrom(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var (
 		applied int64
 		last    eventstore.Position
+		skipped = make([][]setAside, len(ps))
 	)
 	if err := r.readAhead(ctx, target, func(batch []eventstore.Record) error {
 		for i, b := range bulks {
-			if err := b.Add(batch); err != nil {
-				return fmt.Errorf("projection %s at %s: %w", ps[i].Name(), batch[0].Position, err)
+			keep, skip := skipAside(batch, aside[ps[i].Name()])
+			skipped[i] = append(skipped[i], skip...)
+			if len(keep) == 0 {
+				continue
+			}
+			if err := b.Add(keep); err != nil {
+				return fmt.Errorf("projection %s at %s: %w (a rebuild does not set events aside: "+
+					"follow with serve or projector, which does, then retry the rebuild)", ps[i].Name(), keep[0].Position, err)
 			}
 		}
 		applied += int64(len(batch))
@@ -388,6 +391,9 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 			if err := bulks[i].Write(ctx, tx); err != nil {
 				return fmt.Errorf("projection %s: %w", p.Name(), err)
 			}
+			if err := recordSetAside(ctx, tx, p.Name(), skipped[i]); err != nil {
+				return err
+			}
 			if applied > 0 {
 				if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied); err != nil {
 					return err
@@ -406,13 +412,19 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 }
 
 // applyAll applies one batch to several projections, with their checkpoints, in one
-// transaction.
-func (r *Runner) applyAll(ctx context.Context, ps []Projection, batch []eventstore.Record) error {
+// transaction; events set aside (aside, see asideFrom) are left out, and recorded as set aside.
+func (r *Runner) applyAll(ctx context.Context, ps []Projection, batch []eventstore.Record, aside map[string]map[string]eventstore.Position) error {
 	last := batch[len(batch)-1].Position
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		for _, p := range ps {
-			if err := p.Apply(ctx, tx, batch); err != nil {
-				return fmt.Errorf("projection %s at %s: %w", p.Name(), batch[0].Position, err)
+			keep, skipped := skipAside(batch, aside[p.Name()])
+			if err := recordSetAside(ctx, tx, p.Name(), skipped); err != nil {
+				return err
+			}
+			if len(keep) > 0 {
+				if err := p.Apply(ctx, tx, keep); err != nil {
+					return fmt.Errorf("projection %s at %s: %w", p.Name(), keep[0].Position, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(batch)); err != nil {
 				return err
@@ -420,6 +432,50 @@ func (r *Runner) applyAll(ctx context.Context, ps []Projection, batch []eventsto
 		}
 		return nil
 	})
+}
+
+// asideFrom reads where each projection's set-aside streams stop being applied: the position
+// of the first event of the stream that is set aside. A rebuild leaves out the same events
+// live following did, so that rebuild == live holds while anything is set aside.
+func (r *Runner) asideFrom(ctx context.Context) (map[string]map[string]eventstore.Position, error) {
+	rows, err := r.pool.Query(ctx, `SELECT DISTINCT ON (projection, stream_id) projection, stream_id, tx_id, seq
+		FROM projection_set_aside ORDER BY projection, stream_id, tx_id, seq`)
+	if err != nil {
+		return nil, fmt.Errorf("set-aside events: %w", err)
+	}
+	defer rows.Close()
+	aside := map[string]map[string]eventstore.Position{}
+	for rows.Next() {
+		var (
+			proj, stream string
+			p            eventstore.Position
+		)
+		if err := rows.Scan(&proj, &stream, &p.TxID, &p.Seq); err != nil {
+			return nil, fmt.Errorf("set-aside events: %w", err)
+		}
+		if aside[proj] == nil {
+			aside[proj] = map[string]eventstore.Position{}
+		}
+		aside[proj][stream] = p
+	}
+	return aside, rows.Err()
+}
+
+// skipAside splits batch into the events applied and those set aside: of a stream in from,
+// every event at or after its first set-aside position.
+func skipAside(batch []eventstore.Record, from map[string]eventstore.Position) (keep []eventstore.Record, skipped []setAside) {
+	if len(from) == 0 {
+		return batch, nil
+	}
+	keep = make([]eventstore.Record, 0, len(batch))
+	for _, rec := range batch {
+		if p, ok := from[rec.StreamID]; ok && !rec.Position.Less(p) {
+			skipped = append(skipped, setAside{rec: rec, why: heldBehind})
+			continue
+		}
+		keep = append(keep, rec)
+	}
+	return keep, skipped
 }
 
 const checkpointSQL = `INSERT INTO projection_checkpoints (name, tx_id, seq, events, updated_at)

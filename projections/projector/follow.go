@@ -1,0 +1,451 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dxledger/dxledger/eventstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// States of a follower, as Status reports them.
+const (
+	StateStarting  = "starting"
+	StateStandby   = "standby"   // another process leads these projections; this one waits
+	StateFollowing = "following" // this process applies them
+	StateRetrying  = "retrying"  // the last attempt failed; waiting before the next
+	StateStopped   = "stopped"
+)
+
+// Status is where one projection's follower in this process stands.
+type Status struct {
+	Name      string
+	State     string
+	Since     time.Time // when the state began
+	Restarts  int64     // how many times following failed and started again
+	LastError string    // the last failure, with its position
+	ErrorAt   time.Time
+}
+
+// errLostLead is a batch that found its checkpoints moved by someone else (another process
+// that took over, or a rebuild): following starts again from what is stored.
+var errLostLead = errors.New("the checkpoints moved under this follower")
+
+// status is the runner's record of its followers, for Status and the metrics.
+type status struct {
+	mu sync.Mutex
+	by map[string]*Status
+}
+
+func (s *status) set(names []string, state string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for _, n := range names {
+		st := s.by[n]
+		if st.State != state {
+			st.State, st.Since = state, now
+		}
+		if err != nil {
+			st.Restarts++
+			st.LastError, st.ErrorAt = err.Error(), now
+		}
+	}
+}
+
+// Status returns the state of every projection FollowAll keeps, in this process.
+func (r *Runner) Status() []Status {
+	r.status.mu.Lock()
+	defer r.status.mu.Unlock()
+	out := make([]Status, 0, len(r.cfg.Projections))
+	for _, p := range r.cfg.Projections {
+		out = append(out, *r.status.by[p.Name()])
+	}
+	return out
+}
+
+// FollowAll keeps every projection up to date until ctx ends, and never gives up before that:
+// it leads the projections (one PostgreSQL advisory lock per projection, so that any number
+// of processes may run it and exactly one applies), follows the store from their checkpoints,
+// and when anything fails — PostgreSQL restarting, the lead lost, a bug — logs it with its
+// position, waits (100 ms, doubling to RetryMax) and starts again from what is stored. An
+// event a projection cannot apply is set aside with the rest of its stream (applyCarefully)
+// rather than stopping it. It returns nil when ctx ends.
+func (r *Runner) FollowAll(ctx context.Context) error {
+	names := r.names()
+	pause := 100 * time.Millisecond
+	for {
+		started := time.Now()
+		err := r.leadAndFollow(ctx, names)
+		if ctx.Err() != nil {
+			r.status.set(names, StateStopped, nil)
+			return nil
+		}
+		if time.Since(started) > time.Minute {
+			pause = 100 * time.Millisecond // it ran well for a while: start again quickly
+		}
+		r.log.Error("projections stopped; starting again", "err", err, "retry_in", pause.String())
+		r.status.set(names, StateRetrying, err)
+		r.metrics.restarts(names)
+		select {
+		case <-ctx.Done():
+			r.status.set(names, StateStopped, nil)
+			return nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, r.cfg.RetryMax)
+	}
+}
+
+func (r *Runner) names() []string {
+	names := make([]string, len(r.cfg.Projections))
+	for i, p := range r.cfg.Projections {
+		names[i] = p.Name()
+	}
+	return names
+}
+
+// leadAndFollow waits until this process holds every projection's lock, then follows until an
+// error (or ctx's end). The locks live on one connection held for the whole time: if it
+// breaks, PostgreSQL frees them and following stops, since another process may take over.
+func (r *Runner) leadAndFollow(ctx context.Context, names []string) error {
+	conn, err := r.lead(ctx, names)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	fctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go func() { // the lead lasts as long as its connection answers
+		t := time.NewTicker(r.cfg.LeaseCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-t.C:
+				pctx, cancel := context.WithTimeout(fctx, r.cfg.LeaseCheck)
+				err := conn.Ping(pctx)
+				cancel()
+				if err != nil && fctx.Err() == nil {
+					stop(fmt.Errorf("lead lost: %w", err))
+					return
+				}
+			}
+		}
+	}()
+	defer func() {
+		// A connection that still answers gives the locks back at once; a broken one has
+		// lost them already. Either way it does not go back to the pool holding them.
+		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock_all()`); err != nil {
+			conn.Conn().Close(uctx)
+		}
+	}()
+	r.status.set(names, StateFollowing, nil)
+	r.metrics.leading(names, true)
+	defer r.metrics.leading(names, false)
+	err = r.follow(fctx)
+	if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
+
+// lead takes every projection's advisory lock on one connection, waiting as a standby (a try
+// every LeaseRetry) while another process holds any of them.
+func (r *Runner) lead(ctx context.Context, names []string) (*pgxpool.Conn, error) {
+	for standby := false; ; standby = true {
+		conn, err := r.pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lead: %w", err)
+		}
+		var all bool
+		err = conn.QueryRow(ctx, `SELECT bool_and(pg_try_advisory_lock(hashtext('dxledger projection ' || n)))
+			FROM unnest($1::text[]) AS n`, names).Scan(&all)
+		if err == nil && all {
+			if standby {
+				r.log.Info("projections led by this process now", "projections", strings.Join(names, ", "))
+			}
+			return conn, nil
+		}
+		if err == nil {
+			_, err = conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`)
+		}
+		conn.Release()
+		if err != nil {
+			return nil, fmt.Errorf("lead: %w", err)
+		}
+		if !standby {
+			r.log.Info("projections led by another process; standing by", "projections", strings.Join(names, ", "))
+			r.status.set(names, StateStandby, nil)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(r.cfg.LeaseRetry):
+		}
+	}
+}
+
+// follow reads the store once for all projections, from the oldest checkpoint: each batch goes
+// to every projection whose checkpoint it passes, in one transaction with their checkpoints.
+func (r *Runner) follow(ctx context.Context) error {
+	ps := r.cfg.Projections
+	names := r.names()
+	if _, err := r.pool.Exec(ctx, `INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, names); err != nil {
+		return fmt.Errorf("checkpoints: %w", err)
+	}
+	cps := make([]eventstore.Position, len(ps))
+	from := eventstore.Position{}
+	for i, p := range ps {
+		cp, err := r.Checkpoint(ctx, p.Name())
+		if err != nil {
+			return err
+		}
+		cps[i] = cp.Position
+		if i == 0 || cp.Position.Less(from) {
+			from = cp.Position
+		}
+		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
+	}
+	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
+		err := r.applyBatch(ctx, ps, names, cps, b, false)
+		if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
+			// One of the events cannot be applied: find it, event by event, and set it aside.
+			err = r.applyBatch(ctx, ps, names, cps, b, true)
+		}
+		if err != nil {
+			return err
+		}
+		last := b[len(b)-1].Position
+		for i := range cps {
+			if cps[i].Less(last) {
+				cps[i] = last
+			}
+		}
+		r.metrics.applied(names, last)
+		return nil
+	})
+}
+
+// applyBatch applies b to every projection past its checkpoint, in one transaction that first
+// locks the projections' checkpoint rows and checks they are where this follower left them
+// (fencing: a process that lost the lead, or a rebuild that replaced the tables, is noticed
+// before it writes). Events of streams set aside earlier are set aside too. Carefully, each
+// event is applied on its own savepoint, and one that fails for its content is set aside with
+// the rest of its stream; without care a failure fails the batch.
+func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string, cps []eventstore.Position,
+	b []eventstore.Record, carefully bool) error {
+	last := b[len(b)-1].Position
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		aside, err := lockCheckpoints(ctx, tx, names, cps)
+		if err != nil {
+			return err
+		}
+		for i, p := range ps {
+			todo := after(b, cps[i])
+			if len(todo) == 0 {
+				continue
+			}
+			held := aside[p.Name()]
+			var set []setAside
+			if carefully {
+				if set, err = applyCarefully(ctx, tx, p, todo, held); err != nil {
+					return err
+				}
+			} else {
+				keep := todo
+				if len(held) > 0 {
+					keep, set = hold(todo, held)
+				}
+				if len(keep) > 0 {
+					if err := p.Apply(ctx, tx, keep); err != nil {
+						return fmt.Errorf("projection %s at %s: %w", p.Name(), keep[0].Position, err)
+					}
+				}
+			}
+			if err := recordSetAside(ctx, tx, p.Name(), set); err != nil {
+				return err
+			}
+			for _, s := range set {
+				if s.first {
+					r.log.Error("event set aside: the projection cannot apply it; later events of its stream wait with it",
+						"projection", p.Name(), "position", s.rec.Position.String(), "stream_id", s.rec.StreamID,
+						"event_type", s.rec.Type, "err", s.why)
+				}
+			}
+			if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(todo)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// lockCheckpoints locks the checkpoint rows of names for the transaction, checks they stand at
+// cps, and returns each projection's streams that are set aside.
+func lockCheckpoints(ctx context.Context, tx pgx.Tx, names []string, cps []eventstore.Position) (map[string]map[string]bool, error) {
+	var b pgx.Batch
+	b.Queue(`SELECT name, tx_id, seq FROM projection_checkpoints WHERE name = ANY($1) FOR UPDATE`, names)
+	b.Queue(`SELECT projection, stream_id FROM projection_set_aside WHERE projection = ANY($1) GROUP BY 1, 2`, names)
+	res := tx.SendBatch(ctx, &b)
+	defer res.Close()
+	rows, err := res.Query()
+	if err != nil {
+		return nil, fmt.Errorf("lock checkpoints: %w", err)
+	}
+	at := map[string]eventstore.Position{}
+	for rows.Next() {
+		var (
+			n string
+			p eventstore.Position
+		)
+		if err := rows.Scan(&n, &p.TxID, &p.Seq); err != nil {
+			return nil, fmt.Errorf("lock checkpoints: %w", err)
+		}
+		at[n] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lock checkpoints: %w", err)
+	}
+	for i, n := range names {
+		if p, ok := at[n]; !ok || p != cps[i] {
+			return nil, fmt.Errorf("projection %s: stored at %s, this follower at %s: %w", n, p, cps[i], errLostLead)
+		}
+	}
+	if rows, err = res.Query(); err != nil {
+		return nil, fmt.Errorf("set-aside streams: %w", err)
+	}
+	aside := map[string]map[string]bool{}
+	for rows.Next() {
+		var p, s string
+		if err := rows.Scan(&p, &s); err != nil {
+			return nil, fmt.Errorf("set-aside streams: %w", err)
+		}
+		if aside[p] == nil {
+			aside[p] = map[string]bool{}
+		}
+		aside[p][s] = true
+	}
+	return aside, rows.Err()
+}
+
+// setAside is one event not applied: the first of its stream (first) with the error, or a
+// later one held behind it.
+type setAside struct {
+	rec   eventstore.Record
+	why   string
+	first bool
+}
+
+// hold splits todo into what is applied and what waits behind a set-aside event of its stream.
+func hold(todo []eventstore.Record, held map[string]bool) (keep []eventstore.Record, set []setAside) {
+	keep = make([]eventstore.Record, 0, len(todo))
+	for _, rec := range todo {
+		if held[rec.StreamID] {
+			set = append(set, setAside{rec: rec, why: heldBehind})
+			continue
+		}
+		keep = append(keep, rec)
+	}
+	return keep, set
+}
+
+const heldBehind = "held behind an earlier event of its stream that is set aside"
+
+// applyCarefully applies todo event by event, each on its own savepoint. An event that fails
+// for its content is set aside, and the later events of its stream with it; a failure that is
+// not the event's fault (the connection, the server) fails the whole batch, to be tried again.
+func applyCarefully(ctx context.Context, tx pgx.Tx, p Projection, todo []eventstore.Record, held map[string]bool) ([]setAside, error) {
+	stuck := map[string]bool{}
+	for s := range held {
+		stuck[s] = true
+	}
+	var set []setAside
+	for _, rec := range todo {
+		if stuck[rec.StreamID] {
+			set = append(set, setAside{rec: rec, why: heldBehind})
+			continue
+		}
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		err = p.Apply(ctx, sp, []eventstore.Record{rec})
+		if err == nil {
+			if err := sp.Commit(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if rerr := sp.Rollback(ctx); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		if transient(err) {
+			return nil, fmt.Errorf("projection %s at %s: %w", p.Name(), rec.Position, err)
+		}
+		stuck[rec.StreamID] = true
+		set = append(set, setAside{rec: rec, why: err.Error(), first: true})
+	}
+	return set, nil
+}
+
+func recordSetAside(ctx context.Context, tx pgx.Tx, projection string, set []setAside) error {
+	if len(set) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, s := range set {
+		b.Queue(`INSERT INTO projection_set_aside (projection, tx_id, seq, stream_id, event_id, event_type, error)
+			VALUES ($1, $2::xid8, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			projection, s.rec.Position.TxID, s.rec.Position.Seq, s.rec.StreamID, [16]byte(s.rec.ID), s.rec.Type, truncate(s.why, 2000))
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("set aside: %w", err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// transient reports whether err is the kind that passes (the connection, the server, a
+// timeout, a lost lead) rather than the fault of the events being applied. What is not
+// known to pass is taken as the events' fault: the careful pass then finds the event.
+func transient(err error) bool {
+	var (
+		pgErr   *pgconn.PgError
+		netErr  net.Error
+		connErr *pgconn.ConnectError
+	)
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, errLostLead),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.As(err, &netErr), errors.As(err, &connErr), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pgErr):
+		switch pgErr.Code[:2] {
+		case "08", "40", "53", "57", "58", "55", "XX":
+			// connection, serialization/deadlock, resources, operator intervention (a
+			// restart), system, lock not available, internal: not the event's fault.
+			return true
+		}
+		return false
+	}
+	// pgx reports a closed connection as a plain error.
+	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "conn busy")
+}

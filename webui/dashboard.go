@@ -105,6 +105,12 @@ type dashboardData struct {
 	GapGroups, UnitGroups  []string
 }
 
+// SetAside is how many stored events the figures leave out (the largest count any of the
+// three reports gave): the page says so above every figure when it is not 0.
+func (d *dashboardData) SetAside() int64 {
+	return max(d.Gaps.SetAsideEvents, d.Counts.SetAsideEvents, d.Done.SetAsideEvents)
+}
+
 func (d *dashboardData) Name(by, key string) string { return d.of(by, key) }
 func (d *dashboardData) Link(by, key string, more ...string) string {
 	return d.link(by, key, d.moment, more...)

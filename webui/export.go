@@ -68,20 +68,30 @@ func (s *server) export(w http.ResponseWriter, r *http.Request, rq *request) {
 	)
 	switch name {
 	case "funding-gaps":
-		err = exportGroups(bys, func(by string) (projections.FundingGapReport, error) { return s.Reports.FundingGaps(ctx, by, m.Query) },
+		err = exportGroups(bys, func(by string) (projections.FundingGapReport, error) {
+			rep, err := s.Reports.FundingGaps(ctx, by, m.Query)
+			h.SetAsideEvents = max(h.SetAsideEvents, rep.SetAsideEvents)
+			return rep, err
+		},
 			func(r projections.FundingGapReport) []string {
 				return keysOf(r.Rows, func(x projections.FundingGapRow) string { return x.Key })
 			},
 			labels, parents, func(g []export.Group[projections.FundingGapReport]) error { return export.FundingGaps(&buf, h, g) })
 	case "model-counts":
-		err = exportGroups(bys, func(by string) (projections.ModelCountReport, error) { return s.Reports.ModelCounts(ctx, by, m.Query) },
+		err = exportGroups(bys, func(by string) (projections.ModelCountReport, error) {
+			rep, err := s.Reports.ModelCounts(ctx, by, m.Query)
+			h.SetAsideEvents = max(h.SetAsideEvents, rep.SetAsideEvents)
+			return rep, err
+		},
 			func(r projections.ModelCountReport) []string {
 				return keysOf(r.Rows, func(x projections.ModelCountRow) string { return x.Key })
 			},
 			labels, parents, func(g []export.Group[projections.ModelCountReport]) error { return export.ModelCounts(&buf, h, g) })
 	case "completion":
 		err = exportGroups(bys, func(by string) (projections.CompletionReport, error) {
-			return s.Reports.Completion(ctx, "", by, m.Query)
+			rep, err := s.Reports.Completion(ctx, "", by, m.Query)
+			h.SetAsideEvents = max(h.SetAsideEvents, rep.SetAsideEvents)
+			return rep, err
 		},
 			func(r projections.CompletionReport) []string {
 				return keysOf(r.Rows, func(x projections.CompletionRow) string { return x.Key })

@@ -199,6 +199,7 @@ var messages = map[string][2]string{
 	"err.forbidden":                {"Bạn không có quyền thực hiện thao tác này.", "You may not do this."},
 	"err.notfound":                 {"Không tìm thấy trang hoặc hồ sơ.", "No such page or item."},
 	"err.internal":                 {"Có lỗi trong hệ thống. Mã yêu cầu:", "Something went wrong. Request id:"},
+	"setaside.banner":              {"Chú ý: các số liệu dưới đây chưa tính %d sự kiện đã ghi mà hệ thống chưa xử lý được (đang để riêng). Quản trị viên xem chi tiết tại /readyz và xử lý bằng lệnh dxledger projections retry.", "Note: the figures below leave out %d recorded events the system could not process (set aside). Administrators see them at /readyz and apply them again with dxledger projections retry."},
 	"err.stale":                    {"Các báo cáo chưa kịp cập nhật thay đổi bạn vừa ghi. Hãy tải lại trang sau giây lát.", "The reports have not yet taken in the change you just made. Reload the page in a moment."},
 	"err.badquery":                 {"Tham số không hợp lệ.", "A parameter is not valid."},
 	"err.text.utf8":                {"Trường «%s» không phải văn bản UTF-8 hợp lệ; hãy gõ lại nội dung.", "The field “%s” is not valid UTF-8 text; please type it again."},

@@ -24,6 +24,9 @@ type Heading struct {
 	KnownAt  time.Time      // zero: everything recorded
 	Produced time.Time      // when the file was made
 	Location *time.Location // for printing Produced/KnownAt (Asia/Ho_Chi_Minh in production); nil: UTC+7
+	// SetAsideEvents is how many stored events the figures leave out because the projections
+	// could not apply them (projections' set_aside_events): the heading says so when above 0.
+	SetAsideEvents int64
 }
 
 // Group is one grouping of a report: one sheet.

@@ -538,3 +538,22 @@ func checkCells(t *testing.T, f *excelize.File, sheet string, i int, name, code 
 		}
 	}
 }
+
+// A workbook whose figures leave out set-aside events says so in its heading, with the count.
+func TestHeadingSaysWhatIsSetAside(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		lang, want string
+	}{{"vi", "CHÚ Ý: số liệu chưa tính 3 sự kiện"}, {"en", "NOTE: the figures leave out 3 recorded events"}} {
+		var buf bytes.Buffer
+		h := export.Heading{Lang: c.lang, AsOf: civil.Date{Year: 2022, Month: 12, Day: 31}, Produced: produced, Location: vn, SetAsideEvents: 3}
+		if err := export.ModelCounts(&buf, h, []export.Group[projections.ModelCountReport]{{By: "pillar", Report: projections.ModelCountReport{}}}); err != nil {
+			t.Fatal(err)
+		}
+		f := open(t, &buf)
+		line, err := f.GetCellValue(f.GetSheetList()[0], "A2")
+		if err != nil || !strings.Contains(line, c.want) {
+			t.Errorf("%s heading %q, %v; want it to say %q", c.lang, line, err, c.want)
+		}
+	}
+}

@@ -155,6 +155,9 @@ func headingLines(wd *words, h Heading) (asOf, produced string) {
 	if !h.KnownAt.IsZero() {
 		asOf += fmt.Sprintf(wd.knownAt, h.KnownAt.In(loc).Format(dateTime))
 	}
+	if h.SetAsideEvents > 0 {
+		asOf += fmt.Sprintf(wd.setAside, h.SetAsideEvents)
+	}
 	return asOf, fmt.Sprintf(wd.produced, h.Produced.In(loc).Format(dateTime))
 }
 

@@ -13,6 +13,7 @@ type words struct {
 	asOf          string // fmt: the as-of day
 	knownAt       string // fmt: the recording moment, appended to asOf
 	produced      string // fmt: when the file was made
+	setAside      string // fmt: how many stored events the figures leave out, appended to asOf
 	total         string
 	noParent      string // the group of rows whose key has no Parent
 	moneyFormat   string // Excel number format of a VND amount
@@ -53,6 +54,7 @@ var (
 		asOf:          "Số liệu tính đến ngày %s",
 		knownAt:       ", theo số liệu đã ghi nhận lúc %s",
 		produced:      "Lập lúc %s",
+		setAside:      ". CHÚ Ý: số liệu chưa tính %d sự kiện đã ghi mà hệ thống chưa xử lý được (đang để riêng, quản trị viên đã được báo)",
 		total:         "Tổng cộng",
 		noParent:      "Khác",
 		moneyFormat:   `#,##0 "đ"`,
@@ -98,6 +100,7 @@ var (
 		asOf:          "Figures as of %s",
 		knownAt:       ", as recorded at %s",
 		produced:      "Produced %s",
+		setAside:      ". NOTE: the figures leave out %d recorded events the system could not process (set aside; the administrators are told)",
 		total:         "Total",
 		noParent:      "Other",
 		moneyFormat:   `#,##0 "VND"`,

@@ -287,3 +287,76 @@ func TestReportsMoveAgainAfterPostgreSQLRestarts(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Any number of processes follow one database and exactly one applies: here a `dxledger
+// projector` leads and the serving process stands by; a kill -9 of the projector hands the
+// lead to serve within seconds, and every write is counted once.
+func TestAStandbyTakesOverFromAKilledProjector(t *testing.T) {
+	db := pgtest.New(t)
+	bin := filepath.Join(t.TempDir(), "dxledger")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	leader := exec.Command(bin, "projector")
+	leader.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DXLEDGER_DATABASE_URL=" + db.URL}
+	var leaderLog strings.Builder
+	leader.Stdout, leader.Stderr = &leaderLog, &leaderLog
+	if err := leader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer leader.Process.Kill()
+	waitFor := func(what string, within time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(within); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s\nprojector's log:\n%s", what, within, leaderLog.String())
+			}
+		}
+	}
+	waitFor("the projector leads", 30*time.Second, func() bool {
+		var n int
+		_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&n)
+		return n == 2 // units and items
+	})
+
+	const token = "takeover-bootstrap-token-00001"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	rs := readSide{t, client{t, base, token}}
+	followerState := func() string {
+		_, body := rs.ready()
+		ps, _ := body["projections"].([]any)
+		for _, p := range ps {
+			p, _ := p.(map[string]any)
+			if p["name"] == "items" {
+				f, _ := p["follower"].(map[string]any)
+				s, _ := f["state"].(string)
+				return s
+			}
+		}
+		return ""
+	}
+	waitFor("serve stands by", 10*time.Second, func() bool { return followerState() == "standby" })
+	rs.admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Tỉnh Đồng Tháp", "kind": "province"}).must(t, 201, "province")
+	_, pos := rs.propose("Trước")
+	if n, _ := rs.counts(pos); n != 1 {
+		t.Fatalf("applied by the projector: %d registrations, want 1", n)
+	}
+	if s := followerState(); s != "standby" {
+		t.Fatalf("serve's follower is %q while the projector leads, want standby", s)
+	}
+
+	if err := leader.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = leader.Wait()
+	start := time.Now()
+	waitFor("serve takes over", 20*time.Second, func() bool { return followerState() == "following" })
+	t.Logf("serve took over %v after the projector's kill -9", time.Since(start).Round(time.Millisecond))
+	for i := range 3 {
+		_, pos = rs.propose("Sau " + strconv.Itoa(i))
+	}
+	if n, aside := rs.counts(pos); n != 4 || aside != 0 {
+		t.Errorf("after the takeover: %d registrations, %d set aside; want 4, 0", n, aside)
+	}
+}

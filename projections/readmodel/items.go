@@ -182,7 +182,7 @@ func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record)
 	deltas := make(chan *deltaSet, 1)
 	go func() { deltas <- in.compute() }()
 	var b pgx.Batch
-	queueItems(&b, items, facts)
+	queueItems(&b, in.items, facts)
 	queueCurrent(&b, in.order)
 	return writeDeltas(ctx, tx, &b, <-deltas, in.bk)
 }

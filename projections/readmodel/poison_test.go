@@ -63,6 +63,8 @@ func TestPoisonEventsApplied(t *testing.T) {
 		`{"id":"controls","kind":"model\u0000","title":"Đô\u0001thị\u0085số","unit_code":"SO-YT","pillar":"society\u001f",`+
 			`"sector":"health","scope":"hai\ndòng\u0000","model_id":"x\u0000","estimated_cost_vnd":-5,`+
 			`"start_date":null,"end_date":null,"workflow_version":1,"stage":"proposed\u0000"}`, "2022-01-07")
+	// An item proposed twice: in one batch here, in two below. The first proposal stands.
+	raw(t, store, "model-controls", 1, "model.proposed.v2", proposal("controls", "again", "SO-TC", 7), "2022-01-08")
 	// Numbers: a year no int4 holds, a percent no int4 holds, a negative amount and amounts
 	// whose sum no bigint holds, in one item and across two items of one group — the second
 	// of each in a later batch, which PostgreSQL adds to the first.
@@ -84,9 +86,10 @@ func TestPoisonEventsApplied(t *testing.T) {
 	raw(t, store, "model-surrogate", 3, "model.funding_requested.v1",
 		`{"request_id":"r2","source":"central_budget","amount_vnd":1,"year":4294969318}`, "2022-02-12")
 	raw(t, store, "model-nul", 4, "model.progress_reported.v1", `{"percent":100000000000}`, "2022-04-01")
-	raw(t, store, "model-controls", 1, "model.progress_reported.v1", `{"percent":-3}`, "2022-04-01")
+	raw(t, store, "model-controls", 2, "model.progress_reported.v1", `{"percent":-3}`, "2022-04-01")
 	// An event type of a later version, on an item stream and on a unit stream.
 	raw(t, store, "model-nul", 5, "model.funding_reallocated.v1", `{"from":"r2","to":"r3"}`, "2022-05-01")
+	raw(t, store, "model-nul", 6, "model.proposed.v2", proposal("nul", "again", "SO-TC", 7), "2022-05-02")
 	raw(t, store, "unit-SO-YT", 1, "unit.reorganised.v2", `{"code":"SO-YT"}`, "2022-05-01")
 	// Units: a NUL in a name, a NUL in a code, a code registered twice, a unit merged twice.
 	raw(t, store, "unit-SO-MOI", 0, "unit.registered.v1",
@@ -155,7 +158,9 @@ func TestPoisonEventsApplied(t *testing.T) {
 		{`SELECT string_agg(code || '=' || name || '/' || kind, ', ' ORDER BY code) FROM pj_units WHERE code LIKE 'SO-MOI%' OR code LIKE 'SO-NUL%'`,
 			"SO-MOI=Sở\uFFFD mới hơn/department, SO-NUL\uFFFD=N /department\uFFFD"},
 		{`SELECT into_code FROM pj_unit_merges WHERE code = 'SO-MOI'`, "SO-YT\uFFFD"},
-		{`SELECT count(*)::text FROM pj_item_facts WHERE item_id = 'nul'`, "5"}, // the later version's event skipped
+		{`SELECT count(*)::text FROM pj_item_facts WHERE item_id = 'nul'`, "6"}, // the later version's event skipped
+		{`SELECT string_agg(item_id || ' ' || unit_code || ' ' || estimated_vnd, ', ' ORDER BY item_id) FROM pj_items`,
+			"controls SO-YT 0, nul SO-YT 2000000000, surrogate SO-YT\uFFFD 1000000000"},
 	} {
 		if got := text(c.q); got != c.want {
 			t.Errorf("%s\n got  %q\n want %q", c.q, got, c.want)

@@ -350,17 +350,23 @@ func (Items) FinishRebuild(ctx context.Context, pool *pgxpool.Pool) error {
 
 // batchInput is what a batch's rows of today and group deltas are computed from.
 type batchInput struct {
+	items []itemRow // the batch's proposals of items not proposed before: the rows of pj_items
 	facts []factRow
 	order []*itemHistory // the items the batch touches, in order of their first fact in it
 	bk    *buckets
 }
 
 // load reads what the batch needs besides the batch, in one round trip: where the buckets of
-// recording time stand, and the earlier facts of the items the batch continues.
+// recording time stand, and the earlier facts of the items the batch touches. An item keeps
+// its first proposal: a later one (the domain refuses it; the store may hold it) is only the
+// stage fact it also is, as in the rebuild (itemsBulk.Add) — so the earlier facts are asked
+// for of the items proposed in the batch too, which finds them proposed before.
 func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, bucketSize int64) (*batchInput, error) {
 	proposed := make(map[string]*itemInfo, len(items))
 	for i := range items {
-		proposed[items[i].id] = &items[i].info
+		if proposed[items[i].id] == nil {
+			proposed[items[i].id] = &items[i].info
+		}
 	}
 	hist := map[string]*itemHistory{}
 	var (
@@ -376,10 +382,8 @@ func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, buck
 		h := &itemHistory{id: f.item, info: proposed[f.item]}
 		hist[f.item] = h
 		order = append(order, h)
-		if h.info == nil {
-			oldIDs = append(oldIDs, f.item)
-			oldVersions = append(oldVersions, f.version)
-		}
+		oldIDs = append(oldIDs, f.item)
+		oldVersions = append(oldVersions, f.version)
 	}
 
 	var b pgx.Batch
@@ -412,7 +416,13 @@ func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, buck
 		h := hist[facts[i].item]
 		h.facts = append(h.facts, facts[i].fact)
 	}
-	return &batchInput{facts: facts, order: order, bk: bk}, nil
+	var fresh []itemRow
+	for i := range items {
+		if h := hist[items[i].id]; h.nOld == 0 && h.info == &items[i].info {
+			fresh = append(fresh, items[i])
+		}
+	}
+	return &batchInput{items: fresh, facts: facts, order: order, bk: bk}, nil
 }
 
 // loadEarlier reads the rows of earlierFactsSQL into the items' histories.
@@ -439,7 +449,7 @@ func loadEarlier(res pgx.BatchResults, hist map[string]*itemHistory) error {
 			return fmt.Errorf("item %s: %w", id, err)
 		}
 		h := hist[id]
-		if h.info == nil {
+		if h.nOld == 0 { // the proposal of record, whatever the batch proposes again
 			h.info = &itemInfo{kind: kind, unit: unit, pillar: pillar, sector: sector, estimated: estimated, end: noEnd,
 				proposed: dayNum(proposedOn), recorded: micros(at)}
 			if end != nil {

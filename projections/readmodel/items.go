@@ -99,6 +99,9 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 		on := civil.Of(r.Metadata.OccurredOn)
 		e, err := item.Decode(r.Type, r.Data, on)
 		if err != nil {
+			if !knownItemType(r.Type) {
+				continue // a later version's event: not one the read model counts
+			}
 			return nil, nil, fmt.Errorf("%s v%d: %w", r.StreamID, r.Version, err)
 		}
 		id := r.StreamID[strings.IndexByte(r.StreamID, '-')+1:]
@@ -107,34 +110,42 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 			f.day, f.rec = day, rec
 			facts = append(facts, factRow{item: id, version: r.Version, fact: f})
 		}
+		// Every text and number is made storable here, once (clean.go).
 		switch e := e.(type) {
 		case *item.Proposed:
-			items = append(items, itemRow{id: id, info: itemInfo{kind: string(e.Kind), unit: e.UnitCode,
-				pillar: string(e.Pillar), sector: e.Sector, estimated: int64(e.EstimatedCost), end: dayOr(e.EndDate, noEnd),
-				proposed: day, recorded: rec}, title: e.Title, scope: e.Scope, model: e.ModelID, folded: FoldTitle(e.Title),
-				start: dayOr(e.StartDate, noDay)})
-			add(fact{kind: factStage, stage: e.Stage})
+			kind := e.Kind
+			if kind != item.Model && kind != item.Project {
+				// Every report counts one kind or the other: an item of neither would count in
+				// none. The event type's prefix, which the codec checked, says which it is.
+				kind = item.Kind(r.Type[:strings.IndexByte(r.Type, '.')])
+			}
+			items = append(items, itemRow{id: id, info: itemInfo{kind: string(kind), unit: line(e.UnitCode),
+				pillar: line(string(e.Pillar)), sector: line(e.Sector), estimated: amount(e.EstimatedCost),
+				end: dayOr(e.EndDate, noEnd), proposed: day, recorded: rec}, title: line(e.Title), scope: multiline(e.Scope),
+				model: line(e.ModelID), folded: FoldTitle(line(e.Title)), start: dayOr(e.StartDate, noDay)})
+			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.FundingRequested:
-			add(fact{kind: factRequested, source: string(e.Source), year: e.Year, amount: int64(e.Amount), ref: e.RequestID})
+			add(fact{kind: factRequested, source: line(string(e.Source)), year: year(e.Year), amount: amount(e.Amount),
+				ref: line(e.RequestID)})
 		case *item.FundingApproved:
-			add(fact{kind: factApproved, source: string(e.Source), year: e.Year, amount: int64(e.Amount), stage: e.Stage,
-				ref: e.RequestID})
+			add(fact{kind: factApproved, source: line(string(e.Source)), year: year(e.Year), amount: amount(e.Amount),
+				stage: stage(e.Stage), ref: line(e.RequestID)})
 		case *item.Disbursed:
-			add(fact{kind: factDisbursed, source: string(e.Source), year: on.Year, amount: int64(e.Amount)})
+			add(fact{kind: factDisbursed, source: line(string(e.Source)), year: on.Year, amount: amount(e.Amount)})
 		case *item.ProgressReported:
-			add(fact{kind: factProgress, percent: e.Percent})
+			add(fact{kind: factProgress, percent: percent(e.Percent)})
 		case *item.Implemented:
-			add(fact{kind: factStage, stage: e.Stage, percent: 100})
+			add(fact{kind: factStage, stage: stage(e.Stage), percent: 100})
 		case *item.Evaluated:
-			add(fact{kind: factStage, stage: e.Stage, ref: string(e.Rating)})
+			add(fact{kind: factStage, stage: stage(e.Stage), ref: line(string(e.Rating))})
 		case *item.Suspended:
-			add(fact{kind: factStage, stage: e.Stage})
+			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.Resumed:
-			add(fact{kind: factStage, stage: e.Stage})
+			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.Cancelled:
-			add(fact{kind: factStage, stage: e.Stage})
+			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.MarkedSameAs:
-			add(fact{kind: factSameAs, ref: e.ModelID})
+			add(fact{kind: factSameAs, ref: line(e.ModelID)})
 		case *item.FlaggedNoProgress:
 			add(fact{kind: factFlagged})
 		case *item.BecameOverdue:
@@ -171,7 +182,7 @@ func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record)
 	deltas := make(chan *deltaSet, 1)
 	go func() { deltas <- in.compute() }()
 	var b pgx.Batch
-	queueItems(&b, items, facts)
+	queueItems(&b, in.items, facts)
 	queueCurrent(&b, in.order)
 	return writeDeltas(ctx, tx, &b, <-deltas, in.bk)
 }

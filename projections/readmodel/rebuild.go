@@ -95,7 +95,7 @@ func (b *itemsBulk) Add(batch []eventstore.Record) error {
 		row := &items[i]
 		x := b.item(row.id)
 		if x.info != nil {
-			return fmt.Errorf("item %s proposed twice", x.id)
+			continue // proposed again: the first proposal stands, the later one is its stage fact (see load)
 		}
 		info := row.info
 		info.kind, info.unit, info.pillar, info.sector = b.str(info.kind), b.str(info.unit), b.str(info.pillar),

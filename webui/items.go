@@ -33,6 +33,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/units", s.form(s.registerUnit))
 	mux.HandleFunc("POST /admin/units/{code}/merge", s.form(s.mergeUnit))
 	mux.HandleFunc("GET /admin/users", s.signedIn(s.adminUsers))
+	mux.HandleFunc("GET /admin/reports", s.signedIn(s.reportsHealth))
 	mux.HandleFunc("POST /admin/users", s.form(s.createUser))
 	mux.HandleFunc("POST /admin/users/{id}/password", s.form(s.setPassword))
 }

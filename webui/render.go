@@ -50,6 +50,7 @@ func (s *server) newPage(r *http.Request, rq *request, title string) *page {
 		add("/duplicates", "nav.duplicates")
 		add("/admin/units", "nav.units")
 		add("/admin/users", "nav.users")
+		add("/admin/reports", "nav.reports_health")
 	}
 	add("/items", "nav.items")
 	if r.URL.Query().Get("ok") != "" {

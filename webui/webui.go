@@ -47,6 +47,8 @@ type Reports interface {
 	// WaitFor returns once the read models have applied the write at position, or a
 	// *projections.StaleError after limit.
 	WaitFor(ctx context.Context, position string, limit time.Duration) error
+	// States says where each read model stands: its lag and the events it set aside.
+	States(ctx context.Context) ([]projections.ProjectionState, error)
 }
 
 // Deps are what the pages need.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dxledger/dxledger/domain/fault"
 	"slices"
 	"time"
 
@@ -51,7 +52,12 @@ func (h *Handler) LoadItem(ctx context.Context, k item.Kind, id string) (Item, e
 	for _, r := range recs {
 		e, err := item.Decode(r.Type, r.Data, civil.Of(r.Metadata.OccurredOn))
 		if err != nil {
-			return Item{}, fmt.Errorf("load %s: %w", r.StreamID, err)
+			// The store holds an event of this item that this version cannot read (a bug, a
+			// future event type): nothing can be decided on a history read in part, and
+			// the caller is told so, not given a 500.
+			return Item{}, fault.Wrap(fault.Conflict, "workflows.unreadable_history",
+				fmt.Errorf("the history of %s holds event %d (%s) that this server cannot read; an administrator must look at it: %w",
+					r.StreamID, r.Version, r.Type, err))
 		}
 		s = item.Evolve(s, e)
 	}

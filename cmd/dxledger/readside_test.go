@@ -118,6 +118,9 @@ func TestPoisonEventsDoNotStopTheReports(t *testing.T) {
 	// A title with U+0000 (the API refuses it now; the store may hold one from before).
 	nul := raw("model-01NULTITLE0000000000000000", "model.proposed.v2",
 		`{"id":"01NULTITLE0000000000000000","kind":"model","title":"Ví\u0000điện tử","unit_code":"DT","pillar":"economy","sector":"commerce","workflow_version":1,"stage":"proposed"}`, eventstore.NoStream)
+	// The command side cannot read that history either: it says so with 409, never 500.
+	rs.admin.do("GET", "/api/v1/models/"+poisoned, nil).must(t, 409, "read a model whose history holds an unreadable event")
+	rs.admin.do("POST", "/api/v1/models/"+poisoned+"/cancel", map[string]any{"reason": "thử"}).must(t, 409, "act on it")
 	n, aside := rs.counts(nul)
 	if n != 2 || aside != 1 {
 		t.Errorf("after the poison: %d registrations, %d set aside; want 2 (the U+0000 title counted), 1", n, aside)

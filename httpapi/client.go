@@ -90,25 +90,7 @@ func (p *Problem) Error() string {
 
 // Kind is the kind of refusal the problem's status stands for, so that a problem passed on
 // (a client inside a handler) is answered with the same status.
-func (p *Problem) Kind() fault.Kind {
-	switch p.Status {
-	case http.StatusBadRequest:
-		return fault.Malformed
-	case http.StatusUnauthorized:
-		return fault.Unauthenticated
-	case http.StatusForbidden:
-		return fault.Forbidden
-	case http.StatusNotFound:
-		return fault.NotFound
-	case http.StatusConflict:
-		return fault.Conflict
-	case http.StatusRequestEntityTooLarge:
-		return fault.TooLarge
-	case http.StatusUnprocessableEntity:
-		return fault.Invalid
-	}
-	return fault.Unknown
-}
+func (p *Problem) Kind() fault.Kind { return fault.OfStatus(p.Status) }
 
 // Written is the answer to a write: the item (or unit, or user) and its stream version after
 // the write; RequestID is set for a funding request. Position is the store position the write

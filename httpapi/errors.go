@@ -6,19 +6,6 @@ import (
 	"github.com/dxledger/dxledger/domain/fault"
 )
 
-// statuses is the API's answer to each kind of error (shared/API.md, "Conventions"). A kind
-// not here — fault.Unknown — is a 500 whose details go to the log, not the client.
-var statuses = map[fault.Kind]int{
-	fault.Malformed:       http.StatusBadRequest,
-	fault.Unauthenticated: http.StatusUnauthorized,
-	fault.Forbidden:       http.StatusForbidden,
-	fault.NotFound:        http.StatusNotFound,
-	fault.Conflict:        http.StatusConflict,
-	fault.TooLarge:        http.StatusRequestEntityTooLarge,
-	fault.Invalid:         http.StatusUnprocessableEntity,
-	fault.Refused:         http.StatusUnprocessableEntity,
-}
-
 // titles are the few refusals whose problem has a title of its own rather than the status
 // text, by message code.
 var titles = map[string]string{
@@ -32,7 +19,7 @@ var titles = map[string]string{
 // error is which status. The detail is the error's English message and the bad fields are
 // the ones it names. Anything without a kind is a 500 whose details go to the log.
 func problemOf(err error) (Problem, bool) {
-	status, known := statuses[fault.KindOf(err)]
+	status, known := fault.KindOf(err).Status()
 	if !known {
 		return Problem{Status: http.StatusInternalServerError, Detail: "the request could not be completed"}, false
 	}

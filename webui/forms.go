@@ -188,25 +188,12 @@ type answer struct {
 	Message string            // above the form, or the error page's
 }
 
-// pageStatuses is the pages' status for each kind of error; a kind not here — fault.Unknown
-// — is the 500 page, with the details in the log.
-var pageStatuses = map[fault.Kind]int{
-	fault.Malformed:       http.StatusBadRequest,
-	fault.Unauthenticated: http.StatusUnauthorized,
-	fault.Forbidden:       http.StatusForbidden,
-	fault.NotFound:        http.StatusNotFound,
-	fault.Conflict:        http.StatusConflict,
-	fault.TooLarge:        http.StatusRequestEntityTooLarge,
-	fault.Invalid:         http.StatusUnprocessableEntity,
-	fault.Refused:         http.StatusUnprocessableEntity,
-}
-
 // answerOf maps an error to the pages' answer, by its kind, in lang: the only place that
 // knows which error is which page. Messages come from the catalogue by the error's message
 // code and the codes of the fields it refuses, never from its English text.
 func answerOf(lang string, err error) answer {
 	k := fault.KindOf(err)
-	status, known := pageStatuses[k]
+	status, known := k.Status()
 	if !known {
 		return answer{Status: http.StatusInternalServerError, Message: tr(lang, "err.internal")}
 	}

@@ -29,6 +29,37 @@ const (
 	Refused                     // the command as a whole breaks a rule (422)
 )
 
+// statuses is the one table of the HTTP status each kind is answered with, by the API and the
+// pages alike (the numbers are HTTP's, written out so that this package needs nothing but the
+// standard library's errors and strconv).
+var statuses = map[Kind]int{
+	Malformed:       400,
+	Unauthenticated: 401,
+	Forbidden:       403,
+	NotFound:        404,
+	Conflict:        409,
+	TooLarge:        413,
+	Invalid:         422,
+	Refused:         422,
+}
+
+// Status is the HTTP status a kind is answered with; false for Unknown, a failure (500).
+func (k Kind) Status() (int, bool) {
+	s, ok := statuses[k]
+	return s, ok
+}
+
+// OfStatus is the kind an HTTP status stands for (a problem read back by a client); Unknown
+// for a status no kind has. 422 reads as Invalid.
+func OfStatus(status int) Kind {
+	for k, s := range statuses {
+		if s == status && k != Refused {
+			return k
+		}
+	}
+	return Unknown
+}
+
 var names = [...]string{"unknown", "malformed", "unauthenticated", "forbidden", "not_found", "conflict", "too_large", "invalid", "refused"}
 
 // String names the kind.

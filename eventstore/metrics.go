@@ -59,5 +59,5 @@ func (c sizeCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(st.Events))
-	ch <- prometheus.MustNewConstMetric(lastSeqDesc, prometheus.CounterValue, float64(st.LastSeq))
+	ch <- prometheus.MustNewConstMetric(lastSeqDesc, prometheus.GaugeValue, float64(st.LastSeq)) // a position, not a count: a gauge
 }

@@ -371,3 +371,24 @@ func TestAStandbyTakesOverFromAKilledProjector(t *testing.T) {
 		t.Errorf("after the takeover: %d registrations, %d set aside; want 4, 0", n, aside)
 	}
 }
+
+// /metrics passes Prometheus's own linter (promtool check metrics, Debian's prometheus
+// package, which .ci/run installs): names, types, units and help of every metric, the
+// projections' included.
+func TestMetricsPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed (apt-get install prometheus); .ci/run installs it")
+	}
+	db := pgtest.New(t)
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"}, []string{"DXLEDGER_DATABASE_URL=" + db.URL})
+	code, metrics := get(t, base+"/metrics", "")
+	if code != 200 || !strings.Contains(metrics, "dxledger_projection_lag_seconds") {
+		t.Fatalf("/metrics: %d, without the projections' figures:\n%.400s", code, metrics)
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(metrics)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}

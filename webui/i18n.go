@@ -272,6 +272,8 @@ var messages = map[string][2]string{
 	"fault.item.before_implemented":        {"Không được trước ngày triển khai xong.", "Not before the item was implemented."},
 	"fault.item.before_implemented%":       {"Không được trước ngày triển khai xong (%s).", "Not before the item was implemented (%s)."},
 	"fault.item.before_first_approval":     {"Không được trước ngày phê duyệt vốn đầu tiên của nguồn này.", "Not before the first approval from this source."},
+	"fault.item.not_covered":               {"Số tiền này vượt quá số vốn đã được phê duyệt từ nguồn này, trừ phần đã giải ngân, tính đến ngày chi.", "This amount exceeds the money approved from this source, less what was disbursed, as of the day it was spent."},
+	"fault.item.not_covered%":              {"Số tiền này vượt quá số vốn đã được phê duyệt từ nguồn này, trừ phần đã giải ngân, tính đến ngày %s.", "This amount exceeds the money approved from this source, less what was disbursed, as of %s."},
 	"fault.item.before_first_approval%":    {"Không được trước ngày phê duyệt vốn đầu tiên của nguồn này (%s).", "Not before the first approval from this source (%s)."},
 	"fault.item.in_future":                 {"Không được sau ngày hôm nay.", "Must not be after today."},
 	"fault.item.in_future%":                {"Không được sau ngày hôm nay (%s).", "Must not be after today (%s)."},

@@ -3,6 +3,7 @@ package item
 import (
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/money"
+	"slices"
 )
 
 // Meta is what every command carries besides its own fields.
@@ -395,7 +396,55 @@ func disburse(s State, c *Disburse, fact Fact) ([]Event, error) {
 	if first := s.firstApprovalOf(c.Source); fact.On.Before(first) {
 		return nil, dateError("date", fact.On, "item.before_first_approval", "before the first approval from "+string(c.Source)+" on", first)
 	}
+	if short, ok := s.uncoveredFrom(c.Source, fact.On, c.Amount); ok {
+		return nil, dateError("date", fact.On, "item.not_covered", "not covered by the money approved from "+string(c.Source)+
+			", less what was disbursed, as of", short)
+	}
 	return []Event{&Disbursed{Fact: fact, Source: c.Source, Amount: c.Amount}}, nil
+}
+
+// uncoveredFrom finds the first day, on or after on, on which amount more disbursed from src
+// would exceed what had been approved from src by then, less what had been disbursed by then
+// (DESIGN.md, invariant 13: disbursed ≤ approved per source as of every day, not only today).
+// The days to look at are on itself and each later day an approval or a payment of src falls.
+func (s State) uncoveredFrom(src Source, on civil.Date, amount money.VND) (civil.Date, bool) {
+	days := []civil.Date{on}
+	for _, r := range s.Requests {
+		if r.Status == RequestApproved && r.Source == src && on.Before(r.DecidedOn) {
+			days = append(days, r.DecidedOn)
+		}
+	}
+	for _, p := range s.Payments {
+		if p.Source == src && on.Before(p.On) {
+			days = append(days, p.On)
+		}
+	}
+	slices.SortFunc(days, func(a, b civil.Date) int {
+		switch {
+		case a.Before(b):
+			return -1
+		case b.Before(a):
+			return 1
+		}
+		return 0
+	})
+	for _, d := range days {
+		var room money.VND
+		for _, r := range s.Requests {
+			if r.Status == RequestApproved && r.Source == src && !d.Before(r.DecidedOn) {
+				room += r.Approved
+			}
+		}
+		for _, p := range s.Payments {
+			if p.Source == src && !d.Before(p.On) {
+				room -= p.Amount
+			}
+		}
+		if amount > room {
+			return d, true
+		}
+	}
+	return civil.Date{}, false
 }
 
 func (s State) firstApprovalOf(src Source) civil.Date {

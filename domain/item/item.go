@@ -67,6 +67,9 @@ type State struct {
 	// ApprovedBySource and DisbursedBySource hold the money per funding source.
 	ApprovedBySource  map[Source]money.VND
 	DisbursedBySource map[Source]money.VND
+	// Payments are the disbursements with their dates, so that money can be checked as of
+	// every day (DESIGN.md, invariant 13), not only in total.
+	Payments          []Payment
 	Progress          int
 	LastProgressOn    civil.Date
 	ImplementedOn     civil.Date
@@ -74,6 +77,13 @@ type State struct {
 	SameAs            string
 	FlaggedNoProgress civil.Date // the last time the no-progress flag was raised
 	OverdueSince      civil.Date
+}
+
+// Payment is one disbursement: money spent from a source on a day.
+type Payment struct {
+	Source Source
+	On     civil.Date
+	Amount money.VND
 }
 
 // Exists reports whether the item was proposed.
@@ -213,6 +223,7 @@ func Evolve(s State, e Event) State {
 	case *Disbursed:
 		s.Disbursed += e.Amount
 		s.DisbursedBySource = addTo(s.DisbursedBySource, e.Source, e.Amount)
+		s.Payments = append(s.Payments, Payment{Source: e.Source, On: e.On, Amount: e.Amount})
 	case *ProgressReported:
 		s.Progress, s.LastProgressOn = e.Percent, e.On
 	case *Implemented:

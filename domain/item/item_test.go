@@ -2,6 +2,7 @@ package item
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -302,5 +303,46 @@ func TestTextsRefuseControlCharacters(t *testing.T) {
 	}
 	if err := propose("Chợ số", "dòng 1\r\ndòng 2\tcột"); err != nil {
 		t.Errorf("a scope of several lines: %v, want accepted", err)
+	}
+}
+
+// Disbursed never exceeds approved, per source, as of any day (DESIGN.md, invariant 13): a
+// payment dated before the approval that would cover it is refused, naming the day it breaks.
+func TestDisbursementCoveredAsOfEveryDay(t *testing.T) {
+	t.Parallel()
+	with := func(id string, amount money.VND, asked, decided string) []Event {
+		return []Event{requested(id, "oda", amount, asked), approved(id, "oda", amount, decided)}
+	}
+	given := []Event{proposed()}
+	given = append(given, with("r1", 2, "2022-04-05", "2022-04-10")...)
+	given = append(given, with("r2", 10, "2022-07-20", "2022-08-01")...)
+	s := Fold(given)
+	pay := func(s State, amount money.VND, on string) (State, error) {
+		evs, err := Decide(s, &Disburse{Meta: at(on), Source: "oda", Amount: amount})
+		for _, e := range evs {
+			s = Evolve(s, e)
+		}
+		return s, err
+	}
+	shortOn := func(err error) string {
+		var de *DateError
+		if errors.As(err, &de) && de.Code == "item.not_covered" {
+			return de.After.String()
+		}
+		return fmt.Sprint("not refused as not covered: ", err)
+	}
+	if _, err := pay(s, 8, "2022-05-01"); shortOn(err) != "2022-05-01" {
+		t.Errorf("8 spent on 01/05 with 2 approved by then: %s, want refused as not covered on 2022-05-01", shortOn(err))
+	}
+	s, err := pay(s, 2, "2022-05-01")
+	if err != nil {
+		t.Fatalf("2 spent on 01/05 with 2 approved by then: %v", err)
+	}
+	// 1 more dated before that payment would leave 01/05 short.
+	if _, err := pay(s, 1, "2022-04-20"); shortOn(err) != "2022-05-01" {
+		t.Errorf("1 more on 20/04: %s, want refused as not covered on 2022-05-01", shortOn(err))
+	}
+	if _, err := pay(s, 10, "2022-08-02"); err != nil {
+		t.Errorf("10 spent on 02/08 with 12 approved and 2 spent by then: %v", err)
 	}
 }

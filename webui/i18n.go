@@ -332,7 +332,7 @@ var messages = map[string][2]string{
 	"fault.workflows.conflict":             {"Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang và thử lại.", "Someone changed this item meanwhile. Reload the page and try again."},
 	"fault.workflows.unknown_sector":       {"Lĩnh vực không có trong danh sách.", "The sector is not in the list."},
 	"fault.workflows.no_such_model":        {"Không tìm thấy mô hình này.", "No such model."},
-	"fault.workflows.same_as_back":         {"Mô hình kia đã được đánh dấu trùng với mô hình này.", "That model is already marked the same as this one."},
+	"fault.workflows.same_as_loop":         {"Mô hình kia đã được đánh dấu trùng với mô hình này (trực tiếp hoặc qua mô hình khác); đánh dấu thêm sẽ tạo vòng lặp và làm mất một mô hình khỏi số đếm.", "That model is already marked, directly or through others, the same as this one: marking it would close a loop and lose a model from the count."},
 	"fault.workflows.no_such_unit":         {"Không có đơn vị này.", "No such unit."},
 	"fault.workflows.unit_merged":          {"Đơn vị này đã sáp nhập, không còn hoạt động độc lập.", "This unit was merged and no longer exists on its own."},
 	"fault.workflows.unit_merged%":         {"Đơn vị %s đã sáp nhập vào %s, không còn hoạt động độc lập.", "Unit %s was merged into %s and no longer exists on its own."},

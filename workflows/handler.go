@@ -91,6 +91,9 @@ var (
 	ErrNotFound  = fault.New(fault.NotFound, "workflows.not_found", "not found")
 	// ErrIdempotencyMismatch: the same Idempotency-Key was used with another request.
 	ErrIdempotencyMismatch = fault.New(fault.Refused, "workflows.idempotency_mismatch", "idempotency key was used with another request")
+	// ErrSameAsLoop: the marking would close a loop of same-as markings (M1 → M2 → … → M1),
+	// which would take a distinct model out of the count (DESIGN.md, invariant 14).
+	ErrSameAsLoop = fault.New(fault.Conflict, "workflows.same_as_loop", "that model is already marked, directly or through others, the same as this one: the marking would close a loop")
 )
 
 // ConflictError is the store's version conflict (HTTP 409), as callers of the handlers see it:
@@ -173,7 +176,10 @@ type Handler struct {
 	cfg Config
 
 	unitsMu sync.Mutex
-	units   *unit.Directory // loaded on first use
+	// sameAsMu serialises same-as markings in this process, so that two markings made at once
+	// cannot together close a loop that each alone would not.
+	sameAsMu sync.Mutex
+	units    *unit.Directory // loaded on first use
 }
 
 // NewHandler returns a Handler.

@@ -130,6 +130,10 @@ func (h *Handler) sectors() []string {
 // cmd is the command with the caller's fields; Meta, the stage the definition leads to and the
 // guard thresholds are filled here.
 func (h *Handler) Act(ctx context.Context, a Actor, k item.Kind, id, action string, cmd item.Command, o Options) (Result, error) {
+	if _, ok := cmd.(*item.MarkSameAs); ok {
+		h.sameAsMu.Lock()
+		defer h.sameAsMu.Unlock()
+	}
 	return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) { return h.decide(ctx, a, it, action, cmd) })
 }
 
@@ -251,8 +255,8 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 			if err != nil {
 				return nil, err
 			}
-			if target.SameAs == it.ID {
-				return nil, item.Invalid{{Field: "model_id", Code: "workflows.same_as_back", Message: "that model is already marked the same as this one"}}
+			if err := h.refuseLoop(ctx, it.ID, target); err != nil {
+				return nil, err
 			}
 		}
 	case *item.FlagNoProgress:
@@ -263,6 +267,30 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 		return nil, fmt.Errorf("workflows: no rules for %T", cmd)
 	}
 	return item.Decide(it.State, cmd)
+}
+
+// refuseLoop follows the same-as markings from target: reaching id means the marking id → target
+// would close a loop.
+func (h *Handler) refuseLoop(ctx context.Context, id string, target Item) error {
+	seen := map[string]bool{target.ID: true}
+	for next := target.SameAs; next != ""; {
+		if next == id {
+			return ErrSameAsLoop
+		}
+		if seen[next] { // a loop already stored (from before this check): not ours to close
+			return nil
+		}
+		seen[next] = true
+		m, err := h.LoadItem(ctx, item.Model, next)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next = m.SameAs
+	}
+	return nil
 }
 
 // withMeta keeps the caller's business date and fills the rest.

@@ -20,9 +20,10 @@ type client struct {
 }
 
 type reply struct {
-	code int
-	body map[string]any
-	raw  string
+	code   int
+	body   map[string]any
+	raw    string
+	header http.Header
 }
 
 func (c client) do(method, path string, body any, headers ...string) reply {
@@ -50,7 +51,7 @@ func (c client) do(method, path string, body any, headers ...string) reply {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	r := reply{code: resp.StatusCode, raw: string(raw)}
+	r := reply{code: resp.StatusCode, raw: string(raw), header: resp.Header}
 	_ = json.Unmarshal(raw, &r.body)
 	return r
 }

@@ -118,6 +118,7 @@ func cases() []Case {
 
 		{Name: "workflows.ErrForbidden", Err: wrap(workflows.ErrForbidden), Status: forbidden},
 		{Name: "workflows.ErrNotFound", Err: wrap(workflows.ErrNotFound), Status: notFound},
+		{Name: "workflows.ErrSameAsLoop", Err: workflows.ErrSameAsLoop, Status: conflict, Form: true},
 		{Name: "workflows.ErrIdempotencyMismatch", Err: workflows.ErrIdempotencyMismatch, Status: rule, Form: true},
 		{Name: "workflows.ForbiddenError", Err: &workflows.ForbiddenError{Role: role.FocalPoint, Action: "approve_funding", Reason: "the workflow definition does not let this role take this action"},
 			Status: forbidden},

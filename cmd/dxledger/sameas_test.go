@@ -1,0 +1,48 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/dxledger/dxledger/internal/pgtest"
+)
+
+// "Same as" never forms a loop (DESIGN.md, invariant 14): M1 → M2 and M2 → M3 are accepted,
+// M3 → M1 (through M2) and M2 → M1 (straight back) are 409, and the distinct count is
+// registrations less the markings, whatever their order.
+func TestSameAsCannotCloseALoop(t *testing.T) {
+	db := pgtest.New(t)
+	const token = "sameas-bootstrap-token-0000001"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	rs := readSide{t, client{t, base, token}}
+	rs.admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Tỉnh Đồng Tháp", "kind": "province"}).must(t, 201, "province")
+	m1, _ := rs.propose("Chợ số")
+	m2, _ := rs.propose("Chợ 4.0")
+	m3, _ := rs.propose("Chợ không tiền mặt")
+	var pos string
+	mark := func(from, to string, want int) {
+		t.Helper()
+		r := rs.admin.do("POST", "/api/v1/models/"+from+"/same-as", map[string]any{"model_id": to})
+		if r.code != want {
+			t.Fatalf("mark %s same as %s: %d %s, want %d", from, to, r.code, r.raw, want)
+		}
+		if want == 409 && r.body["status"] == nil {
+			t.Errorf("a refused loop is not a problem: %s", r.raw)
+		}
+		if want == 200 {
+			pos = r.header.Get("Dxledger-Position")
+		}
+	}
+	mark(m1, m2, 200)
+	mark(m2, m3, 200)
+	mark(m3, m1, 409)
+	mark(m2, m1, 409)
+	mark(m3, m2, 409)
+	mark(m1, m2, 200) // already so: nothing new, and still answered with a position
+	regs, _ := rs.counts(pos)
+	total := rs.admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", pos).must(t, 200, "counts")
+	tot, _ := total.body["total"].(map[string]any)
+	if regs != 3 || tot["distinct_models"] != float64(1) {
+		t.Errorf("after M1 → M2 → M3: %d registrations, %v distinct; want 3, 1", regs, tot["distinct_models"])
+	}
+}

@@ -213,6 +213,11 @@ type sameAsBody struct {
 	OccurredOn string `json:"occurred_on"`
 }
 
+// unmarkBody is DELETE …/same-as: optional, the business date of the correction.
+type unmarkBody struct {
+	OccurredOn string `json:"occurred_on"`
+}
+
 // businessDate: a write with a date field uses it; occurred_on is accepted too, and they
 // must agree.
 func businessDate(f *fields, date, occurredOn string) civil.Date {
@@ -295,6 +300,7 @@ func (a *api) itemRoutes(rt *router) {
 			return &itemCancel{Meta: meta(f, b.OccurredOn), Reason: b.Reason}
 		})))
 	rt.handle("POST /api/v1/models/{id}/same-as", a.authed(a.sameAs()))
+	rt.handle("DELETE /api/v1/models/{id}/same-as", a.authed(a.unmarkSameAs()))
 }
 
 // Local names for the domain's commands, so the route table above reads in one column.
@@ -328,6 +334,18 @@ func (a *api) decision() func(http.ResponseWriter, *http.Request, identity.User)
 		}
 		return c
 	})
+}
+
+// unmarkSameAs undoes a same-as marking made by mistake, as an event; the same people may do
+// it as may mark (the definition's mark_same_as), and undoing none is answered as done.
+func (a *api) unmarkSameAs() func(http.ResponseWriter, *http.Request, identity.User) {
+	h := act(a, workflows.ActSameAs, http.StatusOK, func(b *unmarkBody, f *fields, r *http.Request) item.Command {
+		return &item.UnmarkSameAs{Meta: meta(f, b.OccurredOn)}
+	})
+	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		r.SetPathValue("kind", "models")
+		h(w, r, u)
+	}
 }
 
 func (a *api) sameAs() func(http.ResponseWriter, *http.Request, identity.User) {

@@ -64,6 +64,7 @@ var docs = map[string]doc{
 	"GET /api/v1/projects/{id}":                 {summary: "a project as it stands", who: "any", status: 200},
 	"GET /api/v1/models/{id}/events":            {summary: "a model's events in stream order", who: "any", status: 200},
 	"GET /api/v1/projects/{id}/events":          {summary: "a project's events in stream order", who: "any", status: 200},
+	"DELETE /api/v1/models/{id}/same-as":        {summary: "undo a same-as marking made by mistake (as an event)", who: "steering_committee, admin", body: unmarkBody{}, status: 200},
 	"POST /api/v1/models/{id}/same-as":          {summary: "count this registration as the same model as another", who: "steering_committee, admin", body: sameAsBody{}, status: 200},
 	"GET /api/v1/models/duplicate-candidates":   {summary: "likely duplicate registrations with a score", who: "steering_committee, admin", status: 200},
 	"POST /api/v1/{kind}/{id}/funding-requests": {summary: "ask for money from one source for one year", who: "focal_point (own unit)", body: fundingRequestBody{}, status: 201},

@@ -259,6 +259,8 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 				return nil, err
 			}
 		}
+	case *item.UnmarkSameAs:
+		c.Meta = withMeta(c.Meta, meta) // the same act as marking, undone: the same rights
 	case *item.FlagNoProgress:
 		c.Meta = withMeta(c.Meta, meta)
 	case *item.MarkOverdue:

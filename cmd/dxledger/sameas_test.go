@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dxledger/dxledger/internal/pgtest"
@@ -39,10 +40,29 @@ func TestSameAsCannotCloseALoop(t *testing.T) {
 	mark(m2, m1, 409)
 	mark(m3, m2, 409)
 	mark(m1, m2, 200) // already so: nothing new, and still answered with a position
-	regs, _ := rs.counts(pos)
-	total := rs.admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", pos).must(t, 200, "counts")
-	tot, _ := total.body["total"].(map[string]any)
-	if regs != 3 || tot["distinct_models"] != float64(1) {
-		t.Errorf("after M1 → M2 → M3: %d registrations, %v distinct; want 3, 1", regs, tot["distinct_models"])
+	distinct := func(what string, want float64) {
+		t.Helper()
+		regs, _ := rs.counts(pos)
+		total := rs.admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", pos).must(t, 200, "counts")
+		tot, _ := total.body["total"].(map[string]any)
+		if regs != 3 || tot["distinct_models"] != want {
+			t.Errorf("%s: %d registrations, %v distinct; want 3, %v", what, regs, tot["distinct_models"], want)
+		}
 	}
+	distinct("after M1 → M2 → M3", 1)
+
+	// A marking made by mistake is undone, as an event; the model counts again, and the
+	// marking the loop had refused is now allowed.
+	unmark := rs.admin.do("DELETE", "/api/v1/models/"+m2+"/same-as", nil).must(t, 200, "undo M2 → M3")
+	pos = unmark.header.Get("Dxledger-Position")
+	distinct("after undoing M2 → M3", 2)
+	events := rs.admin.do("GET", "/api/v1/models/"+m2+"/events", nil).must(t, 200, "M2's events")
+	if !strings.Contains(events.raw, "same_as_unmarked") {
+		t.Errorf("the undoing is not an event of M2: %s", events.raw)
+	}
+	mark(m3, m1, 200)
+	distinct("after M3 → M1", 1)
+	rs.admin.do("DELETE", "/api/v1/models/"+m2+"/same-as", nil).must(t, 200, "undo what is not marked: nothing to do")
+	focal := rs.admin.do("POST", "/api/v1/users", map[string]any{"name": "Cán bộ", "role": "focal_point", "unit_code": "DT"}).must(t, 201, "a focal point")
+	(client{t, base, focal.str("token")}).do("DELETE", "/api/v1/models/"+m1+"/same-as", nil).must(t, 403, "a focal point undoing a marking")
 }

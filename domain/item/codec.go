@@ -29,6 +29,7 @@ const (
 	nameResumed           = "resumed.v1"
 	nameCancelled         = "cancelled.v1"
 	nameMarkedSameAs      = "marked_same_as.v1"
+	nameSameAsUnmarked    = "same_as_unmarked.v1"
 	nameFlaggedNoProgress = "flagged_no_progress.v1"
 	nameBecameOverdue     = "became_overdue.v1"
 )
@@ -63,6 +64,8 @@ func nameOf(e Event) (string, error) {
 		return nameCancelled, nil
 	case *MarkedSameAs:
 		return nameMarkedSameAs, nil
+	case *SameAsUnmarked:
+		return nameSameAsUnmarked, nil
 	case *FlaggedNoProgress:
 		return nameFlaggedNoProgress, nil
 	case *BecameOverdue:
@@ -101,6 +104,8 @@ func newEvent(name string) Event {
 		return &Cancelled{}
 	case nameMarkedSameAs:
 		return &MarkedSameAs{}
+	case nameSameAsUnmarked:
+		return &SameAsUnmarked{}
 	case nameFlaggedNoProgress:
 		return &FlaggedNoProgress{}
 	case nameBecameOverdue:

@@ -118,6 +118,11 @@ type MarkSameAs struct {
 	ModelID string
 }
 
+// UnmarkSameAs undoes a same-as marking made by mistake (nothing when there is none).
+type UnmarkSameAs struct {
+	Meta
+}
+
 // FlagNoProgress is the deadline process manager's: funded and no progress report for Days.
 type FlagNoProgress struct {
 	Meta
@@ -223,6 +228,11 @@ func Decide(s State, c Command) ([]Event, error) {
 			return nil, nil
 		}
 		return []Event{&MarkedSameAs{Fact: fact, ModelID: c.ModelID}}, nil
+	case *UnmarkSameAs:
+		if s.SameAs == "" {
+			return nil, nil
+		}
+		return []Event{&SameAsUnmarked{Fact: fact, ModelID: s.SameAs}}, nil
 	case *FlagNoProgress:
 		since := s.LastProgressOn
 		if since.IsZero() {

@@ -146,6 +146,13 @@ type MarkedSameAs struct {
 	ModelID string `json:"model_id"`
 }
 
+// SameAsUnmarked: the marking was a mistake; the registration counts as a distinct model
+// again from this event's business date. ModelID is the model it had been marked the same as.
+type SameAsUnmarked struct {
+	Fact
+	ModelID string `json:"model_id"`
+}
+
 // FlaggedNoProgress: funded and no progress report for the definition's number of days.
 type FlaggedNoProgress struct {
 	Fact

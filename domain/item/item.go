@@ -239,6 +239,8 @@ func Evolve(s State, e Event) State {
 		s.Stage = e.Stage
 	case *MarkedSameAs:
 		s.SameAs = e.ModelID
+	case *SameAsUnmarked:
+		s.SameAs = ""
 	case *FlaggedNoProgress:
 		s.FlaggedNoProgress = e.On
 	case *BecameOverdue:

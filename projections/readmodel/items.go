@@ -146,6 +146,8 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.MarkedSameAs:
 			add(fact{kind: factSameAs, ref: line(e.ModelID)})
+		case *item.SameAsUnmarked:
+			add(fact{kind: factSameAs}) // counted as a distinct model again
 		case *item.FlaggedNoProgress:
 			add(fact{kind: factFlagged})
 		case *item.BecameOverdue:

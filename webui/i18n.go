@@ -200,6 +200,7 @@ var messages = map[string][2]string{
 	"err.notfound":                       {"Không tìm thấy trang hoặc hồ sơ.", "No such page or item."},
 	"err.internal":                       {"Có lỗi trong hệ thống. Mã yêu cầu:", "Something went wrong. Request id:"},
 	"fault.workflows.unreadable_history": {"Lịch sử của hồ sơ này có một sự kiện hệ thống không đọc được; chưa thể thao tác trên hồ sơ. Hãy báo quản trị viên.", "This record's history holds an event the system cannot read; nothing can be done on it yet. Tell an administrator."},
+	"act.unmark_same_as":                 {"Bỏ đánh dấu trùng (nhầm)", "Undo the marking (a mistake)"},
 	"nav.reports_health":                 {"Tình trạng báo cáo", "Reports' health"},
 	"health.intro":                       {"Các báo cáo được tính từ nhật ký sự kiện. Bảng dưới cho biết mỗi phần tính toán đã theo kịp nhật ký đến đâu, và những sự kiện hệ thống chưa xử lý được (để riêng, cùng các sự kiện sau đó của cùng hồ sơ).", "The reports are computed from the event log. The table says how far each part has caught up with the log, and which events the system could not process (set aside, with the later events of the same record)."},
 	"health.projection":                  {"Phần tính toán", "Projection"},

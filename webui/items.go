@@ -272,6 +272,9 @@ func (s *server) itemAction(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		cmd = c
 		name = "decision-" + rid
+	case rid == "" && name == "unmark-same-as":
+		action = workflows.ActSameAs // undoing a marking takes the rights of making one
+		cmd = &item.UnmarkSameAs{Meta: item.Meta{On: rd.date("occurred_on", false)}}
 	case rid != "" && name == "endorsement":
 		action = workflows.ActEndorse
 		cmd = &item.EndorseFunding{Meta: item.Meta{On: rd.date("occurred_on", false)}, RequestID: rid, Note: rd.text("note")}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -168,26 +169,65 @@ func TestPoisonEventsDoNotStopTheReports(t *testing.T) {
 // webPage signs in to the web pages as name and returns the page at path.
 func webPage(t *testing.T, base, name, password, path string) string {
 	t.Helper()
+	return signIn(t, base, name, password).get(path)
+}
+
+// browserless is a signed-in web session driven over plain HTTP.
+type browserless struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func signIn(t *testing.T, base, name, password string) browserless {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	read := func(resp *http.Response, err error) string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	login := read(c.Get(base + "/login"))
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(login)
+	b := browserless{t, base, &http.Client{Jar: jar}}
+	login := b.get("/login")
+	m := csrfField.FindStringSubmatch(login)
 	if m == nil {
 		t.Fatalf("no CSRF token on the sign-in page:\n%.400s", login)
 	}
-	read(c.PostForm(base+"/login", url.Values{"name": {name}, "password": {password}, "csrf": {m[1]}, "next": {"/"}}))
-	req, _ := http.NewRequest("GET", base+path, nil)
+	b.read(b.c.PostForm(base+"/login", url.Values{"name": {name}, "password": {password}, "csrf": {m[1]}, "next": {"/"}}))
+	return b
+}
+
+func (b browserless) read(resp *http.Response, err error) string {
+	b.t.Helper()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func (b browserless) get(path string) string {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.base+path, nil)
 	req.Header.Set("Accept", "text/html")
-	return read(c.Do(req))
+	return b.read(b.c.Do(req))
+}
+
+// submit posts the form whose id is given, found on page, with its hidden fields, and returns
+// the page it leads to.
+func (b browserless) submit(page, id string) string {
+	b.t.Helper()
+	start := strings.Index(page, `id="`+id+`"`)
+	if start < 0 {
+		b.t.Fatalf("no form %s on the page", id)
+	}
+	open := strings.LastIndex(page[:start], "<form")
+	end := strings.Index(page[start:], "</form>") + start
+	form := page[open:end]
+	action := regexp.MustCompile(`action="([^"]+)"`).FindStringSubmatch(form)[1]
+	values := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(form, -1) {
+		values.Set(m[1], html.UnescapeString(m[2]))
+	}
+	return b.read(b.c.PostForm(b.base+action, values))
 }
 
 func pgUser() (*syscall.Credential, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -62,6 +63,18 @@ func TestSameAsCannotCloseALoop(t *testing.T) {
 	}
 	mark(m3, m1, 200)
 	distinct("after M3 → M1", 1)
+	// The secretariat undoes it on the model's page.
+	rs.admin.do("POST", "/api/v1/users", map[string]any{"name": "Thư ký BCĐ", "role": "steering_committee",
+		"password": "mat-khau-thu-ky-1"}).must(t, 201, "a secretary")
+	web := signIn(t, base, "Thư ký BCĐ", "mat-khau-thu-ky-1")
+	after := web.submit(web.get("/items/model/"+m3), "form-unmark")
+	if strings.Contains(after, `id="form-unmark"`) {
+		t.Errorf("after undoing on the page, the model still shows the marking")
+	}
+	m := regexp.MustCompile(`min_position=([0-9]+%2F[0-9]+)`).FindStringSubmatch(after)
+	_ = m
+	pos = rs.admin.do("POST", "/api/v1/models/"+m1+"/same-as", map[string]any{"model_id": m2}).must(t, 200, "a no-op marking, for a position").header.Get("Dxledger-Position")
+	distinct("after undoing M3 → M1 on the page", 2)
 	rs.admin.do("DELETE", "/api/v1/models/"+m2+"/same-as", nil).must(t, 200, "undo what is not marked: nothing to do")
 	focal := rs.admin.do("POST", "/api/v1/users", map[string]any{"name": "Cán bộ", "role": "focal_point", "unit_code": "DT"}).must(t, 201, "a focal point")
 	(client{t, base, focal.str("token")}).do("DELETE", "/api/v1/models/"+m1+"/same-as", nil).must(t, 403, "a focal point undoing a marking")

@@ -142,6 +142,7 @@ func (a *api) userRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
+		a.setPosition(w, r, "") // every write answers with a position (API.md), accounts too
 		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
 			"role": created.Role, "unit_code": created.UnitCode})
 	}))

@@ -26,8 +26,8 @@ type Cached struct {
 const maxCached = 1024
 
 type checkpointStamp struct {
-	projections, events int64
-	updated             time.Time
+	projections, events, setAside int64
+	updated                       time.Time
 }
 
 type cacheKey struct {
@@ -41,8 +41,10 @@ func NewCached(r *Reports) *Cached { return &Cached{Reports: r, answers: map[cac
 
 func (c *Cached) checkpoints(ctx context.Context) (checkpointStamp, error) {
 	var s checkpointStamp
-	err := c.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(events), 0)::bigint, coalesce(max(updated_at), 'epoch')
-		FROM projection_checkpoints`).Scan(&s.projections, &s.events, &s.updated)
+	// A retry of set-aside events changes the tables without moving a checkpoint: the count of
+	// set-aside events is part of the stamp.
+	err := c.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(events), 0)::bigint, coalesce(max(updated_at), 'epoch'),
+		(SELECT count(*) FROM projection_set_aside) FROM projection_checkpoints`).Scan(&s.projections, &s.events, &s.updated, &s.setAside)
 	if err != nil {
 		return s, fmt.Errorf("report cache: %w", err)
 	}

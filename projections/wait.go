@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"strings"
 	"time"
 
@@ -39,6 +40,16 @@ func (r *Reports) WaitFor(ctx context.Context, position string, limit time.Durat
 	}
 	if limit <= 0 {
 		limit = DefaultWait
+	}
+	// A position past the store's newest is none this server answered with: waiting for it
+	// would only end in a 503.
+	var head eventstore.Position
+	err = r.pool.QueryRow(ctx, `SELECT tx_id, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`).Scan(&head.TxID, &head.Seq)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("store head: %w", err)
+	}
+	if head.Less(want) {
+		return fmt.Errorf("%w: min_position %s is past the store's newest position", ErrBadQuery, position)
 	}
 	start := time.Now()
 	pause := time.Millisecond

@@ -3,6 +3,7 @@ package webui
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,7 +30,9 @@ func (s *server) door(next http.Handler) http.Handler {
 				}
 				r.URL.RawQuery = q.Encode()
 			}
-			if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			// The same test ParseForm makes (media types are case-insensitive): a form the pages
+			// would read is one the door reads first.
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt == "application/x-www-form-urlencoded" {
 				r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 				if err := r.ParseForm(); err != nil {
 					return err

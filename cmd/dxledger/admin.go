@@ -13,7 +13,7 @@ func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr), true) // applies the migrations
+	db, err := openDatabase(ctx, cfg, newLogger(cfg, stderr), false) // applies the migrations: owns the cluster
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func cmdVerify(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}

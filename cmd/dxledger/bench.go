@@ -64,7 +64,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		cfg.DBMaxConns = writers + 2
 	}
 	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log, false) // a benchmark writes: never into a serving store
 	if err != nil {
 		return err
 	}

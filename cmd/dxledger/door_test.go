@@ -109,6 +109,12 @@ func TestPoisonTextRefusedAtTheDoor(t *testing.T) {
 	if code, page := web("POST", "/login", url.Values{"name": {"Nguyễn\x00"}, "password": {"x"}}); code != http.StatusBadRequest || !strings.Contains(page, "U&#43;0000") {
 		t.Errorf("sign-in with U+0000 in the name: %d, want a 400 page naming the character:\n%.400s", code, page)
 	}
+	// Media types are case-insensitive: the door reads every form the pages would read.
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"name": {"a\x00\xffb"}, "password": {"x"}}.Encode()))
+	req.Header.Set("Content-Type", "Application/X-WWW-Form-Urlencoded; charset=UTF-8")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a form sent as Application/X-WWW-Form-Urlencoded with U+0000: %v %v, want 400 at the door", resp.StatusCode, err)
+	}
 	if code, page := web("GET", "/items/%ff", nil); code != http.StatusBadRequest {
 		t.Errorf("page path with invalid UTF-8: %d, want 400:\n%.400s", code, page)
 	}

@@ -115,4 +115,5 @@ func TestReadYourOwnWrites(t *testing.T) {
 		t.Errorf("replayed write answered position %q, the first %q; want one at or after it", replay, keyed)
 	}
 	admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", "not-a-position").must(t, 400, "bad position")
+	admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", "99999999/1").must(t, 400, "a position past the store's newest")
 }

@@ -22,7 +22,7 @@ func cmdProjector(ctx context.Context, args, environ []string, stdout, stderr io
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func cmdRetry(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
+	db, store, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}

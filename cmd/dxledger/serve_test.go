@@ -184,13 +184,21 @@ func TestEmbeddedServeStopsCleanly(t *testing.T) {
 			t.Fatalf("%s: /healthz = %d", how, code)
 		}
 		if round == 0 {
-			// Commands beside a serving process use its running cluster (API.md,
-			// "Operations"); a second serve is refused.
-			for _, args := range [][]string{{"verify"}, {"migrate"}} {
+			// Commands beside a serving process that only read or follow use its running
+			// cluster (API.md, "Operations"); a second serve is refused.
+			for _, args := range [][]string{{"verify"}, {"projections", "retry"}} {
 				beside := exec.Command(bin, args...)
 				beside.Dir, beside.Env = work, cmd.Env
 				if out, err := beside.CombinedOutput(); err != nil {
 					t.Errorf("dxledger %s beside serve: %v\n%s", args[0], err, out)
+				}
+			}
+			// What writes or changes the schema does not share a serving store.
+			for _, args := range [][]string{{"migrate"}, {"bench", "generate", "--events", "10"}} {
+				beside := exec.Command(bin, args...)
+				beside.Dir, beside.Env = work, cmd.Env
+				if out, err := beside.CombinedOutput(); err == nil || !strings.Contains(string(out), "in use") {
+					t.Errorf("dxledger %s beside serve: %v\n%s; want refused as in use", args[0], err, out)
 				}
 			}
 			second := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")

@@ -94,6 +94,18 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, shar
 	if err := db.Pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
+	if db.Cluster != nil && db.Cluster.Shared() {
+		// Another process owns this cluster and migrated it: a command beside it never
+		// changes its schema, and refuses to run on one older than it expects.
+		current, latest, err := migrations.Status(ctx, db.Pool)
+		if err != nil {
+			return nil, err
+		}
+		if current < latest {
+			return nil, fmt.Errorf("the serving process's database is at migration %d, this binary needs %d: run this command with the same version as serve, or upgrade serve first", current, latest)
+		}
+		return db, nil
+	}
 	n, err := migrations.Up(ctx, db.Pool)
 	if err != nil {
 		return nil, err
@@ -105,8 +117,8 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, shar
 }
 
 // openStore opens the database (see openDatabase) and the event store on it.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*database, *eventstore.Store, error) {
-	db, err := openDatabase(ctx, cfg, log, true)
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, share bool) (*database, *eventstore.Store, error) {
+	db, err := openDatabase(ctx, cfg, log, share)
 	if err != nil {
 		return nil, nil, err
 	}

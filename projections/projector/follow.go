@@ -121,35 +121,50 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
 	fctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
+	var pinger sync.WaitGroup
+	pinger.Add(1)
 	go func() { // the lead lasts as long as its connection answers
+		defer pinger.Done()
 		t := time.NewTicker(r.cfg.LeaseCheck)
 		defer t.Stop()
+		failed := 0
 		for {
 			select {
 			case <-fctx.Done():
 				return
 			case <-t.C:
-				pctx, cancel := context.WithTimeout(fctx, r.cfg.LeaseCheck)
-				err := conn.Ping(pctx)
-				cancel()
-				if err != nil && fctx.Err() == nil {
-					stop(fmt.Errorf("lead lost: %w", err))
-					return
-				}
+			}
+			// A slow answer on a busy machine is not a lost lead: only two failures in a
+			// row, each given five seconds, are.
+			pctx, cancel := context.WithTimeout(fctx, 5*time.Second)
+			err := conn.Ping(pctx)
+			cancel()
+			if fctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				failed = 0
+				continue
+			}
+			if failed++; failed >= 2 {
+				stop(fmt.Errorf("lead lost: %w", err))
+				return
 			}
 		}
 	}()
 	defer func() {
-		// A connection that still answers gives the locks back at once; a broken one has
-		// lost them already. Either way it does not go back to the pool holding them.
+		// The pinger is done with the connection before it is given back. A connection that
+		// still answers gives the locks back at once; a broken one has lost them already.
+		// Either way it does not go back to the pool holding them.
+		stop(nil)
+		pinger.Wait()
 		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock_all()`); err != nil {
 			conn.Conn().Close(uctx)
 		}
+		conn.Release()
 	}()
 	r.status.set(names, StateFollowing, nil)
 	r.metrics.leading(names, true)
@@ -188,6 +203,7 @@ func (r *Runner) lead(ctx context.Context, names []string) (*pgxpool.Conn, error
 		if !standby {
 			r.log.Info("projections led by another process; standing by", "projections", strings.Join(names, ", "))
 			r.status.set(names, StateStandby, nil)
+			r.metrics.leading(names, false)
 		}
 		select {
 		case <-ctx.Done():
@@ -245,9 +261,21 @@ func (r *Runner) follow(ctx context.Context) error {
 // event is applied on its own savepoint, and one that fails for its content is set aside with
 // the rest of its stream; without care a failure fails the batch.
 func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string, cps []eventstore.Position,
-	b []eventstore.Record, carefully bool) error {
+	b []eventstore.Record, carefully bool) (err error) {
 	last := b[len(b)-1].Position
+	var newly []setAside // logged once the transaction that sets them aside has committed
+	defer func() {
+		if err != nil {
+			return
+		}
+		for _, s := range newly {
+			r.log.Error("event set aside: the projection cannot apply it; later events of its stream wait with it",
+				"projection", s.projection, "position", s.rec.Position.String(), "stream_id", s.rec.StreamID,
+				"event_type", s.rec.Type, "err", s.why)
+		}
+	}()
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		newly = newly[:0]
 		aside, err := lockCheckpoints(ctx, tx, names, cps)
 		if err != nil {
 			return err
@@ -269,7 +297,7 @@ func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string
 					keep, set = hold(todo, held)
 				}
 				if len(keep) > 0 {
-					if err := p.Apply(ctx, tx, keep); err != nil {
+					if err := apply(ctx, tx, p, keep); err != nil {
 						return fmt.Errorf("projection %s at %s: %w", p.Name(), keep[0].Position, err)
 					}
 				}
@@ -279,9 +307,8 @@ func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string
 			}
 			for _, s := range set {
 				if s.first {
-					r.log.Error("event set aside: the projection cannot apply it; later events of its stream wait with it",
-						"projection", p.Name(), "position", s.rec.Position.String(), "stream_id", s.rec.StreamID,
-						"event_type", s.rec.Type, "err", s.why)
+					s.projection = p.Name()
+					newly = append(newly, s)
 				}
 			}
 			if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(todo)); err != nil {
@@ -343,9 +370,10 @@ func lockCheckpoints(ctx context.Context, tx pgx.Tx, names []string, cps []event
 // setAside is one event not applied: the first of its stream (first) with the error, or a
 // later one held behind it.
 type setAside struct {
-	rec   eventstore.Record
-	why   string
-	first bool
+	rec        eventstore.Record
+	why        string
+	first      bool
+	projection string // for the log
 }
 
 // hold splits todo into what is applied and what waits behind a set-aside event of its stream.
@@ -371,7 +399,12 @@ func applyCarefully(ctx context.Context, tx pgx.Tx, p Projection, todo []eventst
 	for s := range held {
 		stuck[s] = true
 	}
-	var set []setAside
+	var (
+		set     []setAside
+		applied int
+		codes   = map[string]int{}
+		firsts  int
+	)
 	for _, rec := range todo {
 		if stuck[rec.StreamID] {
 			set = append(set, setAside{rec: rec, why: heldBehind})
@@ -381,11 +414,12 @@ func applyCarefully(ctx context.Context, tx pgx.Tx, p Projection, todo []eventst
 		if err != nil {
 			return nil, err
 		}
-		err = p.Apply(ctx, sp, []eventstore.Record{rec})
+		err = apply(ctx, sp, p, []eventstore.Record{rec})
 		if err == nil {
 			if err := sp.Commit(ctx); err != nil {
 				return nil, err
 			}
+			applied++
 			continue
 		}
 		if rerr := sp.Rollback(ctx); rerr != nil {
@@ -396,6 +430,21 @@ func applyCarefully(ctx context.Context, tx pgx.Tx, p Projection, todo []eventst
 		}
 		stuck[rec.StreamID] = true
 		set = append(set, setAside{rec: rec, why: err.Error(), first: true})
+		firsts++
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			codes[pgErr.Code]++
+		}
+	}
+	// Every event of several streams failing the same way in PostgreSQL is not several bad
+	// events but one fault of the projection or the database: fail the batch, to be retried
+	// and shown, rather than hold back every stream it touched.
+	if applied == 0 && firsts >= 3 && len(codes) == 1 {
+		for code, n := range codes {
+			if n == firsts {
+				return nil, fmt.Errorf("projection %s: every event of the batch fails with SQLSTATE %s: not the events' fault", p.Name(), code)
+			}
+		}
 	}
 	return set, nil
 }
@@ -423,9 +472,13 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
-// transient reports whether err is the kind that passes (the connection, the server, a
-// timeout, a lost lead) rather than the fault of the events being applied. What is not
-// known to pass is taken as the events' fault: the careful pass then finds the event.
+// transient reports whether err is not the fault of the events being applied: the connection,
+// the server, a timeout, a lost lead — and also the schema or the code (an undefined table or
+// column, a feature not supported, a transaction state), which no event can cause and which a
+// new binary or a migration mends: those are retried with backoff and shown in Status and
+// /readyz, never set aside. What is the events' fault is what their content can cause: a
+// value PostgreSQL refuses (class 22), a constraint (23), a row hit twice by one statement
+// (21), and errors of the projection's own Go code (a payload that does not decode).
 func transient(err error) bool {
 	var (
 		pgErr   *pgconn.PgError
@@ -438,14 +491,23 @@ func transient(err error) bool {
 		errors.As(err, &netErr), errors.As(err, &connErr), pgconn.Timeout(err), pgconn.SafeToRetry(err):
 		return true
 	case errors.As(err, &pgErr):
-		switch pgErr.Code[:2] {
-		case "08", "40", "53", "57", "58", "55", "XX":
-			// connection, serialization/deadlock, resources, operator intervention (a
-			// restart), system, lock not available, internal: not the event's fault.
-			return true
+		switch {
+		case strings.HasPrefix(pgErr.Code, "22"), strings.HasPrefix(pgErr.Code, "23"), strings.HasPrefix(pgErr.Code, "21"):
+			return false
 		}
-		return false
+		return true
 	}
-	// pgx reports a closed connection as a plain error.
-	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "conn busy")
+	return false
+}
+
+// apply runs p.Apply, turning a panic (a bug meeting an event it did not expect) into an error
+// of that batch, so that the careful pass can find the event and set it aside instead of the
+// process dying on it at every start.
+func apply(ctx context.Context, tx pgx.Tx, p Projection, batch []eventstore.Record) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("projection %s panicked: %v", p.Name(), v)
+		}
+	}()
+	return p.Apply(ctx, tx, batch)
 }

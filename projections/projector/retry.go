@@ -2,6 +2,7 @@ package projector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dxledger/dxledger/eventstore"
@@ -36,10 +37,20 @@ func (r *Runner) Retry(ctx context.Context, ps []Projection) ([]RetryResult, err
 func (r *Runner) retry(ctx context.Context, p Projection) (RetryResult, error) {
 	res := RetryResult{Projection: p.Name()}
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()); err != nil {
+		// Only what the projection has passed is retried: a row past its checkpoint (a rebuild
+		// moved the checkpoint back under events set aside meanwhile) is met again by the
+		// follower, which sets it aside again while its stream is held; applying it here too
+		// would apply it twice.
+		var cp eventstore.Position
+		err := tx.QueryRow(ctx, `SELECT tx_id, seq FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&cp.TxID, &cp.Seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // never followed: nothing set aside to retry
+		}
+		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT tx_id, seq FROM projection_set_aside WHERE projection = $1 ORDER BY tx_id, seq`, p.Name())
+		rows, err := tx.Query(ctx, `SELECT tx_id, seq FROM projection_set_aside
+			WHERE projection = $1 AND (tx_id, seq) <= ($2::xid8, $3) ORDER BY tx_id, seq`, p.Name(), cp.TxID, cp.Seq)
 		if err != nil {
 			return err
 		}
@@ -90,7 +101,8 @@ func (r *Runner) retry(ctx context.Context, p Projection) (RetryResult, error) {
 			if err := sp.Commit(ctx); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND stream_id = $2`, p.Name(), stream); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND stream_id = $2
+				AND (tx_id, seq) <= ($3::xid8, $4)`, p.Name(), stream, cp.TxID, cp.Seq); err != nil {
 				return err
 			}
 			res.Applied += len(events)

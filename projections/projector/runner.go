@@ -394,6 +394,13 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 			if err := recordSetAside(ctx, tx, p.Name(), skipped[i]); err != nil {
 				return err
 			}
+			// Rows the live follower set aside past this rebuild's end belong to events it will
+			// meet again from the new checkpoint: forget them, so that a retry cannot apply
+			// them now and the follower again.
+			if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND (tx_id, seq) > ($2::xid8, $3)`,
+				p.Name(), last.TxID, last.Seq); err != nil {
+				return err
+			}
 			if applied > 0 {
 				if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied); err != nil {
 					return err

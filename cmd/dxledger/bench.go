@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 
 	"github.com/dxledger/dxledger/internal/bench"
@@ -16,7 +18,8 @@ const benchUsage = `Usage:
   dxledger bench read     [--events 100000] [--batch 1000] [--json] [config flags]
   dxledger bench generate [--events 1000000] [--writers 4]    item lives (~7 events each) for the
                           projection benchmarks; then: dxledger rebuild
-  dxledger bench lag      [--rate 1000] [--seconds 20] [--json]  append → visible in projections
+  dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--json]
+                          append → visible in every projection, followed as serve does
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
   dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
@@ -39,6 +42,8 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		writers, events, batch int
 		floor, asJSON, recent  bool
 		rate, seconds, iters   int
+		itemsAlone             bool
+		cpuProfile             string
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
@@ -49,6 +54,8 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&rate, "rate", 1000, "events per second (lag)")
 		fs.IntVar(&seconds, "seconds", 20, "how long to run (lag)")
 		fs.IntVar(&iters, "iterations", 200, "report calls per report (reports)")
+		fs.BoolVar(&itemsAlone, "items-alone", false, "lag: follow the items projection alone (FollowWith), not all of them as serve does")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark to this file (go tool pprof)")
 		fs.BoolVar(&recent, "recent", false, "generate: lives within the last 90 days, nothing due for a deadline")
 	})
 	if err != nil {
@@ -71,6 +78,17 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	defer db.Close()
 	defer store.Close()
 
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var res bench.Result
 	switch kind {
 	case "append":
@@ -84,7 +102,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	case "generate":
 		res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: events, Writers: writers, Recent: recent})
 	case "lag":
-		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds})
+		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds, ItemsAlone: itemsAlone})
 	case "reports":
 		timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: iters, Location: cfg.Location})
 		if err != nil {

@@ -41,6 +41,8 @@ type Result struct {
 	FloorBeforeTPS float64 `json:"floor_before_tps,omitempty"`
 	FloorAfterTPS  float64 `json:"floor_after_tps,omitempty"`
 	RatioToFloor   float64 `json:"ratio_to_floor,omitempty"`
+	// Lag is the lag benchmark's detail.
+	Lag *LagStats `json:"lag,omitempty"`
 
 	text func(io.Writer, Result) // how Print writes it without --json; nil: the store's line
 }

@@ -79,12 +79,20 @@ func (r *Runner) Status() []Status {
 // position, waits (100 ms, doubling to RetryMax) and starts again from what is stored. An
 // event a projection cannot apply is set aside with the rest of its stream (applyCarefully)
 // rather than stopping it. It returns nil when ctx ends.
-func (r *Runner) FollowAll(ctx context.Context) error {
+func (r *Runner) FollowAll(ctx context.Context) error { return r.FollowAllWith(ctx, nil) }
+
+// Applied is told of each batch a follower has committed: the batch's last position, how many
+// events it held, and how long its transaction took (begin to commit).
+type Applied func(last eventstore.Position, events int, took time.Duration)
+
+// FollowAllWith is FollowAll calling applied (when not nil) after each committed batch, on the
+// follower's goroutine: the lag benchmark measures what serve runs with it.
+func (r *Runner) FollowAllWith(ctx context.Context, applied Applied) error {
 	names := r.names()
 	pause := 100 * time.Millisecond
 	for {
 		started := time.Now()
-		err := r.leadAndFollow(ctx, names)
+		err := r.leadAndFollow(ctx, names, applied)
 		if ctx.Err() != nil {
 			r.status.set(names, StateStopped, nil)
 			return nil
@@ -116,7 +124,7 @@ func (r *Runner) names() []string {
 // leadAndFollow waits until this process holds every projection's lock, then follows until an
 // error (or ctx's end). The locks live on one connection held for the whole time: if it
 // breaks, PostgreSQL frees them and following stops, since another process may take over.
-func (r *Runner) leadAndFollow(ctx context.Context, names []string) error {
+func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Applied) error {
 	conn, err := r.lead(ctx, names)
 	if err != nil {
 		return err
@@ -154,7 +162,7 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string) error {
 	r.status.set(names, StateFollowing, nil)
 	r.metrics.leading(names, true)
 	defer r.metrics.leading(names, false)
-	err = r.follow(fctx)
+	err = r.follow(fctx, applied)
 	if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
@@ -199,7 +207,7 @@ func (r *Runner) lead(ctx context.Context, names []string) (*pgxpool.Conn, error
 
 // follow reads the store once for all projections, from the oldest checkpoint: each batch goes
 // to every projection whose checkpoint it passes, in one transaction with their checkpoints.
-func (r *Runner) follow(ctx context.Context) error {
+func (r *Runner) follow(ctx context.Context, applied Applied) error {
 	ps := r.cfg.Projections
 	names := r.names()
 	if _, err := r.pool.Exec(ctx, `INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, names); err != nil {
@@ -219,6 +227,7 @@ func (r *Runner) follow(ctx context.Context) error {
 		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
 	}
 	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
+		t0 := time.Now()
 		err := r.applyBatch(ctx, ps, names, cps, b, false)
 		if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
 			// One of the events cannot be applied: find it, event by event, and set it aside.
@@ -234,6 +243,9 @@ func (r *Runner) follow(ctx context.Context) error {
 			}
 		}
 		r.metrics.applied(names, last)
+		if applied != nil {
+			applied(last, len(b), time.Since(t0))
+		}
 		return nil
 	})
 }

@@ -132,6 +132,7 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Appl
 	defer conn.Release()
 	fctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	lc := &leadConn{conn: conn}
 	go func() { // the lead lasts as long as its connection answers
 		t := time.NewTicker(r.cfg.LeaseCheck)
 		defer t.Stop()
@@ -140,9 +141,13 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Appl
 			case <-fctx.Done():
 				return
 			case <-t.C:
+				if !lc.mu.TryLock() {
+					continue // a batch is using the connection: its answers are the check
+				}
 				pctx, cancel := context.WithTimeout(fctx, r.cfg.LeaseCheck)
 				err := conn.Ping(pctx)
 				cancel()
+				lc.mu.Unlock()
 				if err != nil && fctx.Err() == nil {
 					stop(fmt.Errorf("lead lost: %w", err))
 					return
@@ -162,7 +167,7 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Appl
 	r.status.set(names, StateFollowing, nil)
 	r.metrics.leading(names, true)
 	defer r.metrics.leading(names, false)
-	err = r.follow(fctx, applied)
+	err = r.follow(fctx, lc, applied)
 	if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
@@ -205,9 +210,18 @@ func (r *Runner) lead(ctx context.Context, names []string) (*pgxpool.Conn, error
 	}
 }
 
+// leadConn is the connection that holds the lead's advisory locks. The batches are applied on
+// it too: a batch never waits for the pool (which the appends of a busy server can empty), its
+// prepared statements stay warm, and its writes go through the session that holds the lead.
+// The lease check takes its turn with the batches.
+type leadConn struct {
+	mu   sync.Mutex
+	conn *pgxpool.Conn
+}
+
 // follow reads the store once for all projections, from the oldest checkpoint: each batch goes
 // to every projection whose checkpoint it passes, in one transaction with their checkpoints.
-func (r *Runner) follow(ctx context.Context, applied Applied) error {
+func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) error {
 	ps := r.cfg.Projections
 	names := r.names()
 	if _, err := r.pool.Exec(ctx, `INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, names); err != nil {
@@ -228,11 +242,13 @@ func (r *Runner) follow(ctx context.Context, applied Applied) error {
 	}
 	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
 		t0 := time.Now()
-		err := r.applyBatch(ctx, ps, names, cps, b, false)
+		lc.mu.Lock()
+		err := r.applyBatch(ctx, lc.conn, ps, names, cps, b, false)
 		if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
 			// One of the events cannot be applied: find it, event by event, and set it aside.
-			err = r.applyBatch(ctx, ps, names, cps, b, true)
+			err = r.applyBatch(ctx, lc.conn, ps, names, cps, b, true)
 		}
+		lc.mu.Unlock()
 		if err != nil {
 			return err
 		}
@@ -256,14 +272,22 @@ func (r *Runner) follow(ctx context.Context, applied Applied) error {
 // before it writes). Events of streams set aside earlier are set aside too. Carefully, each
 // event is applied on its own savepoint, and one that fails for its content is set aside with
 // the rest of its stream; without care a failure fails the batch.
-func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string, cps []eventstore.Position,
+//
+// The transaction commits asynchronously (synchronous_commit off): it does not wait for its
+// WAL to reach the disk, where it would queue behind the appends' own flushes. What a crash
+// can lose is the last few hundred milliseconds of batches, each whole with its checkpoints
+// (PostgreSQL replays the WAL up to a commit, never part of one), and the follower applies
+// those events again from the store, which keeps every acknowledged append durable. The rows
+// are derived; the events are the record.
+func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projection, names []string, cps []eventstore.Position,
 	b []eventstore.Record, carefully bool) error {
 	last := b[len(b)-1].Position
-	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		aside, err := lockCheckpoints(ctx, tx, names, cps)
 		if err != nil {
 			return err
 		}
+		moved, counts := make([]string, 0, len(ps)), make([]int64, 0, len(ps))
 		for i, p := range ps {
 			todo := after(b, cps[i])
 			if len(todo) == 0 {
@@ -296,22 +320,34 @@ func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string
 						"event_type", s.rec.Type, "err", s.why)
 				}
 			}
-			if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(todo)); err != nil {
-				return err
-			}
+			moved, counts = append(moved, p.Name()), append(counts, int64(len(todo)))
 		}
-		return nil
+		if len(moved) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, moveCheckpointsSQL, moved, last.TxID, last.Seq, counts)
+		return err
 	})
 }
+
+// moveCheckpointsSQL moves the checkpoints of the projections a batch was applied to (their
+// rows exist and are locked: lockCheckpoints), in one statement.
+const moveCheckpointsSQL = `UPDATE projection_checkpoints c SET tx_id = $2::xid8, seq = $3, events = c.events + u.n,
+		updated_at = now()
+	FROM unnest($1::text[], $4::bigint[]) AS u(name, n) WHERE c.name = u.name`
 
 // lockCheckpoints locks the checkpoint rows of names for the transaction, checks they stand at
 // cps, and returns each projection's streams that are set aside.
 func lockCheckpoints(ctx context.Context, tx pgx.Tx, names []string, cps []eventstore.Position) (map[string]map[string]bool, error) {
 	var b pgx.Batch
+	b.Queue(`SET LOCAL synchronous_commit = off`) // see applyBatch
 	b.Queue(`SELECT name, tx_id, seq FROM projection_checkpoints WHERE name = ANY($1) FOR UPDATE`, names)
 	b.Queue(`SELECT projection, stream_id FROM projection_set_aside WHERE projection = ANY($1) GROUP BY 1, 2`, names)
 	res := tx.SendBatch(ctx, &b)
 	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return nil, fmt.Errorf("asynchronous commit: %w", err)
+	}
 	rows, err := res.Query()
 	if err != nil {
 		return nil, fmt.Errorf("lock checkpoints: %w", err)

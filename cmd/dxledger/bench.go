@@ -21,7 +21,7 @@ const benchUsage = `Usage:
   dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--json]
                           append → visible in every projection, followed as serve does
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
-  dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16]
+  dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
 
 Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a scratch
@@ -123,12 +123,14 @@ func cmdBenchHTTP(ctx context.Context, args, environ []string, stdout, stderr io
 	var (
 		o      bench.HTTPOptions
 		asJSON bool
+		waited int
 	)
 	cfg, _, err := loadConfig("bench http", args, environ, stderr, func(fs *pflag.FlagSet) {
 		fs.StringArrayVar(&o.Paths, "path", nil, "GET this path (repeat for several; default: the three reports)")
 		fs.IntVar(&o.Rate, "rate", 200, "reads: requests per second, sent whatever the answers' pace")
 		fs.IntVar(&o.Seconds, "seconds", 20, "how long")
 		fs.IntVar(&o.Clients, "commands", 0, "instead of reads: this many clients posting funding requests")
+		fs.IntVar(&waited, "waited", 0, "instead of reads: this many clients each posting a funding request, then reading --path (the first; default a report) with the write's Dxledger-Min-Position")
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	})
 	if err != nil {
@@ -136,9 +138,13 @@ func cmdBenchHTTP(ctx context.Context, args, environ []string, stdout, stderr io
 	}
 	o.URL, o.Token = cfg.APIURL, cfg.Token
 	var res bench.Result
-	if o.Clients > 0 {
+	switch {
+	case waited > 0:
+		o.Clients = waited
+		res, err = bench.HTTPWaited(ctx, o)
+	case o.Clients > 0:
 		res, err = bench.HTTPCommands(ctx, o)
-	} else {
+	default:
 		res, err = bench.HTTPReads(ctx, o)
 	}
 	if err != nil {

@@ -43,6 +43,8 @@ type Result struct {
 	RatioToFloor   float64 `json:"ratio_to_floor,omitempty"`
 	// Lag is the lag benchmark's detail.
 	Lag *LagStats `json:"lag,omitempty"`
+	// Writes is the latency of the writes before the waited reads (bench http --waited).
+	Writes *Latency `json:"writes,omitempty"`
 
 	text func(io.Writer, Result) // how Print writes it without --json; nil: the store's line
 }
@@ -66,6 +68,12 @@ func (r Result) Print(w io.Writer, asJSON bool) error {
 			r.Writers, r.FloorBeforeTPS, r.FloorAfterTPS, r.RatioToFloor)
 	}
 	return err
+}
+
+// Latency is a p50 and a p99.
+type Latency struct {
+	P50Millis float64 `json:"p50_ms"`
+	P99Millis float64 `json:"p99_ms"`
 }
 
 // payload is ~300 bytes of JSON, the size the performance targets assume.

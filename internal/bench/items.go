@@ -151,20 +151,23 @@ type LagOptions struct {
 // LagStats are the lag benchmark's figures besides the latency of each event: what the
 // follower did and what PostgreSQL wrote meanwhile (pg_stat_wal, pg_stat_bgwriter).
 type LagStats struct {
-	Path           string  `json:"path"`
-	Offered        float64 `json:"offered_per_sec"`
-	MaxMillis      float64 `json:"max_ms"`
-	Batches        int     `json:"batches"`
-	EventsPerBatch float64 `json:"events_per_batch"`
-	BatchP50Millis float64 `json:"batch_p50_ms"`
-	BatchP99Millis float64 `json:"batch_p99_ms"`
-	BatchMaxMillis float64 `json:"batch_max_ms"`
-	WALBytes       int64   `json:"wal_bytes"`
-	WALFPI         int64   `json:"wal_fpi"`
-	WALSyncs       int64   `json:"wal_syncs"`
-	WALSyncMillis  float64 `json:"wal_sync_ms"` // 0 unless track_wal_io_timing is on
-	Checkpoints    int64   `json:"checkpoints"`
-	BackendWrites  int64   `json:"backend_buffer_writes"`
+	Path      string  `json:"path"`
+	Offered   float64 `json:"offered_per_sec"`
+	MaxMillis float64 `json:"max_ms"`
+	// The appends' own latency, part of each event's lag: it is stored when Append returns.
+	AppendP50Millis float64 `json:"append_p50_ms"`
+	AppendP99Millis float64 `json:"append_p99_ms"`
+	Batches         int     `json:"batches"`
+	EventsPerBatch  float64 `json:"events_per_batch"`
+	BatchP50Millis  float64 `json:"batch_p50_ms"`
+	BatchP99Millis  float64 `json:"batch_p99_ms"`
+	BatchMaxMillis  float64 `json:"batch_max_ms"`
+	WALBytes        int64   `json:"wal_bytes"`
+	WALFPI          int64   `json:"wal_fpi"`
+	WALSyncs        int64   `json:"wal_syncs"`
+	WALSyncMillis   float64 `json:"wal_sync_ms"` // 0 unless track_wal_io_timing is on
+	Checkpoints     int64   `json:"checkpoints"`
+	BackendWrites   int64   `json:"backend_buffer_writes"`
 }
 
 // walStats is what PostgreSQL wrote so far, server-wide.
@@ -267,6 +270,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	type sent struct {
 		stream string
 		at     time.Time
+		took   time.Duration // the append's own latency
 	}
 	total := rate * seconds
 	var (
@@ -296,7 +300,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 				failed.Store(&err)
 				return
 			}
-			sents[i], ok[i] = sent{stream, t0}, true
+			sents[i], ok[i] = sent{stream, t0, time.Since(t0)}, true
 		}()
 	}
 	sendTime := time.Since(start)
@@ -325,11 +329,12 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	mu.Lock()
 	defer mu.Unlock()
 	// Match each sent event to the first batch at or after its position.
-	var lat []time.Duration
+	var lat, appends []time.Duration
 	for i, s := range sents {
 		if !ok[i] {
 			continue
 		}
+		appends = append(appends, s.took)
 		recs, err := store.ReadStream(ctx, s.stream, 0)
 		if err != nil || len(recs) == 0 {
 			return Result{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
@@ -351,6 +356,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 		WALBytes: walAfter.bytes - walBefore.bytes, WALFPI: walAfter.fpi - walBefore.fpi,
 		WALSyncs: walAfter.syncs - walBefore.syncs, WALSyncMillis: walAfter.syncMillis - walBefore.syncMillis,
 		Checkpoints: walAfter.checkpoints - walBefore.checkpoints, BackendWrites: walAfter.backend - walBefore.backend}
+	st.AppendP50Millis, st.AppendP99Millis = percentiles(appends)
 	if len(lat) > 0 {
 		st.MaxMillis = float64(lat[len(lat)-1].Microseconds()) / 1000 // percentiles sorted lat
 	}
@@ -372,6 +378,7 @@ func printLag(w io.Writer, r Result) {
 	st := r.Lag
 	fmt.Fprintf(w, "lag, %s: %d events sent in %.2fs (%.0f/s): visible after p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		st.Path, r.Events, r.Seconds, r.EventsPerSec, r.P50Millis, r.P99Millis, st.MaxMillis)
+	fmt.Fprintf(w, "of which the append itself: p50 %.1f ms, p99 %.1f ms\n", st.AppendP50Millis, st.AppendP99Millis)
 	if st.BatchP50Millis > 0 {
 		fmt.Fprintf(w, "batches: %d, %.1f events each; transaction p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			st.Batches, st.EventsPerBatch, st.BatchP50Millis, st.BatchP99Millis, st.BatchMaxMillis)

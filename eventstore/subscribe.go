@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // notifyChannel is the PostgreSQL channel that announces new events to other processes.
@@ -129,17 +131,46 @@ type SubscribeConfig struct {
 // Subscribe calls fn with every event after position after, in commit-safe global order,
 // batch by batch, until ctx ends (it then returns nil) or fn fails (it returns fn's error).
 // It wakes on appends of this process and on NOTIFY from others, and polls as a fallback.
+// It reads on a connection of its own, held while it runs: woken by an append, it does not
+// queue for the pool behind the appends (at 1,000 appends/s a slow moment has every pooled
+// connection busy with one).
 func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConfig, fn Handler) error {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
 	}
 	s.startBackground()
+	var conn *pgxpool.Conn
+	defer func() {
+		if conn != nil {
+			conn.Release()
+		}
+	}()
+	read := func() ([]Record, error) {
+		if conn == nil {
+			c, err := s.pool.Acquire(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read all after %s: %w", after, err)
+			}
+			conn = c
+		}
+		rows, err := conn.Query(ctx, readAllSQL, after.TxID, after.Seq, cfg.BatchSize)
+		var recs []Record
+		if err == nil {
+			recs, err = scanRecords(rows, cfg.BatchSize)
+		}
+		if err != nil {
+			conn.Release() // the pool closes it if it is broken; the next read takes another
+			conn = nil
+			return nil, fmt.Errorf("read all after %s: %w", after, err)
+		}
+		return recs, nil
+	}
 	// After a wake that found nothing (an older transaction still open hides newer rows),
 	// look again soon, backing off to the poll interval.
 	retry := s.cfg.PollInterval
 	for {
 		woken := s.wake.wait()
-		batch, err := s.ReadAll(ctx, after, cfg.BatchSize)
+		batch, err := read()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

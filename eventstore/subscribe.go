@@ -126,14 +126,18 @@ type Handler func(ctx context.Context, batch []Record) error
 type SubscribeConfig struct {
 	// BatchSize is the most records handed to the handler at once. Default 500.
 	BatchSize int
+	// OwnConnection has the subscription read on a connection it holds while it runs, rather
+	// than one taken from the pool for each read: woken by an append, it then does not queue
+	// behind the appends for the pool (at 1,000 appends/s a slow moment has every pooled
+	// connection busy with one). For a few long-lived subscribers, such as the projections'
+	// follower: each one holds a connection of the pool for as long as it runs.
+	OwnConnection bool
 }
 
 // Subscribe calls fn with every event after position after, in commit-safe global order,
 // batch by batch, until ctx ends (it then returns nil) or fn fails (it returns fn's error).
 // It wakes on appends of this process and on NOTIFY from others, and polls as a fallback.
-// It reads on a connection of its own, held while it runs: woken by an append, it does not
-// queue for the pool behind the appends (at 1,000 appends/s a slow moment has every pooled
-// connection busy with one).
+// With cfg.OwnConnection it reads on a connection it holds while it runs.
 func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConfig, fn Handler) error {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
@@ -146,6 +150,9 @@ func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConf
 		}
 	}()
 	read := func() ([]Record, error) {
+		if !cfg.OwnConnection {
+			return s.ReadAll(ctx, after, cfg.BatchSize)
+		}
 		if conn == nil {
 			c, err := s.pool.Acquire(ctx)
 			if err != nil {

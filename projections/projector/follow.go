@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
@@ -142,7 +143,13 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Appl
 				return
 			case <-t.C:
 				if !lc.mu.TryLock() {
-					continue // a batch is using the connection: its answers are the check
+					// A batch is using the connection: its answers are the check, unless it
+					// has waited for one far longer than any batch takes.
+					if busy := time.Since(time.Unix(0, lc.busySince.Load())); busy > batchHung {
+						stop(fmt.Errorf("lead lost: a batch has had no answer on the lead's connection for %s", busy.Round(time.Second)))
+						return
+					}
+					continue
 				}
 				pctx, cancel := context.WithTimeout(fctx, r.cfg.LeaseCheck)
 				err := conn.Ping(pctx)
@@ -157,7 +164,11 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Appl
 	}()
 	defer func() {
 		// A connection that still answers gives the locks back at once; a broken one has
-		// lost them already. Either way it does not go back to the pool holding them.
+		// lost them already. Either way it does not go back to the pool holding them. The
+		// lease check may still be running: it takes its turn.
+		lc.busySince.Store(time.Now().UnixNano())
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
 		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock_all()`); err != nil {
@@ -215,9 +226,15 @@ func (r *Runner) lead(ctx context.Context, names []string) (*pgxpool.Conn, error
 // prepared statements stay warm, and its writes go through the session that holds the lead.
 // The lease check takes its turn with the batches.
 type leadConn struct {
-	mu   sync.Mutex
-	conn *pgxpool.Conn
+	mu        sync.Mutex
+	conn      *pgxpool.Conn
+	busySince atomic.Int64 // when the batch that holds mu began (Unix ns)
 }
+
+// batchHung is how long a batch may go on before the lease check takes the lead's connection
+// for lost (a connection that stopped answering without breaking). Batches here take
+// milliseconds, a few seconds at worst on a machine loaded five times over.
+const batchHung = time.Minute
 
 // follow reads the store once for all projections, from the oldest checkpoint: each batch goes
 // to every projection whose checkpoint it passes, in one transaction with their checkpoints.
@@ -240,30 +257,32 @@ func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) erro
 		}
 		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
 	}
-	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
-		t0 := time.Now()
-		lc.mu.Lock()
-		err := r.applyBatch(ctx, lc.conn, ps, names, cps, b, false)
-		if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
-			// One of the events cannot be applied: find it, event by event, and set it aside.
-			err = r.applyBatch(ctx, lc.conn, ps, names, cps, b, true)
-		}
-		lc.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		last := b[len(b)-1].Position
-		for i := range cps {
-			if cps[i].Less(last) {
-				cps[i] = last
+	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize, OwnConnection: true},
+		func(ctx context.Context, b []eventstore.Record) error {
+			t0 := time.Now()
+			lc.busySince.Store(time.Now().UnixNano()) // before taking mu: whoever finds mu taken reads it fresh
+			lc.mu.Lock()
+			err := r.applyBatch(ctx, lc.conn, ps, names, cps, b, false)
+			if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
+				// One of the events cannot be applied: find it, event by event, and set it aside.
+				err = r.applyBatch(ctx, lc.conn, ps, names, cps, b, true)
 			}
-		}
-		r.metrics.applied(names, last)
-		if applied != nil {
-			applied(last, len(b), time.Since(t0))
-		}
-		return nil
-	})
+			lc.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			last := b[len(b)-1].Position
+			for i := range cps {
+				if cps[i].Less(last) {
+					cps[i] = last
+				}
+			}
+			r.metrics.applied(names, last)
+			if applied != nil {
+				applied(last, len(b), time.Since(t0))
+			}
+			return nil
+		})
 }
 
 // applyBatch applies b to every projection past its checkpoint, in one transaction that first

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,7 @@ const benchUsage = `Usage:
   dxledger bench read     [--events 100000] [--batch 1000] [--json] [config flags]
   dxledger bench generate [--events 1000000] [--writers 4]    item lives (~7 events each) for the
                           projection benchmarks; then: dxledger rebuild
-  dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--json]
+  dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--warmup 2] [--json]
                           append → visible in every projection, followed as serve does
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
   dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
@@ -43,6 +44,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		floor, asJSON, recent  bool
 		rate, seconds, iters   int
 		itemsAlone             bool
+		warmup                 int
 		cpuProfile             string
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
@@ -55,6 +57,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&seconds, "seconds", 20, "how long to run (lag)")
 		fs.IntVar(&iters, "iterations", 200, "report calls per report (reports)")
 		fs.BoolVar(&itemsAlone, "items-alone", false, "lag: follow the items projection alone (FollowWith), not all of them as serve does")
+		fs.IntVar(&warmup, "warmup", 2, "lag: seconds of events sent first at the same rate and not counted (0: none)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark to this file (go tool pprof)")
 		fs.BoolVar(&recent, "recent", false, "generate: lives within the last 90 days, nothing due for a deadline")
 	})
@@ -102,7 +105,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	case "generate":
 		res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: events, Writers: writers, Recent: recent})
 	case "lag":
-		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds, ItemsAlone: itemsAlone})
+		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds, ItemsAlone: itemsAlone, Warmup: cmp.Or(warmup, -1)})
 	case "reports":
 		timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: iters, Location: cfg.Location})
 		if err != nil {

@@ -141,6 +141,11 @@ func generate(ctx context.Context, store *eventstore.Store, writers, events int,
 type LagOptions struct {
 	Rate    int // events appended per second (default 1000)
 	Seconds int // how long to append (default 20)
+	// Warmup is how many seconds of events are sent first, at the same rate, and not counted:
+	// every run starts its cluster cold (empty shared buffers, full-page images after the
+	// shutdown checkpoint, the pool's connections opened and their statements parsed as the
+	// rate comes on). Negative: none. Default 2.
+	Warmup int
 	// ItemsAlone follows the items projection alone through Runner.FollowWith, the path the
 	// figures before 2026-12-02 were measured on. By default every projection is followed by
 	// Runner.FollowAllWith: what serve and projector run (the lead's advisory locks, the
@@ -152,6 +157,7 @@ type LagOptions struct {
 // follower did and what PostgreSQL wrote meanwhile (pg_stat_wal, pg_stat_bgwriter).
 type LagStats struct {
 	Path      string  `json:"path"`
+	Warmup    int     `json:"warmup_seconds"`
 	Offered   float64 `json:"offered_per_sec"`
 	MaxMillis float64 `json:"max_ms"`
 	// The appends' own latency, part of each event's lag: it is stored when Append returns.
@@ -200,6 +206,10 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	if o.Seconds <= 0 {
 		o.Seconds = 20
 	}
+	if o.Warmup == 0 {
+		o.Warmup = 2
+	}
+	o.Warmup = max(0, o.Warmup)
 	rate, seconds := o.Rate, o.Seconds
 	ps := readmodel.All()
 	path := "FollowAll (units, items)"
@@ -262,28 +272,33 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	mu.Lock()
 	seen = seen[:0]
 	mu.Unlock()
-	walBefore, err := readWALStats(ctx, pool)
-	if err != nil {
-		return Result{}, err
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	type sent struct {
 		stream string
 		at     time.Time
 		took   time.Duration // the append's own latency
 	}
-	total := rate * seconds
+	warm := rate * o.Warmup // sent first, at the same rate, and not counted
+	total := warm + rate*seconds
 	var (
-		sents   = make([]sent, total)
-		ok      = make([]bool, total)
-		inField sync.WaitGroup
-		failed  atomic.Pointer[error]
+		walBefore walStats
+		measured  time.Time
+		sents     = make([]sent, total)
+		ok        = make([]bool, total)
+		inField   sync.WaitGroup
+		failed    atomic.Pointer[error]
 	)
 	run := ulid.Make().String()
 	start := time.Now()
 	for i := range total {
 		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
 			time.Sleep(d)
+		}
+		if i == warm {
+			if walBefore, err = readWALStats(ctx, pool); err != nil {
+				return Result{}, err
+			}
+			measured = time.Now()
 		}
 		id := fmt.Sprintf("lag%s%07d", run, i)
 		kind, evs := life(rng, id, true)
@@ -303,7 +318,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 			sents[i], ok[i] = sent{stream, t0, time.Since(t0)}, true
 		}()
 	}
-	sendTime := time.Since(start)
+	sendTime := time.Since(measured)
 	inField.Wait()
 	if err := failed.Load(); err != nil {
 		return Result{}, *err
@@ -331,7 +346,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	// Match each sent event to the first batch at or after its position.
 	var lat, appends []time.Duration
 	for i, s := range sents {
-		if !ok[i] {
+		if !ok[i] || i < warm {
 			continue
 		}
 		appends = append(appends, s.took)
@@ -351,8 +366,10 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 		}
 		lat = append(lat, seen[j].at.Sub(s.at))
 	}
+	first, _ := slices.BinarySearchFunc(seen, measured, func(a applied, t time.Time) int { return a.at.Compare(t) })
+	seen = seen[first:] // the batches committed from the start of the counted events on
 	p50, p99 := percentiles(lat)
-	st := LagStats{Path: path, Offered: float64(len(lat)) / sendTime.Seconds(), Batches: len(seen),
+	st := LagStats{Warmup: o.Warmup, Path: path, Offered: float64(len(lat)) / sendTime.Seconds(), Batches: len(seen),
 		WALBytes: walAfter.bytes - walBefore.bytes, WALFPI: walAfter.fpi - walBefore.fpi,
 		WALSyncs: walAfter.syncs - walBefore.syncs, WALSyncMillis: walAfter.syncMillis - walBefore.syncMillis,
 		Checkpoints: walAfter.checkpoints - walBefore.checkpoints, BackendWrites: walAfter.backend - walBefore.backend}
@@ -376,8 +393,8 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 
 func printLag(w io.Writer, r Result) {
 	st := r.Lag
-	fmt.Fprintf(w, "lag, %s: %d events sent in %.2fs (%.0f/s): visible after p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		st.Path, r.Events, r.Seconds, r.EventsPerSec, r.P50Millis, r.P99Millis, st.MaxMillis)
+	fmt.Fprintf(w, "lag, %s: %d events sent in %.2fs (%.0f/s) after %d s of warm-up: visible after p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		st.Path, r.Events, r.Seconds, r.EventsPerSec, st.Warmup, r.P50Millis, r.P99Millis, st.MaxMillis)
 	fmt.Fprintf(w, "of which the append itself: p50 %.1f ms, p99 %.1f ms\n", st.AppendP50Millis, st.AppendP99Millis)
 	if st.BatchP50Millis > 0 {
 		fmt.Fprintf(w, "batches: %d, %.1f events each; transaction p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",

@@ -298,7 +298,7 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 			if walBefore, err = readWALStats(ctx, pool); err != nil {
 				return Result{}, err
 			}
-			measured = time.Now()
+			measured = start.Add(time.Duration(warm) * time.Second / time.Duration(rate)) // this event's slot
 		}
 		id := fmt.Sprintf("lag%s%07d", run, i)
 		kind, evs := life(rng, id, true)

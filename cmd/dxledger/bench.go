@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 
 	"github.com/dxledger/dxledger/internal/bench"
@@ -16,9 +19,10 @@ const benchUsage = `Usage:
   dxledger bench read     [--events 100000] [--batch 1000] [--json] [config flags]
   dxledger bench generate [--events 1000000] [--writers 4]    item lives (~7 events each) for the
                           projection benchmarks; then: dxledger rebuild
-  dxledger bench lag      [--rate 1000] [--seconds 20] [--json]  append → visible in projections
+  dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--warmup 2] [--json]
+                          append → visible in every projection, followed as serve does
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
-  dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16]
+  dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
 
 Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a scratch
@@ -39,6 +43,9 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		writers, events, batch int
 		floor, asJSON, recent  bool
 		rate, seconds, iters   int
+		itemsAlone             bool
+		warmup                 int
+		cpuProfile             string
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
@@ -49,6 +56,9 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&rate, "rate", 1000, "events per second (lag)")
 		fs.IntVar(&seconds, "seconds", 20, "how long to run (lag)")
 		fs.IntVar(&iters, "iterations", 200, "report calls per report (reports)")
+		fs.BoolVar(&itemsAlone, "items-alone", false, "lag: follow the items projection alone (FollowWith), not all of them as serve does")
+		fs.IntVar(&warmup, "warmup", 2, "lag: seconds of events sent first at the same rate and not counted (0: none)")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark to this file (go tool pprof)")
 		fs.BoolVar(&recent, "recent", false, "generate: lives within the last 90 days, nothing due for a deadline")
 	})
 	if err != nil {
@@ -71,6 +81,17 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	defer db.Close()
 	defer store.Close()
 
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var res bench.Result
 	switch kind {
 	case "append":
@@ -84,7 +105,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	case "generate":
 		res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: events, Writers: writers, Recent: recent})
 	case "lag":
-		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds})
+		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds, ItemsAlone: itemsAlone, Warmup: cmp.Or(warmup, -1)})
 	case "reports":
 		timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: iters, Location: cfg.Location})
 		if err != nil {
@@ -105,12 +126,14 @@ func cmdBenchHTTP(ctx context.Context, args, environ []string, stdout, stderr io
 	var (
 		o      bench.HTTPOptions
 		asJSON bool
+		waited int
 	)
 	cfg, _, err := loadConfig("bench http", args, environ, stderr, func(fs *pflag.FlagSet) {
 		fs.StringArrayVar(&o.Paths, "path", nil, "GET this path (repeat for several; default: the three reports)")
 		fs.IntVar(&o.Rate, "rate", 200, "reads: requests per second, sent whatever the answers' pace")
 		fs.IntVar(&o.Seconds, "seconds", 20, "how long")
 		fs.IntVar(&o.Clients, "commands", 0, "instead of reads: this many clients posting funding requests")
+		fs.IntVar(&waited, "waited", 0, "instead of reads: this many clients each posting a funding request, then reading --path (the first; default a report) with the write's Dxledger-Min-Position")
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	})
 	if err != nil {
@@ -118,9 +141,13 @@ func cmdBenchHTTP(ctx context.Context, args, environ []string, stdout, stderr io
 	}
 	o.URL, o.Token = cfg.APIURL, cfg.Token
 	var res bench.Result
-	if o.Clients > 0 {
+	switch {
+	case waited > 0:
+		o.Clients = waited
+		res, err = bench.HTTPWaited(ctx, o)
+	case o.Clients > 0:
 		res, err = bench.HTTPCommands(ctx, o)
-	} else {
+	default:
 		res, err = bench.HTTPReads(ctx, o)
 	}
 	if err != nil {

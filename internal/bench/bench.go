@@ -41,6 +41,10 @@ type Result struct {
 	FloorBeforeTPS float64 `json:"floor_before_tps,omitempty"`
 	FloorAfterTPS  float64 `json:"floor_after_tps,omitempty"`
 	RatioToFloor   float64 `json:"ratio_to_floor,omitempty"`
+	// Lag is the lag benchmark's detail.
+	Lag *LagStats `json:"lag,omitempty"`
+	// Writes is the latency of the writes before the waited reads (bench http --waited).
+	Writes *Latency `json:"writes,omitempty"`
 
 	text func(io.Writer, Result) // how Print writes it without --json; nil: the store's line
 }
@@ -64,6 +68,12 @@ func (r Result) Print(w io.Writer, asJSON bool) error {
 			r.Writers, r.FloorBeforeTPS, r.FloorAfterTPS, r.RatioToFloor)
 	}
 	return err
+}
+
+// Latency is a p50 and a p99.
+type Latency struct {
+	P50Millis float64 `json:"p50_ms"`
+	P99Millis float64 `json:"p99_ms"`
 }
 
 // payload is ~300 bytes of JSON, the size the performance targets assume.

@@ -106,32 +106,10 @@ func HTTPReads(ctx context.Context, o HTTPOptions) (Result, error) {
 // answers for o.Seconds.
 func HTTPCommands(ctx context.Context, o HTTPOptions) (Result, error) {
 	o.setDefaults()
-	admin, clients, seconds := o.client(), o.Clients, o.Seconds
-	code := "BENCH-" + ulid.Make().String()[18:]
-	if _, err := admin.RegisterUnit(ctx, httpapi.Unit{Code: "BENCH-DT", Name: "Tỉnh (benchmark)", Kind: "province"}); err != nil {
-		var p *httpapi.Problem
-		if !errors.As(err, &p) || p.Status != http.StatusConflict {
-			return Result{}, fmt.Errorf("set up: %w", err)
-		}
-	}
-	if _, err := admin.RegisterUnit(ctx, httpapi.Unit{Code: code, Name: "Sở (benchmark)", Kind: "department", ParentCode: "BENCH-DT"}); err != nil {
-		return Result{}, fmt.Errorf("set up: %w", err)
-	}
-	user, err := admin.CreateUser(ctx, httpapi.NewUser{Name: "Đầu mối (benchmark)", Role: "focal_point", UnitCode: code})
+	clients, seconds := o.Clients, o.Seconds
+	focal, projects, err := setUpProjects(ctx, o.client(), clients)
 	if err != nil {
-		return Result{}, fmt.Errorf("set up: %w", err)
-	}
-	focal := admin.WithToken(user.Token)
-	today := time.Now().Format(time.DateOnly)
-	projects := make([]string, clients)
-	for i := range projects {
-		ok, err := focal.Propose(ctx, "project", httpapi.Proposal{Title: fmt.Sprintf("Dự án đo tải %d", i), UnitCode: code,
-			Pillar: "government", Sector: "general", EstimatedCostVND: 1_000_000_000_000, StartDate: today,
-			EndDate: time.Now().AddDate(2, 0, 0).Format(time.DateOnly)})
-		if err != nil {
-			return Result{}, fmt.Errorf("set up: %w", err)
-		}
-		projects[i] = ok.ID
+		return Result{}, err
 	}
 	var (
 		mu  sync.Mutex
@@ -171,4 +149,100 @@ func HTTPCommands(ctx context.Context, o HTTPOptions) (Result, error) {
 	return Result{Benchmark: fmt.Sprintf("http commands (%d clients, POST funding-requests)", clients), Writers: clients,
 		Events: len(lat), Seconds: elapsed.Seconds(), EventsPerSec: float64(len(lat)) / elapsed.Seconds(), P50Millis: p50, P99Millis: p99,
 		text: printHTTP}, nil
+}
+
+// setUpProjects registers a unit, a focal point of it and n projects of hers (admin must be an
+// administrator's client), and returns her client and the projects' ids.
+func setUpProjects(ctx context.Context, admin *httpapi.Client, n int) (*httpapi.Client, []string, error) {
+	code := "BENCH-" + ulid.Make().String()[18:]
+	if _, err := admin.RegisterUnit(ctx, httpapi.Unit{Code: "BENCH-DT", Name: "Tỉnh (benchmark)", Kind: "province"}); err != nil {
+		var p *httpapi.Problem
+		if !errors.As(err, &p) || p.Status != http.StatusConflict {
+			return nil, nil, fmt.Errorf("set up: %w", err)
+		}
+	}
+	if _, err := admin.RegisterUnit(ctx, httpapi.Unit{Code: code, Name: "Sở (benchmark)", Kind: "department", ParentCode: "BENCH-DT"}); err != nil {
+		return nil, nil, fmt.Errorf("set up: %w", err)
+	}
+	user, err := admin.CreateUser(ctx, httpapi.NewUser{Name: "Đầu mối (benchmark)", Role: "focal_point", UnitCode: code})
+	if err != nil {
+		return nil, nil, fmt.Errorf("set up: %w", err)
+	}
+	focal := admin.WithToken(user.Token)
+	today := time.Now().Format(time.DateOnly)
+	projects := make([]string, n)
+	for i := range projects {
+		ok, err := focal.Propose(ctx, "project", httpapi.Proposal{Title: fmt.Sprintf("Dự án đo tải %d", i), UnitCode: code,
+			Pillar: "government", Sector: "general", EstimatedCostVND: 1_000_000_000_000, StartDate: today,
+			EndDate: time.Now().AddDate(2, 0, 0).Format(time.DateOnly)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("set up: %w", err)
+		}
+		projects[i] = ok.ID
+	}
+	return focal, projects, nil
+}
+
+// HTTPWaited measures read-your-writes over HTTP: o.Clients clients each post a funding request
+// and, as soon as it is answered, GET o.Paths[0] with the write's position in
+// Dxledger-Min-Position (the server waits until its read models include the write), again
+// and again for o.Seconds. The result is the waited reads' latency; the writes' is in
+// Writes. o.Token must be an administrator's: it sets up the projects.
+func HTTPWaited(ctx context.Context, o HTTPOptions) (Result, error) {
+	o.setDefaults()
+	clients, seconds := o.Clients, o.Seconds
+	focal, projects, err := setUpProjects(ctx, o.client(), clients)
+	if err != nil {
+		return Result{}, err
+	}
+	path := o.Paths[0]
+	var (
+		mu          sync.Mutex
+		reads, wris []time.Duration
+		wg          sync.WaitGroup
+		bad         error
+	)
+	start := time.Now()
+	deadline := start.Add(time.Duration(seconds) * time.Second)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				w, err := focal.RequestFunding(ctx, "project", projects[i],
+					httpapi.FundingRequest{Source: "provincial_budget", AmountVND: 1_000_000, Year: time.Now().Year()})
+				t1 := time.Now()
+				var out json.RawMessage
+				if err == nil {
+					err = focal.WithMinPosition(w.Position).Get(ctx, path, &out)
+				}
+				t2 := time.Now()
+				mu.Lock()
+				if err != nil {
+					bad = err
+				} else {
+					wris, reads = append(wris, t1.Sub(t0)), append(reads, t2.Sub(t1))
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if bad != nil {
+		return Result{}, bad
+	}
+	elapsed := time.Since(start)
+	p50, p99 := percentiles(reads)
+	w50, w99 := percentiles(wris)
+	return Result{Benchmark: fmt.Sprintf("http waited reads (%d clients: POST funding-requests, then GET %s with its Dxledger-Min-Position)", clients, path),
+		Writers: clients, Events: len(reads), Seconds: elapsed.Seconds(), EventsPerSec: float64(len(reads)) / elapsed.Seconds(),
+		P50Millis: p50, P99Millis: p99, Writes: &Latency{P50Millis: w50, P99Millis: w99},
+		text: func(w io.Writer, r Result) {
+			printHTTP(w, r)
+			fmt.Fprintf(w, "the writes before them: p50 %.1f ms, p99 %.1f ms\n", r.Writes.P50Millis, r.Writes.P99Millis)
+		}}, nil
 }

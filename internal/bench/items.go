@@ -141,10 +141,64 @@ func generate(ctx context.Context, store *eventstore.Store, writers, events int,
 type LagOptions struct {
 	Rate    int // events appended per second (default 1000)
 	Seconds int // how long to append (default 20)
+	// Warmup is how many seconds of events are sent first, at the same rate, and not counted:
+	// every run starts its cluster cold (empty shared buffers, full-page images after the
+	// shutdown checkpoint, the pool's connections opened and their statements parsed as the
+	// rate comes on). Negative: none. Default 2.
+	Warmup int
+	// ItemsAlone follows the items projection alone through Runner.FollowWith, the path the
+	// figures before 2026-12-02 were measured on. By default every projection is followed by
+	// Runner.FollowAllWith: what serve and projector run (the lead's advisory locks, the
+	// checkpoint rows locked and the set-aside streams read in every batch).
+	ItemsAlone bool
 }
 
-// Lag appends single events at o.Rate events/s for o.Seconds and measures how long each takes
-// to show in the items projection (its checkpoint passing the event).
+// LagStats are the lag benchmark's figures besides the latency of each event: what the
+// follower did and what PostgreSQL wrote meanwhile (pg_stat_wal, pg_stat_bgwriter).
+type LagStats struct {
+	Path      string  `json:"path"`
+	Warmup    int     `json:"warmup_seconds"`
+	Offered   float64 `json:"offered_per_sec"`
+	MaxMillis float64 `json:"max_ms"`
+	// The appends' own latency, part of each event's lag: it is stored when Append returns.
+	AppendP50Millis float64 `json:"append_p50_ms"`
+	AppendP99Millis float64 `json:"append_p99_ms"`
+	Batches         int     `json:"batches"`
+	EventsPerBatch  float64 `json:"events_per_batch"`
+	BatchP50Millis  float64 `json:"batch_p50_ms"`
+	BatchP99Millis  float64 `json:"batch_p99_ms"`
+	BatchMaxMillis  float64 `json:"batch_max_ms"`
+	WALBytes        int64   `json:"wal_bytes"`
+	WALFPI          int64   `json:"wal_fpi"`
+	WALSyncs        int64   `json:"wal_syncs"`
+	WALSyncMillis   float64 `json:"wal_sync_ms"` // 0 unless track_wal_io_timing is on
+	Checkpoints     int64   `json:"checkpoints"`
+	BackendWrites   int64   `json:"backend_buffer_writes"`
+}
+
+// walStats is what PostgreSQL wrote so far, server-wide.
+type walStats struct {
+	bytes, fpi, syncs, checkpoints, backend int64
+	syncMillis                              float64
+}
+
+func readWALStats(ctx context.Context, pool *pgxpool.Pool) (walStats, error) {
+	var w walStats
+	err := pool.QueryRow(ctx, `SELECT w.wal_bytes::bigint, w.wal_fpi, w.wal_sync, w.wal_sync_time,
+			b.checkpoints_timed + b.checkpoints_req, b.buffers_backend
+		FROM pg_stat_wal w, pg_stat_bgwriter b`).Scan(&w.bytes, &w.fpi, &w.syncs, &w.syncMillis, &w.checkpoints, &w.backend)
+	if err != nil {
+		return walStats{}, fmt.Errorf("lag: pg_stat_wal: %w", err)
+	}
+	return w, nil
+}
+
+// Lag appends single events at o.Rate events/s for o.Seconds and measures how long each takes,
+// from the call to Append, to be visible in the projections: the first committed batch whose
+// last position is at or after the event's (every projection's checkpoint passes it then).
+// Appends are sent on a fixed schedule (the i-th at start + i/Rate, each on its own
+// goroutine), so a slow moment delays them but does not drop them: the rate sent is the rate
+// asked for unless the machine cannot start the goroutines in time.
 func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o LagOptions) (Result, error) {
 	if o.Rate <= 0 {
 		o.Rate = 1000
@@ -152,49 +206,100 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	if o.Seconds <= 0 {
 		o.Seconds = 20
 	}
+	if o.Warmup == 0 {
+		o.Warmup = 2
+	}
+	o.Warmup = max(0, o.Warmup)
 	rate, seconds := o.Rate, o.Seconds
-	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: pool, Store: store})
+	ps := readmodel.All()
+	path := "FollowAll (units, items)"
+	if o.ItemsAlone {
+		ps, path = []projector.Projection{readmodel.Items{}}, "FollowWith (items alone)"
+	}
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: pool, Store: store, Projections: ps})
 	if err != nil {
 		return Result{}, err
 	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	type applied struct {
-		pos eventstore.Position
-		at  time.Time
+		pos  eventstore.Position
+		at   time.Time
+		n    int
+		took time.Duration
 	}
 	var (
 		mu   sync.Mutex
 		seen []applied
 	)
+	note := func(last eventstore.Position, n int, took time.Duration) {
+		at := time.Now()
+		mu.Lock()
+		seen = append(seen, applied{last, at, n, took})
+		mu.Unlock()
+	}
+	followed := make(chan error, 1)
 	go func() {
-		_ = runner.FollowWith(fctx, readmodel.Items{}, func(last eventstore.Position) {
-			mu.Lock()
-			seen = append(seen, applied{last, time.Now()})
-			mu.Unlock()
-		})
+		if o.ItemsAlone {
+			followed <- runner.FollowWith(fctx, readmodel.Items{}, func(last eventstore.Position) { note(last, 0, 0) })
+			return
+		}
+		followed <- runner.FollowAllWith(fctx, func(last eventstore.Position, n int, took time.Duration) { note(last, n, took) })
 	}()
-	time.Sleep(time.Second) // let it catch up with what is there
+	// Catch up with what is there before measuring.
+	target, err := store.LastCommitted(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	for caughtUp := false; !caughtUp; {
+		select {
+		case err := <-followed:
+			return Result{}, fmt.Errorf("lag: following stopped: %v", err)
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		caughtUp = true
+		for _, p := range ps {
+			cp, err := runner.Checkpoint(ctx, p.Name())
+			if err != nil {
+				return Result{}, err
+			}
+			caughtUp = caughtUp && !cp.Position.Less(target)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	mu.Lock()
+	seen = seen[:0]
+	mu.Unlock()
 	rng := rand.New(rand.NewPCG(1, 2))
 	type sent struct {
 		stream string
 		at     time.Time
+		took   time.Duration // the append's own latency
 	}
+	warm := rate * o.Warmup // sent first, at the same rate, and not counted
+	total := warm + rate*seconds
 	var (
-		sents   []sent
-		sentMu  sync.Mutex
-		inField sync.WaitGroup
-		failed  atomic.Pointer[error]
+		walBefore walStats
+		measured  time.Time
+		sents     = make([]sent, total)
+		ok        = make([]bool, total)
+		inField   sync.WaitGroup
+		failed    atomic.Pointer[error]
 	)
-	// Each append goes on its own goroutine, so the rate is the ticker's, not one writer's
-	// round trip.
-	interval := time.Second / time.Duration(rate)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	deadline := time.Now().Add(time.Duration(seconds) * time.Second)
 	run := ulid.Make().String()
-	for i := 0; time.Now().Before(deadline); i++ {
-		<-tick.C
+	start := time.Now()
+	for i := range total {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+			time.Sleep(d)
+		}
+		if i == warm {
+			if walBefore, err = readWALStats(ctx, pool); err != nil {
+				return Result{}, err
+			}
+			measured = start.Add(time.Duration(warm) * time.Second / time.Duration(rate)) // this event's slot
+		}
 		id := fmt.Sprintf("lag%s%07d", run, i)
 		kind, evs := life(rng, id, true)
 		typ, data, err := item.Encode(kind, evs[0])
@@ -204,41 +309,100 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 		inField.Add(1)
 		go func() {
 			defer inField.Done()
+			stream := string(kind) + "-" + id
 			t0 := time.Now()
-			if _, err := store.Append(ctx, string(kind)+"-"+id, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}}); err != nil {
+			if _, err := store.Append(ctx, stream, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}}); err != nil {
 				failed.Store(&err)
 				return
 			}
-			sentMu.Lock()
-			sents = append(sents, sent{string(kind) + "-" + id, t0})
-			sentMu.Unlock()
+			sents[i], ok[i] = sent{stream, t0, time.Since(t0)}, true
 		}()
 	}
+	sendTime := time.Since(measured)
 	inField.Wait()
 	if err := failed.Load(); err != nil {
 		return Result{}, *err
 	}
-	time.Sleep(2 * time.Second)
+	// Wait until the last event is applied (at most 30 s), then stop following.
+	last, err := store.LastCommitted(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	for wait := time.Now(); time.Since(wait) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		done := len(seen) > 0 && !seen[len(seen)-1].pos.Less(last)
+		mu.Unlock()
+		if done {
+			break
+		}
+	}
 	stop()
-	// Match each sent event to the first checkpoint at or after its position.
-	var lat []time.Duration
-	for _, s := range sents {
+	walAfter, err := readWALStats(ctx, pool)
+	if err != nil {
+		return Result{}, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Match each sent event to the first batch at or after its position.
+	var lat, appends []time.Duration
+	for i, s := range sents {
+		if !ok[i] || i < warm {
+			continue
+		}
+		appends = append(appends, s.took)
 		recs, err := store.ReadStream(ctx, s.stream, 0)
 		if err != nil || len(recs) == 0 {
 			return Result{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
 		}
 		pos := recs[0].Position
-		mu.Lock()
-		i := slices.IndexFunc(seen, func(a applied) bool { return !a.pos.Less(pos) })
-		mu.Unlock()
-		if i < 0 {
+		j, _ := slices.BinarySearchFunc(seen, pos, func(a applied, p eventstore.Position) int {
+			if a.pos.Less(p) {
+				return -1
+			}
+			return 1
+		})
+		if j == len(seen) {
 			return Result{}, fmt.Errorf("lag: %s never applied", s.stream)
 		}
-		lat = append(lat, seen[i].at.Sub(s.at))
+		lat = append(lat, seen[j].at.Sub(s.at))
 	}
+	first, _ := slices.BinarySearchFunc(seen, measured, func(a applied, t time.Time) int { return a.at.Compare(t) })
+	seen = seen[first:] // the batches committed from the start of the counted events on
 	p50, p99 := percentiles(lat)
-	return Result{Benchmark: "lag", Events: len(sents), Seconds: float64(seconds),
-		EventsPerSec: float64(len(sents)) / float64(seconds), P50Millis: p50, P99Millis: p99}, nil
+	st := LagStats{Warmup: o.Warmup, Path: path, Offered: float64(len(lat)) / sendTime.Seconds(), Batches: len(seen),
+		WALBytes: walAfter.bytes - walBefore.bytes, WALFPI: walAfter.fpi - walBefore.fpi,
+		WALSyncs: walAfter.syncs - walBefore.syncs, WALSyncMillis: walAfter.syncMillis - walBefore.syncMillis,
+		Checkpoints: walAfter.checkpoints - walBefore.checkpoints, BackendWrites: walAfter.backend - walBefore.backend}
+	st.AppendP50Millis, st.AppendP99Millis = percentiles(appends)
+	if len(lat) > 0 {
+		st.MaxMillis = float64(lat[len(lat)-1].Microseconds()) / 1000 // percentiles sorted lat
+	}
+	if len(seen) > 0 {
+		st.EventsPerBatch = float64(len(lat)) / float64(len(seen))
+		took := make([]time.Duration, len(seen))
+		for i, a := range seen {
+			took[i] = a.took
+		}
+		st.BatchP50Millis, st.BatchP99Millis = percentiles(took)
+		st.BatchMaxMillis = float64(took[len(took)-1].Microseconds()) / 1000
+	}
+	return Result{Benchmark: "lag", Events: len(lat), Seconds: sendTime.Seconds(),
+		EventsPerSec: float64(len(lat)) / sendTime.Seconds(), P50Millis: p50, P99Millis: p99, Lag: &st,
+		text: printLag}, nil
+}
+
+func printLag(w io.Writer, r Result) {
+	st := r.Lag
+	fmt.Fprintf(w, "lag, %s: %d events sent in %.2fs (%.0f/s) after %d s of warm-up: visible after p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		st.Path, r.Events, r.Seconds, r.EventsPerSec, st.Warmup, r.P50Millis, r.P99Millis, st.MaxMillis)
+	fmt.Fprintf(w, "of which the append itself: p50 %.1f ms, p99 %.1f ms\n", st.AppendP50Millis, st.AppendP99Millis)
+	if st.BatchP50Millis > 0 {
+		fmt.Fprintf(w, "batches: %d, %.1f events each; transaction p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			st.Batches, st.EventsPerBatch, st.BatchP50Millis, st.BatchP99Millis, st.BatchMaxMillis)
+	}
+	fmt.Fprintf(w, "PostgreSQL meanwhile: WAL %.1f MB (%.0f bytes/event), %d full-page images, %d WAL syncs (%.0f ms), %d checkpoints, %d buffers written by backends\n",
+		float64(st.WALBytes)/1e6, float64(st.WALBytes)/float64(max(1, r.Events)), st.WALFPI, st.WALSyncs, st.WALSyncMillis,
+		st.Checkpoints, st.BackendWrites)
 }
 
 // ReportsOptions configures Reports.

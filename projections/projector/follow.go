@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
@@ -79,12 +80,20 @@ func (r *Runner) Status() []Status {
 // position, waits (100 ms, doubling to RetryMax) and starts again from what is stored. An
 // event a projection cannot apply is set aside with the rest of its stream (applyCarefully)
 // rather than stopping it. It returns nil when ctx ends.
-func (r *Runner) FollowAll(ctx context.Context) error {
+func (r *Runner) FollowAll(ctx context.Context) error { return r.FollowAllWith(ctx, nil) }
+
+// Applied is told of each batch a follower has committed: the batch's last position, how many
+// events it held, and how long its transaction took (begin to commit).
+type Applied func(last eventstore.Position, events int, took time.Duration)
+
+// FollowAllWith is FollowAll calling applied (when not nil) after each committed batch, on the
+// follower's goroutine: the lag benchmark measures what serve runs with it.
+func (r *Runner) FollowAllWith(ctx context.Context, applied Applied) error {
 	names := r.names()
 	pause := 100 * time.Millisecond
 	for {
 		started := time.Now()
-		err := r.leadAndFollow(ctx, names)
+		err := r.leadAndFollow(ctx, names, applied)
 		if ctx.Err() != nil {
 			r.status.set(names, StateStopped, nil)
 			return nil
@@ -116,12 +125,14 @@ func (r *Runner) names() []string {
 // leadAndFollow waits until this process holds every projection's lock, then follows until an
 // error (or ctx's end). The locks live on one connection held for the whole time: if it
 // breaks, PostgreSQL frees them and following stops, since another process may take over.
-func (r *Runner) leadAndFollow(ctx context.Context, names []string) error {
+func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Applied) error {
 	conn, err := r.lead(ctx, names)
 	if err != nil {
 		return err
 	}
+	defer conn.Release()
 	fctx, stop := context.WithCancelCause(ctx)
+	lc := &leadConn{conn: conn}
 	var pinger sync.WaitGroup
 	pinger.Add(1)
 	go func() { // the lead lasts as long as its connection answers
@@ -134,42 +145,54 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string) error {
 			case <-fctx.Done():
 				return
 			case <-t.C:
-			}
-			// A slow answer on a busy machine is not a lost lead: only two failures in a
-			// row, each given five seconds, are.
-			pctx, cancel := context.WithTimeout(fctx, 5*time.Second)
-			err := conn.Ping(pctx)
-			cancel()
-			if fctx.Err() != nil {
-				return
-			}
-			if err == nil {
-				failed = 0
-				continue
-			}
-			if failed++; failed >= 2 {
-				stop(fmt.Errorf("lead lost: %w", err))
-				return
+				if !lc.mu.TryLock() {
+					// A batch is using the connection: its answers are the check, unless it
+					// has waited for one far longer than any batch takes.
+					if busy := time.Since(time.Unix(0, lc.busySince.Load())); busy > batchHung {
+						stop(fmt.Errorf("lead lost: a batch has had no answer on the lead's connection for %s", busy.Round(time.Second)))
+						return
+					}
+					continue
+				}
+				// A slow answer on a busy machine is not a lost lead: only two failures in
+				// a row, each given five seconds, are.
+				pctx, cancel := context.WithTimeout(fctx, 5*time.Second)
+				err := conn.Ping(pctx)
+				cancel()
+				lc.mu.Unlock()
+				switch {
+				case fctx.Err() != nil:
+					return
+				case err == nil:
+					failed = 0
+				default:
+					if failed++; failed >= 2 {
+						stop(fmt.Errorf("lead lost: %w", err))
+						return
+					}
+				}
 			}
 		}
 	}()
 	defer func() {
-		// The pinger is done with the connection before it is given back. A connection that
-		// still answers gives the locks back at once; a broken one has lost them already.
-		// Either way it does not go back to the pool holding them.
+		// The lease check is done with the connection before it is given back. A connection
+		// that still answers gives the locks back at once; a broken one has lost them
+		// already. Either way it does not go back to the pool holding them.
 		stop(nil)
 		pinger.Wait()
+		lc.busySince.Store(time.Now().UnixNano())
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
 		uctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock_all()`); err != nil {
 			conn.Conn().Close(uctx)
 		}
-		conn.Release()
 	}()
 	r.status.set(names, StateFollowing, nil)
 	r.metrics.leading(names, true)
 	defer r.metrics.leading(names, false)
-	err = r.follow(fctx)
+	err = r.follow(fctx, lc, applied)
 	if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
@@ -213,9 +236,24 @@ func (r *Runner) lead(ctx context.Context, names []string) (*pgxpool.Conn, error
 	}
 }
 
+// leadConn is the connection that holds the lead's advisory locks. The batches are applied on
+// it too: a batch never waits for the pool (which the appends of a busy server can empty), its
+// prepared statements stay warm, and its writes go through the session that holds the lead.
+// The lease check takes its turn with the batches.
+type leadConn struct {
+	mu        sync.Mutex
+	conn      *pgxpool.Conn
+	busySince atomic.Int64 // when the batch that holds mu began (Unix ns)
+}
+
+// batchHung is how long a batch may go on before the lease check takes the lead's connection
+// for lost (a connection that stopped answering without breaking). Batches here take
+// milliseconds, a few seconds at worst on a machine loaded five times over.
+const batchHung = time.Minute
+
 // follow reads the store once for all projections, from the oldest checkpoint: each batch goes
 // to every projection whose checkpoint it passes, in one transaction with their checkpoints.
-func (r *Runner) follow(ctx context.Context) error {
+func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) error {
 	ps := r.cfg.Projections
 	names := r.names()
 	if _, err := r.pool.Exec(ctx, `INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, names); err != nil {
@@ -234,24 +272,32 @@ func (r *Runner) follow(ctx context.Context) error {
 		}
 		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
 	}
-	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize}, func(ctx context.Context, b []eventstore.Record) error {
-		err := r.applyBatch(ctx, ps, names, cps, b, false)
-		if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
-			// One of the events cannot be applied: find it, event by event, and set it aside.
-			err = r.applyBatch(ctx, ps, names, cps, b, true)
-		}
-		if err != nil {
-			return err
-		}
-		last := b[len(b)-1].Position
-		for i := range cps {
-			if cps[i].Less(last) {
-				cps[i] = last
+	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize, OwnConnection: true},
+		func(ctx context.Context, b []eventstore.Record) error {
+			t0 := time.Now()
+			lc.busySince.Store(time.Now().UnixNano()) // before taking mu: whoever finds mu taken reads it fresh
+			lc.mu.Lock()
+			err := r.applyBatch(ctx, lc.conn, ps, names, cps, b, false)
+			if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
+				// One of the events cannot be applied: find it, event by event, and set it aside.
+				err = r.applyBatch(ctx, lc.conn, ps, names, cps, b, true)
 			}
-		}
-		r.metrics.applied(names, last)
-		return nil
-	})
+			lc.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			last := b[len(b)-1].Position
+			for i := range cps {
+				if cps[i].Less(last) {
+					cps[i] = last
+				}
+			}
+			r.metrics.applied(names, last)
+			if applied != nil {
+				applied(last, len(b), time.Since(t0))
+			}
+			return nil
+		})
 }
 
 // applyBatch applies b to every projection past its checkpoint, in one transaction that first
@@ -260,7 +306,14 @@ func (r *Runner) follow(ctx context.Context) error {
 // before it writes). Events of streams set aside earlier are set aside too. Carefully, each
 // event is applied on its own savepoint, and one that fails for its content is set aside with
 // the rest of its stream; without care a failure fails the batch.
-func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string, cps []eventstore.Position,
+//
+// The transaction commits asynchronously (synchronous_commit off): it does not wait for its
+// WAL to reach the disk, where it would queue behind the appends' own flushes. What a crash
+// can lose is the last few hundred milliseconds of batches, each whole with its checkpoints
+// (PostgreSQL replays the WAL up to a commit, never part of one), and the follower applies
+// those events again from the store, which keeps every acknowledged append durable. The rows
+// are derived; the events are the record.
+func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projection, names []string, cps []eventstore.Position,
 	b []eventstore.Record, carefully bool) (err error) {
 	last := b[len(b)-1].Position
 	var newly []setAside // logged once the transaction that sets them aside has committed
@@ -274,12 +327,13 @@ func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string
 				"event_type", s.rec.Type, "err", s.why)
 		}
 	}()
-	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		newly = newly[:0]
 		aside, err := lockCheckpoints(ctx, tx, names, cps)
 		if err != nil {
 			return err
 		}
+		moved, counts := make([]string, 0, len(ps)), make([]int64, 0, len(ps))
 		for i, p := range ps {
 			todo := after(b, cps[i])
 			if len(todo) == 0 {
@@ -311,22 +365,34 @@ func (r *Runner) applyBatch(ctx context.Context, ps []Projection, names []string
 					newly = append(newly, s)
 				}
 			}
-			if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, len(todo)); err != nil {
-				return err
-			}
+			moved, counts = append(moved, p.Name()), append(counts, int64(len(todo)))
 		}
-		return nil
+		if len(moved) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, moveCheckpointsSQL, moved, last.TxID, last.Seq, counts)
+		return err
 	})
 }
+
+// moveCheckpointsSQL moves the checkpoints of the projections a batch was applied to (their
+// rows exist and are locked: lockCheckpoints), in one statement.
+const moveCheckpointsSQL = `UPDATE projection_checkpoints c SET tx_id = $2::xid8, seq = $3, events = c.events + u.n,
+		updated_at = now()
+	FROM unnest($1::text[], $4::bigint[]) AS u(name, n) WHERE c.name = u.name`
 
 // lockCheckpoints locks the checkpoint rows of names for the transaction, checks they stand at
 // cps, and returns each projection's streams that are set aside.
 func lockCheckpoints(ctx context.Context, tx pgx.Tx, names []string, cps []eventstore.Position) (map[string]map[string]bool, error) {
 	var b pgx.Batch
+	b.Queue(`SET LOCAL synchronous_commit = off`) // see applyBatch
 	b.Queue(`SELECT name, tx_id, seq FROM projection_checkpoints WHERE name = ANY($1) FOR UPDATE`, names)
 	b.Queue(`SELECT projection, stream_id FROM projection_set_aside WHERE projection = ANY($1) GROUP BY 1, 2`, names)
 	res := tx.SendBatch(ctx, &b)
 	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return nil, fmt.Errorf("asynchronous commit: %w", err)
+	}
 	rows, err := res.Query()
 	if err != nil {
 		return nil, fmt.Errorf("lock checkpoints: %w", err)

@@ -20,6 +20,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// The tests' tables are a hundredth of production's: their chunks are smaller too, so that a
+// transaction held over a whole table (no chunks) shows in TestRebuildHoldsNoXidLong, and so
+// that every test's rebuild goes through many chunks.
+func init() {
+	chunkRows, chunkTime = 5_000, 50*time.Millisecond
+}
+
 // appendLives appends item lives from writers concurrent writers, until stop is closed or
 // each has appended max lives (0: no limit), and returns how many events they appended. Half
 // the lives go in one append, half one event per append.
@@ -259,12 +266,16 @@ func TestRebuildHoldsNoXidLong(t *testing.T) {
 	t.Logf("rebuild of %d events in %s; %d samples; an xid held for at most %s (%s); an append readable after at most %s; in other databases of the cluster an xid held for at most %s",
 		applied, took.Round(time.Millisecond), samples, longest.Round(time.Millisecond), longestQuery, slowest.Round(time.Millisecond),
 		elsewhere.Round(time.Millisecond))
-	const limit = time.Second
+	// Production's limit is a second, with chunks of 250 ms; here, with chunks of 50 ms (init
+	// above), half a second. The whole of pj_item_facts in one COPY takes 0.7-1.5 s.
+	const limit = 500 * time.Millisecond
 	if longest > limit {
 		t.Errorf("a transaction of the rebuild held an xid for %s (%s), want at most %s", longest.Round(time.Millisecond), longestQuery, limit)
 	}
-	if slowest > limit {
-		t.Errorf("an append during the rebuild became readable after %s, want at most %s", slowest.Round(time.Millisecond), limit)
+	// The store's readers wait for every xid of the cluster, other tests' databases included
+	// (their followers' batches): the appends' lag is held to the production limit, twice.
+	if slowest > 2*time.Second {
+		t.Errorf("an append during the rebuild became readable after %s, want at most 2s", slowest.Round(time.Millisecond))
 	}
 }
 

@@ -29,8 +29,9 @@ type copyBuf struct {
 	started time.Time // the open chunk's
 }
 
-// A chunk's limits: a COPY takes 300,000-1,000,000 narrow rows a second here.
-const (
+// A chunk's limits: a COPY takes 300,000-1,000,000 narrow rows a second here. Variables only
+// so that tests, whose tables are small, can make them smaller (beside_test.go).
+var (
 	chunkRows = 100_000
 	chunkTime = 250 * time.Millisecond
 )

@@ -583,7 +583,7 @@ type liveTable struct{ asked, schema, name, quoted string }
 // rebuildBeside writes the bulks into new tables, builds their indexes and swaps them in
 // with the checkpoints at last (applied events), recording the events skipped as set aside.
 func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []ChunkLoader, skipped [][]setAside,
-	last eventstore.Position, applied int64) error {
+	last eventstore.Position, applied int64) (err error) {
 	var tables []liveTable
 	for _, p := range ps {
 		for _, name := range p.(TableOwner).Tables() {
@@ -613,6 +613,11 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 	if !locked {
 		return errors.New("another rebuild is writing beside the live tables of this database")
 	}
+	defer func() {
+		if err != nil { // the live tables are as they were; what was built beside them goes
+			_, _ = conn.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+shadowSchema+` CASCADE`)
+		}
+	}()
 	t0 := time.Now()
 	step := func(name string, args ...any) {
 		r.log.Info("rebuild step", append([]any{"step", name, "ms", time.Since(t0).Milliseconds()}, args...)...)

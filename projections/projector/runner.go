@@ -670,6 +670,17 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 			}
 		}
 	}
+	// The new tables go in ready: their pages marked all-visible (reports read the group
+	// deltas from the primary key alone only where the visibility map says so) and their
+	// statistics taken. VACUUM takes no xid; ANALYZE one per table, for a moment. A
+	// RebuildFinisher's work after the swap then finds little left to do.
+	for _, t := range tables {
+		sql := `VACUUM (ANALYZE) ` + pgx.Identifier{shadowSchema, t.name}.Sanitize()
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("%s: %w", sql, err)
+		}
+	}
+	step("vacuum")
 	if err := r.swap(ctx, ps, tables, skipped, last, applied); err != nil {
 		return err
 	}

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -44,6 +46,35 @@ type Bulk interface {
 	Add(batch []eventstore.Record) error
 	// Write writes every table, inside tx (the tables are empty).
 	Write(ctx context.Context, tx pgx.Tx) error
+}
+
+// TableOwner is a projection that names the tables it keeps (in the store's database, on the
+// pool's search_path). A rebuild of projections that all name their tables, with bulks that
+// all load in chunks (ChunkLoader), builds new tables beside the live ones and swaps them in:
+// see rebuildBeside.
+type TableOwner interface {
+	Projection
+	// Tables are the projection's tables: every one it writes, and no other.
+	Tables() []string
+}
+
+// ChunkLoader is a Bulk that can write its rows into empty tables that nobody else reads, on
+// conn (whose search_path finds those tables, and nothing else), each chunk in a short
+// transaction of its own: while a transaction holds an xid the store's readers see nothing
+// committed after it started (eventstore.ReadAll), so none may hold one for more than about a
+// second.
+type ChunkLoader interface {
+	Bulk
+	// Load writes every table, in committed chunks, on conn. It builds no index.
+	Load(ctx context.Context, conn *pgx.Conn) error
+}
+
+// IndexedLoader is a ChunkLoader that needs its tables' indexes while it loads (it writes with
+// ON CONFLICT, say): the rebuild builds them before its Load. For small tables only.
+type IndexedLoader interface {
+	ChunkLoader
+	// NeedsIndexes is true when the indexes must be there before Load.
+	NeedsIndexes() bool
 }
 
 // RebuildFinisher is a projection with work to do once a rebuild has written every row.
@@ -340,8 +371,10 @@ func (r *Runner) readAhead(ctx context.Context, target eventstore.Position, appl
 }
 
 // rebuildInMemory rebuilds projections that hold what they fold in memory: the store is read
-// once, each projection takes every batch, and one transaction empties the tables, writes
-// every row and the checkpoints — a rebuild that fails leaves the tables as they were.
+// once and each projection takes every batch. Projections that name their tables are then
+// written beside the live ones and swapped in (rebuildBeside); others in one transaction that
+// empties the tables, writes every row and the checkpoints. Either way a rebuild that fails
+// leaves the live tables as they were.
 func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []Bulk, progress func(applied int64)) (int64, error) {
 	// Everything committed when the rebuild starts is applied (see RebuildAll).
 	target, err := r.store.LastCommitted(ctx)
@@ -380,6 +413,20 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 	}
 	t0 := time.Now()
 	r.log.Info("rebuild read", "events", applied)
+	if loaders, ok := besideAble(ps, bulks); ok {
+		if err := r.rebuildBeside(ctx, ps, loaders, skipped, last, applied); err != nil {
+			return applied, fmt.Errorf("rebuild: %w", err)
+		}
+		r.log.Info("rebuild written", "ms", time.Since(t0).Milliseconds())
+		t0 = time.Now()
+		err = r.finishRebuild(ctx, ps)
+		r.log.Info("rebuild finished", "ms", time.Since(t0).Milliseconds())
+		return applied, err
+	}
+	// Projections that do not name their tables (tests' recorders) are written the simple way:
+	// one transaction empties the tables and writes every row and the checkpoints. It holds an
+	// xid for as long as it writes, which keeps the store's readers waiting: fine for small
+	// tables, not for a million events beside live traffic.
 	if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		for i, p := range ps {
 			if err := p.Reset(ctx, tx); err != nil {
@@ -396,7 +443,7 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 			}
 			// Rows the live follower set aside past this rebuild's end belong to events it will
 			// meet again from the new checkpoint: forget them, so that a retry cannot apply
-			// them now and the follower again.
+			// them now and the follower again (the same in the swap of rebuildBeside).
 			if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND (tx_id, seq) > ($2::xid8, $3)`,
 				p.Name(), last.TxID, last.Seq); err != nil {
 				return err
@@ -489,3 +536,324 @@ const checkpointSQL = `INSERT INTO projection_checkpoints (name, tx_id, seq, eve
 	VALUES ($1, $2::xid8, $3, $4, now())
 	ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, seq = EXCLUDED.seq,
 		events = projection_checkpoints.events + EXCLUDED.events, updated_at = now()`
+
+// A rebuild beside live traffic (issue 11). The live tables keep answering, and the live
+// follower keeps writing them, while a rebuild builds new ones; one short transaction then
+// swaps them in with the checkpoints at the position the rebuild read to, and the follower,
+// which finds its checkpoints moved under it (lockCheckpoints), starts again from there: each
+// event after that position is applied once, to the new tables, and none before it twice.
+//
+// The store's readers see nothing committed after the oldest transaction that holds an xid,
+// on the whole cluster (eventstore.ReadAll), so no step holds one for long:
+//   - the new tables are in a schema of their own, shadowSchema, under the live tables' names,
+//     so the bulks' SQL, which names tables unqualified, writes them through the search_path
+//     of a connection of the rebuild's own, and their indexes can have the live indexes' names
+//     (an index's name is unique per schema) — after the swap, migrations and queries find
+//     everything under the names they know;
+//   - the rows go in by COPY in chunks, each its own transaction (ChunkLoader);
+//   - the indexes are built after the load, one CREATE INDEX CONCURRENTLY each: a plain CREATE
+//     INDEX takes its xid when it adds the index to the catalog, before it reads the table,
+//     and holds it for the whole sort (seconds on a million rows); a concurrent build commits
+//     the catalog entry at once, builds without an xid and takes one only to mark the index
+//     ready and valid. On a table nobody writes it waits for nobody. Primary keys and unique
+//     constraints are then put on those indexes (ADD CONSTRAINT … USING INDEX: the columns
+//     are NOT NULL already, so nothing is read);
+//   - the swap moves the live tables to oldSchema and the new ones to the live schema (ALTER
+//     TABLE … SET SCHEMA moves indexes and constraints along) and writes the checkpoints; the
+//     old tables are dropped after it commits.
+const (
+	shadowSchema = "pj_rebuild"
+	oldSchema    = "pj_rebuild_old"
+	// rebuildLock is the advisory lock a rebuild beside live traffic holds: one at a time
+	// per database, since they share shadowSchema.
+	rebuildLock = 0x64786c7262 // "dxlrb"
+)
+
+// besideAble returns the bulks as ChunkLoaders when every projection names its tables and
+// every bulk loads in chunks.
+func besideAble(ps []Projection, bulks []Bulk) ([]ChunkLoader, bool) {
+	loaders := make([]ChunkLoader, len(bulks))
+	for i, b := range bulks {
+		l, ok := b.(ChunkLoader)
+		if _, named := ps[i].(TableOwner); !ok || !named {
+			return nil, false
+		}
+		loaders[i] = l
+	}
+	return loaders, true
+}
+
+// liveTable is one table of a projection: its schema and name, and the name quoted as
+// PostgreSQL quotes it in an index definition.
+type liveTable struct{ asked, schema, name, quoted string }
+
+// rebuildBeside writes the bulks into new tables, builds their indexes and swaps them in
+// with the checkpoints at last (applied events), recording the events skipped as set aside.
+func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []ChunkLoader, skipped [][]setAside,
+	last eventstore.Position, applied int64) (err error) {
+	var tables []liveTable
+	for _, p := range ps {
+		for _, name := range p.(TableOwner).Tables() {
+			t := liveTable{asked: name}
+			if err := r.pool.QueryRow(ctx, `SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname)
+				FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass`, name).
+				Scan(&t.schema, &t.name, &t.quoted); err != nil {
+				return fmt.Errorf("table %s of %s: %w", name, p.Name(), err)
+			}
+			tables = append(tables, t)
+		}
+	}
+	// The rebuild's own connection: only the new tables on its search_path, so that a table
+	// a projection forgot to name fails the load instead of writing the live one.
+	cfg := r.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["search_path"] = shadowSchema
+	cfg.RuntimeParams["maintenance_work_mem"] = "256MB"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var locked bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(rebuildLock)).Scan(&locked); err != nil {
+		return err
+	}
+	if !locked {
+		return errors.New("another rebuild is writing beside the live tables of this database")
+	}
+	defer func() {
+		if err != nil { // the live tables are as they were; what was built beside them goes
+			_, _ = conn.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+shadowSchema+` CASCADE`)
+		}
+	}()
+	t0 := time.Now()
+	step := func(name string, args ...any) {
+		r.log.Info("rebuild step", append([]any{"step", name, "ms", time.Since(t0).Milliseconds()}, args...)...)
+		t0 = time.Now()
+	}
+	// What a rebuild that failed or was killed left behind goes first.
+	for _, sql := range []string{`DROP SCHEMA IF EXISTS ` + oldSchema + ` CASCADE`, `DROP SCHEMA IF EXISTS ` + shadowSchema + ` CASCADE`,
+		`CREATE SCHEMA ` + shadowSchema} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("%s: %w", sql, err)
+		}
+	}
+	for _, t := range tables {
+		if err := createShadow(ctx, conn, t); err != nil {
+			return err
+		}
+	}
+	step("create tables")
+	// Each projection's tables: loaded, then indexed (or the other way round, for a loader that
+	// needs its indexes).
+	for i, l := range loaders {
+		var own []liveTable
+		for _, name := range ps[i].(TableOwner).Tables() {
+			for _, t := range tables {
+				if t.asked == name {
+					own = append(own, t)
+				}
+			}
+		}
+		first := false
+		if x, ok := l.(IndexedLoader); ok {
+			first = x.NeedsIndexes()
+		}
+		if first {
+			for _, t := range own {
+				if err := buildIndexes(ctx, conn, t, step); err != nil {
+					return err
+				}
+			}
+		}
+		if err := l.Load(ctx, conn); err != nil {
+			return fmt.Errorf("projection %s: %w", ps[i].Name(), err)
+		}
+		step("load", "projection", ps[i].Name())
+		if !first {
+			for _, t := range own {
+				if err := buildIndexes(ctx, conn, t, step); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// The new tables go in ready: their pages marked all-visible (reports read the group
+	// deltas from the primary key alone only where the visibility map says so) and their
+	// statistics taken. VACUUM takes no xid; ANALYZE one per table, for a moment. A
+	// RebuildFinisher's work after the swap then finds little left to do.
+	for _, t := range tables {
+		sql := `VACUUM (ANALYZE) ` + pgx.Identifier{shadowSchema, t.name}.Sanitize()
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("%s: %w", sql, err)
+		}
+	}
+	step("vacuum")
+	if err := r.swap(ctx, ps, tables, skipped, last, applied); err != nil {
+		return err
+	}
+	step("swap")
+	if _, err := conn.Exec(ctx, `DROP SCHEMA `+oldSchema+` CASCADE`); err != nil {
+		return fmt.Errorf("drop the old tables: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `DROP SCHEMA `+shadowSchema); err != nil {
+		return fmt.Errorf("drop the rebuild's schema: %w", err)
+	}
+	step("drop old tables")
+	return nil
+}
+
+// createShadow creates the new table of t in shadowSchema: its columns, defaults, CHECK
+// constraints and storage parameters (fillfactor, autovacuum's), without its indexes.
+func createShadow(ctx context.Context, conn *pgx.Conn, t liveTable) error {
+	live := pgx.Identifier{t.schema, t.name}.Sanitize()
+	shadow := pgx.Identifier{shadowSchema, t.name}.Sanitize()
+	// Identifiers from the catalog, quoted; no value goes into the SQL.
+	if _, err := conn.Exec(ctx, `CREATE TABLE `+shadow+` (LIKE `+live+` INCLUDING ALL EXCLUDING INDEXES)`); err != nil {
+		return fmt.Errorf("create %s: %w", shadow, err)
+	}
+	var set *string
+	if err := conn.QueryRow(ctx, `SELECT 'ALTER TABLE ' || $2 || ' SET (' || array_to_string(reloptions, ', ') || ')'
+		FROM pg_class WHERE oid = $1::regclass AND reloptions IS NOT NULL`, live, shadow).Scan(&set); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("storage parameters of %s: %w", live, err)
+	}
+	if set != nil {
+		if _, err := conn.Exec(ctx, *set); err != nil {
+			return fmt.Errorf("%s: %w", *set, err)
+		}
+	}
+	return nil
+}
+
+// buildIndexes builds the indexes of t's live table on its new one, under the same names,
+// each in its own statement (see the comment above shadowSchema), and reports how long each took.
+func buildIndexes(ctx context.Context, conn *pgx.Conn, t liveTable, step func(string, ...any)) error {
+	live := pgx.Identifier{t.schema, t.name}.Sanitize()
+	shadow := pgx.Identifier{shadowSchema, t.name}.Sanitize()
+	type index struct{ name, def, contype string }
+	rows, err := conn.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid), coalesce(k.contype::text, '')
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+		WHERE i.indrelid = $1::regclass ORDER BY k.oid IS NULL, c.relname`, live)
+	if err != nil {
+		return fmt.Errorf("indexes of %s: %w", live, err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (index, error) {
+		var x index
+		err := row.Scan(&x.name, &x.def, &x.contype)
+		return x, err
+	})
+	if err != nil {
+		return fmt.Errorf("indexes of %s: %w", live, err)
+	}
+	for _, x := range list {
+		// pg_get_indexdef writes "CREATE [UNIQUE] INDEX name ON schema.table USING …": the
+		// same index, built concurrently, on the new table.
+		on := " ON " + t.quoted + " USING "
+		if strings.Count(x.def, on) != 1 || !strings.HasPrefix(x.def, "CREATE ") || !strings.Contains(x.def, "INDEX ") {
+			return fmt.Errorf("index %s of %s: cannot read its definition %q", x.name, live, x.def)
+		}
+		def := strings.Replace(strings.Replace(x.def, "INDEX ", "INDEX CONCURRENTLY ", 1), on,
+			" ON "+pgx.Identifier{shadowSchema, t.name}.Sanitize()+" USING ", 1)
+		if _, err := conn.Exec(ctx, def); err != nil {
+			return fmt.Errorf("%s: %w", def, err)
+		}
+		var attach string
+		switch x.contype {
+		case "":
+		case "p":
+			attach = "PRIMARY KEY"
+		case "u":
+			attach = "UNIQUE"
+		default:
+			return fmt.Errorf("index %s of %s: a constraint of type %q cannot be rebuilt beside the live table", x.name, live, x.contype)
+		}
+		if attach != "" {
+			name := pgx.Identifier{x.name}.Sanitize()
+			sql := `ALTER TABLE ` + shadow + ` ADD CONSTRAINT ` + name + ` ` + attach + ` USING INDEX ` + name
+			if _, err := conn.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("%s: %w", sql, err)
+			}
+		}
+		step("index", "index", x.name)
+	}
+	return nil
+}
+
+// swap puts the new tables in place of the live ones and writes the checkpoints at last, in
+// one short transaction. It locks the checkpoint rows first, as a follower's batch does (so
+// the two never wait on each other in opposite orders), then the live tables; it waits at
+// most lockWait for the queries reading them, and tries again a little later rather than
+// hold every new query behind it.
+func (r *Runner) swap(ctx context.Context, ps []Projection, tables []liveTable, skipped [][]setAside,
+	last eventstore.Position, applied int64) error {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name()
+	}
+	const lockWait, tries = "1s", 30
+	var err error
+	for try := 0; try < tries; try++ {
+		err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+lockWait+`'`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SELECT name FROM projection_checkpoints WHERE name = ANY($1) ORDER BY name FOR UPDATE`, names); err != nil {
+				return err
+			}
+			var lock []string
+			for _, t := range tables {
+				lock = append(lock, pgx.Identifier{t.schema, t.name}.Sanitize())
+			}
+			if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(lock, ", ")+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `CREATE SCHEMA `+oldSchema); err != nil {
+				return err
+			}
+			for _, t := range tables {
+				for _, sql := range []string{
+					`ALTER TABLE ` + pgx.Identifier{t.schema, t.name}.Sanitize() + ` SET SCHEMA ` + oldSchema,
+					`ALTER TABLE ` + pgx.Identifier{shadowSchema, t.name}.Sanitize() + ` SET SCHEMA ` + pgx.Identifier{t.schema}.Sanitize(),
+				} {
+					if _, err := tx.Exec(ctx, sql); err != nil {
+						return fmt.Errorf("%s: %w", sql, err)
+					}
+				}
+			}
+			for i, p := range ps {
+				if _, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name()); err != nil {
+					return err
+				}
+				if err := recordSetAside(ctx, tx, p.Name(), skipped[i]); err != nil {
+					return err
+				}
+				// Rows the live follower set aside past this rebuild's end belong to events it
+				// will meet again from the new checkpoint: forget them (see rebuildInMemory).
+				if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND (tx_id, seq) > ($2::xid8, $3)`,
+					p.Name(), last.TxID, last.Seq); err != nil {
+					return err
+				}
+				if applied > 0 {
+					if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" { // lock_not_available
+			break
+		}
+		r.log.Info("rebuild swap waits for the readers of the live tables", "try", try+1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("swap: %w", err)
+	}
+	return nil
+}

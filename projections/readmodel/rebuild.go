@@ -2,7 +2,7 @@ package readmodel
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -16,8 +16,9 @@ import (
 
 // A rebuild starts from empty tables, so a projection that can hold what it folds in memory
 // needs nothing from its tables while it goes: it takes every batch of the store in order and
-// writes each table once at the end, with COPY, in the transaction that also writes its
-// checkpoint. The rows are the ones the live projection ends up with — the same fold (fold.go),
+// writes each table once at the end, with COPY, into new tables beside the live ones, in
+// committed chunks; the runner builds their indexes and swaps them in with the checkpoints
+// (projector.rebuildBeside). The rows are the ones the live projection ends up with — the same fold (fold.go),
 // the same rows summing to zero left out — which TestRebuildEqualsLive checks row for row.
 
 // NewBulk starts an in-memory rebuild of the items.
@@ -183,15 +184,37 @@ func (t *deltaTable[K, V]) at(k K) *V {
 	return &t.vals[i]
 }
 
-// Write folds every item once — its row of today and its group deltas over its whole history
+// Tables are the items' tables, those Reset empties (items.go).
+func (Items) Tables() []string {
+	return []string{"pj_items", "pj_item_facts", "pj_item_current", "pj_item_current_money", "pj_group_current",
+		"pj_group_money", "pj_group_open_end", "pj_group_deltas", "pj_money_deltas", "pj_delta_buckets", "pj_group_delta_sums",
+		"pj_money_delta_sums", "pj_group_open_sums", "pj_money_open_sums", "pj_group_all_sums", "pj_money_all_sums"}
+}
+
+// Tables are the units' tables, those Reset empties (units.go).
+func (Units) Tables() []string { return []string{"pj_units", "pj_unit_merges"} }
+
+// Load writes the unit events, a few hundred, in one short transaction.
+func (u *unitsBulk) Load(ctx context.Context, conn *pgx.Conn) error {
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return u.Write(ctx, tx) })
+}
+
+// NeedsIndexes is true: the units' rows are written by Apply, which upserts.
+func (u *unitsBulk) NeedsIndexes() bool { return true }
+
+// errLoadOnly: the items' rebuild writes beside the live tables, never inside a transaction.
+var errLoadOnly = errors.New("the items' rebuild writes new tables beside the live ones (Load), not in a transaction")
+
+// Write refuses: Items names its tables and its bulk loads in chunks, so the runner calls
+// Load; Write is there to make it a projector.Bulk.
+func (b *itemsBulk) Write(context.Context, pgx.Tx) error { return errLoadOnly }
+
+// Load folds every item once — its row of today and its group deltas over its whole history
 // (the live projection's per-batch differences telescope to exactly these) — and writes the
-// tables, the large ones in the order of their primary keys.
-func (b *itemsBulk) Write(ctx context.Context, tx pgx.Tx) error {
+// tables on conn (empty tables without indexes, which the runner builds after), the large
+// ones in the order of their primary keys, in committed chunks.
+func (b *itemsBulk) Load(ctx context.Context, tx *pgx.Conn) error {
 	b.t0 = time.Now()
-	defs, err := dropIndexes(ctx, tx, bulkTables)
-	if err != nil {
-		return err
-	}
 	slices.SortFunc(b.order, func(x, y *bulkItem) int { return strings.Compare(x.id, y.id) })
 	groups := &groupIndex{ids: map[groupKey]gid{}}
 	deltas := newDeltaTable[bulkDeltaKey, metrics]()
@@ -391,10 +414,6 @@ func (b *itemsBulk) Write(ctx context.Context, tx pgx.Tx) error {
 	if err := b.writeDeltas(ctx, tx, groups, deltas, money); err != nil {
 		return err
 	}
-	if err := defs.build(ctx, tx); err != nil {
-		return err
-	}
-	b.step("indexes")
 	return nil
 }
 
@@ -412,7 +431,7 @@ func cmpInt64(a, b int64) int {
 // them out (a report known at K reads a range of recording moments from the heap; a range of
 // days it reads from the primary key, which INCLUDEs the figures), the buckets, the month sums of every closed bucket (the sums of all rows
 // recorded up to its end) and those of the open bucket.
-func (b *itemsBulk) writeDeltas(ctx context.Context, tx pgx.Tx, groups *groupIndex, deltas *deltaTable[bulkDeltaKey, metrics],
+func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *groupIndex, deltas *deltaTable[bulkDeltaKey, metrics],
 	money *deltaTable[bulkMoneyKey, moneySums]) error {
 	if b.bk.starts == nil {
 		return nil // no facts: the live projection writes no bucket either
@@ -657,80 +676,4 @@ func sumRow(bucket int, k sumKey, m *metrics) []any {
 
 func moneySumRow(bucket int, k moneySumKey, m *moneySums) []any {
 	return []any{int32(bucket), time.Unix(k.month, 0).UTC(), k.kind, k.source, int32(k.year), m[0], m[1], m[2]}
-}
-
-func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("%s: %w", table, err)
-	}
-	return nil
-}
-
-// bulkTables are the tables a rebuild loads in bulk: it takes their indexes off while it
-// writes the rows and builds them again afterwards, in the same transaction — one sort per
-// index instead of a million single insertions, each logged. The definitions are read from the
-// catalog, as the migrations made them, and put back verbatim.
-var bulkTables = []string{"pj_items", "pj_item_facts", "pj_item_current", "pj_item_current_money", "pj_group_deltas",
-	"pj_money_deltas"}
-
-// indexDefs are the statements that put a table's indexes back.
-type indexDefs []string
-
-// dropIndexes takes the indexes (primary keys included) of tables off, inside tx, and returns
-// the statements that build them again.
-func dropIndexes(ctx context.Context, tx pgx.Tx, tables []string) (indexDefs, error) {
-	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, c.conname,
-			CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
-			ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) END,
-			i.indrelid::regclass::text
-		FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-		WHERE i.indrelid = ANY($1::regclass[])
-		ORDER BY c.oid IS NULL, i.indexrelid`, tables)
-	if err != nil {
-		return nil, err
-	}
-	type index struct{ name, constraint, def, table string }
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (index, error) {
-		var (
-			x          index
-			constraint *string
-		)
-		err := row.Scan(&x.name, &constraint, &x.def, &x.table)
-		if constraint != nil {
-			x.constraint = *constraint
-		}
-		return x, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("indexes: %w", err)
-	}
-	var defs indexDefs
-	for _, x := range list {
-		// Names and tables come from the catalog, quoted by PostgreSQL (regclass) or here.
-		drop := "DROP INDEX " + x.name
-		if x.constraint != "" {
-			drop = "ALTER TABLE " + x.table + " DROP CONSTRAINT " + pgx.Identifier{x.constraint}.Sanitize()
-		}
-		if _, err := tx.Exec(ctx, drop); err != nil {
-			return nil, fmt.Errorf("%s: %w", drop, err)
-		}
-		defs = append(defs, x.def)
-	}
-	return defs, nil
-}
-
-// build puts the indexes back, inside tx.
-func (defs indexDefs) build(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
-		return err
-	}
-	for _, def := range defs {
-		if _, err := tx.Exec(ctx, def); err != nil {
-			return fmt.Errorf("%s: %w", def, err)
-		}
-	}
-	return nil
 }

@@ -438,20 +438,8 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 			if err := bulks[i].Write(ctx, tx); err != nil {
 				return fmt.Errorf("projection %s: %w", p.Name(), err)
 			}
-			if err := recordSetAside(ctx, tx, p.Name(), skipped[i]); err != nil {
+			if err := endRebuild(ctx, tx, p, skipped[i], last, applied); err != nil {
 				return err
-			}
-			// Rows the live follower set aside past this rebuild's end belong to events it will
-			// meet again from the new checkpoint: forget them, so that a retry cannot apply
-			// them now and the follower again (the same in the swap of rebuildBeside).
-			if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND (tx_id, seq) > ($2::xid8, $3)`,
-				p.Name(), last.TxID, last.Seq); err != nil {
-				return err
-			}
-			if applied > 0 {
-				if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -486,6 +474,26 @@ func (r *Runner) applyAll(ctx context.Context, ps []Projection, batch []eventsto
 		}
 		return nil
 	})
+}
+
+// endRebuild is what every rebuild writes last, in the transaction that puts its tables in
+// place (checkpoint rows already deleted): the events it left out as set aside, and the
+// checkpoint at last, the position it read to. Rows the live follower set aside past last
+// belong to events it will meet again from the new checkpoint: they are forgotten, so that a
+// retry cannot apply them now and the follower again.
+func endRebuild(ctx context.Context, tx pgx.Tx, p Projection, skipped []setAside, last eventstore.Position, applied int64) error {
+	if err := recordSetAside(ctx, tx, p.Name(), skipped); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND (tx_id, seq) > ($2::xid8, $3)`,
+		p.Name(), last.TxID, last.Seq); err != nil {
+		return err
+	}
+	if applied == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied)
+	return err
 }
 
 // asideFrom reads where each projection's set-aside streams stop being applied: the position
@@ -824,19 +832,8 @@ func (r *Runner) swap(ctx context.Context, ps []Projection, tables []liveTable, 
 				if _, err := tx.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, p.Name()); err != nil {
 					return err
 				}
-				if err := recordSetAside(ctx, tx, p.Name(), skipped[i]); err != nil {
+				if err := endRebuild(ctx, tx, p, skipped[i], last, applied); err != nil {
 					return err
-				}
-				// Rows the live follower set aside past this rebuild's end belong to events it
-				// will meet again from the new checkpoint: forget them (see rebuildInMemory).
-				if _, err := tx.Exec(ctx, `DELETE FROM projection_set_aside WHERE projection = $1 AND (tx_id, seq) > ($2::xid8, $3)`,
-					p.Name(), last.TxID, last.Seq); err != nil {
-					return err
-				}
-				if applied > 0 {
-					if _, err := tx.Exec(ctx, checkpointSQL, p.Name(), last.TxID, last.Seq, applied); err != nil {
-						return err
-					}
 				}
 			}
 			return nil

@@ -26,6 +26,9 @@ type unitBody struct {
 type mergeBody struct {
 	IntoCode      string `json:"into_code"`
 	EffectiveDate string `json:"effective_date"`
+	// OccurredOn is when the merger was decided or recorded as a fact (API.md: every write
+	// accepts it); EffectiveDate is when the unit's history starts rolling up.
+	OccurredOn string `json:"occurred_on"`
 }
 
 type unitView struct {
@@ -54,10 +57,12 @@ func (a *api) unitRoutes(rt *router) {
 	}))
 	rt.handle("POST /api/v1/units/{code}/merge", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
-			b mergeBody
-			c unit.Merge
+			b  mergeBody
+			c  unit.Merge
+			on civil.Date
 		)
 		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			on = f.date("occurred_on", b.OccurredOn)
 			c = unit.Merge{Code: r.PathValue("code"), IntoCode: b.IntoCode, EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
 			if b.IntoCode == "" {
 				f.add("into_code", "is required")
@@ -66,6 +71,7 @@ func (a *api) unitRoutes(rt *router) {
 		if !ok {
 			return
 		}
+		o.OccurredOn = on
 		res, err := a.Handler.MergeUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusOK)
 	}))

@@ -51,6 +51,10 @@ type Options struct {
 	Fingerprint    []byte
 	// Route distinguishes the same key sent to two different calls.
 	Route string
+	// OccurredOn is the business date of a write whose command carries none of its own (a
+	// unit's merge: its effective date is another matter); zero means today. It may not be in
+	// the future.
+	OccurredOn civil.Date
 }
 
 // Result is the outcome of a write.

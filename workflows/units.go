@@ -108,13 +108,21 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	if len(events) == 0 {
 		return Result{ID: c.UnitCode(), Version: current.Version}, nil
 	}
+	on := h.Today()
+	if !o.OccurredOn.IsZero() {
+		if o.OccurredOn.After(on) {
+			return Result{}, &unit.FieldError{Field: "occurred_on", Code: "item.in_future", Args: []any{on},
+				Reason: fmt.Sprintf("must not be in the future (today is %s)", on)}
+		}
+		on = o.OccurredOn
+	}
 	out := make([]eventstore.Event, len(events))
 	for i, e := range events {
 		typ, data, err := unit.Encode(e)
 		if err != nil {
 			return Result{}, err
 		}
-		out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, h.Today(), h.cfg.Location)}
+		out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, on, h.cfg.Location)}
 	}
 	res, err := h.cfg.Store.Append(ctx, stream, current.Version, out, appendOpts(a, o)...)
 	if errors.Is(err, eventstore.ErrCommandReused) {

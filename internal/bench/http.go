@@ -114,41 +114,56 @@ func HTTPCommands(ctx context.Context, o HTTPOptions) (Result, error) {
 	var (
 		mu  sync.Mutex
 		lat []time.Duration
-		wg  sync.WaitGroup
-		bad error
 	)
 	start := time.Now()
-	deadline := start.Add(time.Duration(seconds) * time.Second)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				_, err := focal.RequestFunding(ctx, "project", projects[i],
-					httpapi.FundingRequest{Source: "provincial_budget", AmountVND: 1_000_000, Year: time.Now().Year()})
-				mu.Lock()
-				if err != nil {
-					bad = err
-				} else {
-					lat = append(lat, time.Since(t0))
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if bad != nil {
-		return Result{}, bad
+	err = closedLoop(clients, start.Add(time.Duration(seconds)*time.Second), func(i int) error {
+		t0 := time.Now()
+		_, err := focal.RequestFunding(ctx, "project", projects[i],
+			httpapi.FundingRequest{Source: "provincial_budget", AmountVND: 1_000_000, Year: time.Now().Year()})
+		if err == nil {
+			mu.Lock()
+			lat = append(lat, time.Since(t0))
+			mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	elapsed := time.Since(start)
 	p50, p99 := percentiles(lat)
 	return Result{Benchmark: fmt.Sprintf("http commands (%d clients, POST funding-requests)", clients), Writers: clients,
 		Events: len(lat), Seconds: elapsed.Seconds(), EventsPerSec: float64(len(lat)) / elapsed.Seconds(), P50Millis: p50, P99Millis: p99,
 		text: printHTTP}, nil
+}
+
+// closedLoop runs step(i) again and again on each of n clients until deadline, each client
+// waiting for its answer before the next (a closed loop); the first error stops that client and
+// is returned once all have stopped.
+func closedLoop(n int, deadline time.Time, step func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if err := step(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // setUpProjects registers a unit, a focal point of it and n projects of hers (admin must be an
@@ -199,41 +214,27 @@ func HTTPWaited(ctx context.Context, o HTTPOptions) (Result, error) {
 	var (
 		mu          sync.Mutex
 		reads, wris []time.Duration
-		wg          sync.WaitGroup
-		bad         error
 	)
 	start := time.Now()
-	deadline := start.Add(time.Duration(seconds) * time.Second)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				w, err := focal.RequestFunding(ctx, "project", projects[i],
-					httpapi.FundingRequest{Source: "provincial_budget", AmountVND: 1_000_000, Year: time.Now().Year()})
-				t1 := time.Now()
-				var out json.RawMessage
-				if err == nil {
-					err = focal.WithMinPosition(w.Position).Get(ctx, path, &out)
-				}
-				t2 := time.Now()
-				mu.Lock()
-				if err != nil {
-					bad = err
-				} else {
-					wris, reads = append(wris, t1.Sub(t0)), append(reads, t2.Sub(t1))
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if bad != nil {
-		return Result{}, bad
+	err = closedLoop(clients, start.Add(time.Duration(seconds)*time.Second), func(i int) error {
+		t0 := time.Now()
+		w, err := focal.RequestFunding(ctx, "project", projects[i],
+			httpapi.FundingRequest{Source: "provincial_budget", AmountVND: 1_000_000, Year: time.Now().Year()})
+		t1 := time.Now()
+		var out json.RawMessage
+		if err == nil {
+			err = focal.WithMinPosition(w.Position).Get(ctx, path, &out)
+		}
+		t2 := time.Now()
+		if err == nil {
+			mu.Lock()
+			wris, reads = append(wris, t1.Sub(t0)), append(reads, t2.Sub(t1))
+			mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	elapsed := time.Since(start)
 	p50, p99 := percentiles(reads)

@@ -20,8 +20,12 @@ type ListQuery struct {
 	Sector   string
 	// Q matches titles, ignoring tone marks, case and punctuation (see readmodel.FoldTitle).
 	Q string
-	// Units, when not empty, keeps items of any of these units (a unit and those merged into it).
-	Units []string
+	// Units, when not empty, keeps items of any of these units (a unit and those merged into it)
+	// but those in ExceptItems; ItemIDs adds items by id (those a split handed to the unit).
+	// With either set, only those items are listed.
+	Units, ExceptItems, ItemIDs []string
+	// AsOf, when set, keeps the items proposed on or before that day.
+	AsOf civil.Date
 	// PastEndBefore, when set, keeps open items (proposed, funded, suspended) whose planned end
 	// is before that day: the overdue ones.
 	PastEndBefore civil.Date
@@ -62,10 +66,13 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 		WHERE ($1 = '' OR i.kind = $1) AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR c.stage = $3)
 		  AND ($4 = '' OR i.pillar = $4) AND ($5 = '' OR i.sector = $5)
 		  AND ($6 = '' OR strpos(i.title_folded, $6) > 0) AND ($7 = '' OR i.item_id < $7)
-		  AND (coalesce(cardinality($9::text[]), 0) = 0 OR i.unit_code = ANY($9))
+		  AND (coalesce(cardinality($9::text[]), 0) + coalesce(cardinality($12::text[]), 0) = 0
+		       OR (i.unit_code = ANY($9) AND NOT i.item_id = ANY(coalesce($11::text[], '{}'))) OR i.item_id = ANY($12))
 		  AND ($10::date IS NULL OR (i.end_date < $10 AND c.stage IN ('proposed', 'funded', 'suspended')))
+		  AND ($13::date IS NULL OR i.proposed_on <= $13)
 		ORDER BY i.item_id DESC LIMIT $8`,
-		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, readmodel.FoldTitle(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore))
+		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, readmodel.FoldTitle(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore),
+		q.ExceptItems, q.ItemIDs, dateOrNil(q.AsOf))
 	if err != nil {
 		return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
 	}

@@ -42,15 +42,12 @@ func (s *server) myUnit(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	d := &myData{names: n, Unit: rq.user.UnitCode}
 	fam := family(n.units, rq.user.UnitCode, s.Handler.Today())
-	if len(fam) == 0 {
-		fam = []string{rq.user.UnitCode}
-	}
 	var err error
-	if d.Attention, err = s.Reports.Attention(ctx, fam, s.Handler.Today(), noProgressDays); err != nil {
+	if d.Attention, err = s.Reports.Attention(ctx, fam.Units, s.Handler.Today(), noProgressDays); err != nil {
 		s.failErr(w, r, rq, err)
 		return
 	}
-	if d.Items, _, err = s.Reports.List(ctx, projections.ListQuery{Units: fam, Limit: 200}); err != nil {
+	if d.Items, _, err = s.Reports.List(ctx, projections.ListQuery{Units: fam.Units, ExceptItems: fam.Except, ItemIDs: fam.Items, Limit: 200}); err != nil {
 		s.failErr(w, r, rq, err)
 		return
 	}

@@ -192,7 +192,7 @@ func (Items) Tables() []string {
 }
 
 // Tables are the units' tables, those Reset empties (units.go).
-func (Units) Tables() []string { return []string{"pj_units", "pj_unit_merges"} }
+func (Units) Tables() []string { return []string{"pj_units", "pj_unit_merges", "pj_unit_splits"} }
 
 // Load writes the unit events, a few hundred, in one short transaction.
 func (u *unitsBulk) Load(ctx context.Context, conn *pgx.Conn) error {

@@ -109,7 +109,12 @@ func (d *Directory) FamilyAsOf(code string, asOf civil.Date) Family {
 		}
 	}
 	if len(f.Units) == 0 && len(f.Items) == 0 {
+		// Nothing belongs to it that day (a unit merged or split away, not yet registered, or
+		// unknown): a unit no item has, so that the family is never "every unit".
 		f.Units = []string{code}
+		if _, known := d.units[code]; known {
+			f.Units = []string{""}
+		}
 	}
 	sort.Strings(f.Units)
 	sort.Strings(f.Except)

@@ -221,7 +221,7 @@ func (s *server) renderUnits(w http.ResponseWriter, r *http.Request, rq *request
 		return
 	}
 	all := units.All()
-	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
+	byName(all, func(u unit.State) string { return u.Name })
 	p := s.newPage(r, rq, tr(rq.lang, "nav.units"))
 	p.Data = &unitsData{Units: all, Kinds: []string{"province", "department", "district", "commune"}, Form: f, Today: s.Handler.Today().String()}
 	s.render(w, status, "units", p)

@@ -32,6 +32,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/units", s.signedIn(s.adminUnits))
 	mux.HandleFunc("POST /admin/units", s.form(s.registerUnit))
 	mux.HandleFunc("POST /admin/units/{code}/merge", s.form(s.mergeUnit))
+	mux.HandleFunc("GET /admin/units/{code}/split", s.signedIn(s.splitPage))
+	mux.HandleFunc("POST /admin/units/{code}/split", s.form(s.splitUnit))
 	mux.HandleFunc("GET /admin/users", s.signedIn(s.adminUsers))
 	mux.HandleFunc("GET /admin/reports", s.signedIn(s.reportsHealth))
 	mux.HandleFunc("POST /admin/users", s.form(s.createUser))

@@ -175,7 +175,7 @@ func lines[R any](rep report[R], wd *words, rows []R, total R, labels, parent ma
 		}
 		return key
 	}
-	// Rows and their parents in Vietnamese name order (units by name, not by code).
+	// Rows in Vietnamese name order (units by name, not by code), under their parents.
 	coll := collate.New(xlanguage.Vietnamese)
 	rows = slices.Clone(rows)
 	slices.SortStableFunc(rows, func(a, b R) int { return coll.CompareString(label(rep.key(a)), label(rep.key(b))) })
@@ -202,8 +202,10 @@ func lines[R any](rep report[R], wd *words, rows []R, total R, labels, parent ma
 				return 1
 			case b == "":
 				return -1
+			case a < b: // the unit kinds in their own order: departments, then localities
+				return -1
 			}
-			return coll.CompareString(label(a), label(b))
+			return 1
 		})
 		for _, p := range keys {
 			name := wd.noParent

@@ -43,7 +43,7 @@ func (s *server) myUnit(w http.ResponseWriter, r *http.Request, rq *request) {
 	d := &myData{names: n, Unit: rq.user.UnitCode}
 	fam := family(n.units, rq.user.UnitCode, s.Handler.Today())
 	var err error
-	if d.Attention, err = s.Reports.Attention(ctx, fam.Units, s.Handler.Today(), noProgressDays); err != nil {
+	if d.Attention, err = s.Reports.Attention(ctx, fam.Units, fam.Except, fam.Items, s.Handler.Today(), noProgressDays); err != nil {
 		s.failErr(w, r, rq, err)
 		return
 	}

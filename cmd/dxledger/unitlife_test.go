@@ -189,7 +189,8 @@ func TestAfterTheDistrictsEnded(t *testing.T) {
 	}
 }
 
-// Issue 12 points 7 and 8, DESIGN.md invariant 12: a split hands each named item (and the
+// Issue 12 points 7 and 8, DESIGN.md invariant 12 ("merges and splits move nothing backwards
+// in time"; who acts today follows today's successor): a split hands each named item (and the
 // rights over it) to its part's successor and the rest to rest_into_code from the effective
 // date; reports, lists and rights follow it from then, and nothing before it changes.
 func TestSplitHandsEachItemToItsSuccessor(t *testing.T) {
@@ -209,7 +210,14 @@ func TestSplitHandsEachItemToItsSuccessor(t *testing.T) {
 	if r := w.fp["SO-LDTBXH"].do("POST", "/api/v1/units/SO-LDTBXH/split", split); r.code != 403 {
 		t.Errorf("a focal point splits a unit: %d, want 403", r.code)
 	}
+	time.Sleep(20 * time.Millisecond)
+	beforeSplit := time.Now().UTC().Format(time.RFC3339Nano)
+	time.Sleep(20 * time.Millisecond)
 	w.write(w.admin, "POST", "/api/v1/units/SO-LDTBXH/split", split, 200, "split")
+	// As known before the split was recorded, today's report still has the unit whole.
+	if rows := w.rows("/api/v1/reports/completion?group_by=unit&kind=project&known_at="+beforeSplit, "proposed"); rows["SO-LDTBXH"] != 3 || rows["SO-YT"] != 0 {
+		t.Errorf("known at %s, before the split was recorded: %v, want the three projects under SO-LDTBXH", beforeSplit, rows)
+	}
 
 	var got map[string]any
 	for _, u := range w.read("/api/v1/units").body["items"].([]any) {

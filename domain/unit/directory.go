@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/dxledger/dxledger/domain/civil"
@@ -119,6 +120,8 @@ func (d *Directory) FamilyAsOf(code string, asOf civil.Date) Family {
 	sort.Strings(f.Units)
 	sort.Strings(f.Except)
 	sort.Strings(f.Items)
+	// A named item is looked at from each unit on the split's way: once is enough.
+	f.Except, f.Items = slices.Compact(f.Except), slices.Compact(f.Items)
 	return f
 }
 

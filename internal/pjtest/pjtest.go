@@ -126,6 +126,7 @@ func Tables(t testing.TB, pool *pgxpool.Pool) []string {
 		`SELECT row(f.*)::text FROM pj_item_facts f ORDER BY item_id, version`,
 		`SELECT row(u.*)::text FROM pj_units u ORDER BY code`,
 		`SELECT row(m.*)::text FROM pj_unit_merges m ORDER BY code`,
+		`SELECT row(s.*)::text FROM pj_unit_splits s ORDER BY code, item_id`,
 		`SELECT row(c.*)::text FROM pj_item_current c ORDER BY item_id`,
 		`SELECT row(m.*)::text FROM pj_item_current_money m ORDER BY item_id, source, year`,
 		`SELECT row(g.*)::text FROM pj_group_current g ORDER BY kind, unit_code, pillar, sector, stage`,

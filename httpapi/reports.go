@@ -68,6 +68,11 @@ func listQuery(r *http.Request, kind string) (projections.ListQuery, error) {
 // belong to the unit at the end of the list's day (as_of, default today), its merged and
 // split predecessors' included.
 func (a *api) unitFamily(ctx context.Context, q *projections.ListQuery) error {
+	if q.AsOf.After(a.Handler.Today()) {
+		var f fields
+		f.add("as_of", "must not be after today")
+		return f.err()
+	}
 	if q.UnitCode == "" {
 		return nil
 	}

@@ -270,6 +270,30 @@ func TestSplitHandsEachItemToItsSuccessor(t *testing.T) {
 		if r.code != c.want {
 			t.Errorf("focal point of %s asks funding for %s: %d %s, want %d", c.unit, c.item, r.code, r.raw, c.want)
 		}
+		if p := r.header.Get("Dxledger-Position"); p != "" {
+			w.pos = p
+		}
+	}
+	// A list as of a day shows the items as they stood then: cancelled today, proposed and
+	// without a request on 30/06/2025.
+	w.write(w.fp["SO-NV"], "POST", "/api/v1/projects/"+w.items["labour"]+"/cancel", map[string]any{"reason": "trùng"}, 200, "cancel")
+	stageOf := func(q string) (string, float64) {
+		items := w.read(q).body["items"].([]any)
+		if len(items) != 1 {
+			t.Fatalf("%s: %d items, want 1", q, len(items))
+		}
+		m := items[0].(map[string]any)
+		return m["stage"].(string), m["requested_vnd"].(float64)
+	}
+	if stage, req := stageOf("/api/v1/projects?unit_code=SO-NV"); stage != "cancelled" || req != 100_000_000 {
+		t.Errorf("today: %s, %v requested; want cancelled, 100000000", stage, req)
+	}
+	if stage, req := stageOf("/api/v1/projects?unit_code=SO-NV&as_of=2025-06-30"); stage != "proposed" || req != 0 {
+		t.Errorf("as of 2025-06-30: %s, %v requested; want proposed, 0", stage, req)
+	}
+	stageOf("/api/v1/projects?unit_code=SO-NV&as_of=2025-06-30&stage=proposed")
+	if got := w.listed("/api/v1/projects?unit_code=SO-NV&as_of=2025-06-30&stage=cancelled"); len(got) != 0 {
+		t.Errorf("cancelled as of 2025-06-30: %v, want none", got)
 	}
 }
 

@@ -144,12 +144,21 @@ type Querier interface {
 // ItemParts folds every item of the given units (of kind, "" for both) at the end of day as
 // known at moment known, and returns those that count then.
 func ItemParts(ctx context.Context, q Querier, units []string, kind string, day civil.Date, known time.Time) ([]ItemPart, error) {
+	return itemParts(ctx, q, day, known, `i.unit_code = ANY($1) AND ($2 = '' OR i.kind = $2)`, units, kind)
+}
+
+// ItemPartsOf folds the items with the given ids, as ItemParts does.
+func ItemPartsOf(ctx context.Context, q Querier, ids []string, day civil.Date, known time.Time) ([]ItemPart, error) {
+	return itemParts(ctx, q, day, known, `i.item_id = ANY($1)`, ids)
+}
+
+func itemParts(ctx context.Context, q Querier, day civil.Date, known time.Time, where string, args ...any) ([]ItemPart, error) {
 	rows, err := q.Query(ctx, `SELECT i.item_id, i.kind, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
 			i.proposed_on, i.recorded_at, f.fact, f.occurred_on, f.recorded_at, f.source, f.year, f.amount, f.stage,
 			f.percent, f.ref
 		FROM pj_items i LEFT JOIN pj_item_facts f USING (item_id)
-		WHERE i.unit_code = ANY($1) AND ($2 = '' OR i.kind = $2)
-		ORDER BY i.item_id, f.version`, units, kind)
+		WHERE `+where+`
+		ORDER BY i.item_id, f.version`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("item parts: %w", err)
 	}

@@ -345,8 +345,6 @@ var messages = map[string][2]string{
 	"fault.workflows.no_such_unit":         {"Không có đơn vị này.", "No such unit."},
 	"fault.workflows.unit_ended":           {"Đơn vị này không còn tồn tại vào ngày đó.", "This unit no longer existed on that day."},
 	"fault.workflows.unit_ended%":          {"Đơn vị %s không còn tồn tại từ ngày %s (đơn vị kế thừa: %s).", "Unit %s no longer exists from %s (successor: %s)."},
-	"fault.workflows.unit_not_yet":         {"Đơn vị này chưa tồn tại vào ngày đó.", "This unit did not exist yet on that day."},
-	"fault.workflows.unit_not_yet%":        {"Đơn vị %s chỉ tồn tại từ ngày %s.", "Unit %s exists only from %s."},
 	"fault.workflows.not_the_units_item":   {"Hồ sơ này không thuộc đơn vị được chia tách.", "This item is not an item of the unit being split."},
 	"fault.workflows.not_the_units_item%":  {"Hồ sơ %s không thuộc đơn vị %s vào ngày trước khi chia tách.", "Item %s is not an item of unit %s on the day before the split."},
 	"fault.workflows.source_ended":         {"Nguồn vốn này không còn tồn tại vào ngày đó.", "This funding source no longer existed on that day."},

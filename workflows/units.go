@@ -191,8 +191,11 @@ func (h *Handler) loadAnyItem(ctx context.Context, id string) (Item, error) {
 	return it, err
 }
 
-// checkUnitActive: an item is registered for a unit that existed on the item's business date
-// (DESIGN.md invariant 12): history entered late goes under the unit it belonged to then.
+// checkUnitActive: an item is registered for a unit that had not ended (merged, split or
+// dissolved) by the item's business date (DESIGN.md invariant 12): history entered late goes
+// under the unit it belonged to then. A date before the unit's registration is let be: a
+// unit registered without a date is registered on the day it was entered, not the day it
+// came to be.
 func (h *Handler) checkUnitActive(ctx context.Context, code string, on civil.Date) error {
 	d, err := h.Units(ctx)
 	if err != nil {
@@ -202,19 +205,20 @@ func (h *Handler) checkUnitActive(ctx context.Context, code string, on civil.Dat
 	if !ok {
 		return &unit.FieldError{Field: "unit_code", Code: "workflows.no_such_unit", Reason: "no such unit"}
 	}
-	if !u.ActiveOn(on) {
-		return unitGone("unit_code", d, u, on)
+	if ended(u, on) {
+		return unitGone("unit_code", u)
 	}
 	return nil
 }
 
-// unitGone says that unit u did not exist on day on: not yet registered, or merged, split or
-// dissolved by then.
-func unitGone(field string, d *unit.Directory, u unit.State, on civil.Date) error {
-	if on.Before(u.Registered) {
-		return &unit.FieldError{Field: field, Code: "workflows.unit_not_yet", Args: []any{u.Code, u.Registered},
-			Reason: fmt.Sprintf("unit %s exists only from %s", u.Code, u.Registered)}
-	}
+// ended reports whether unit u had been merged, split or dissolved by the end of day on.
+func ended(u unit.State, on civil.Date) bool {
+	end := u.EndedOn()
+	return !end.IsZero() && !on.Before(end)
+}
+
+// unitGone says that unit u no longer existed: merged, split or dissolved.
+func unitGone(field string, u unit.State) error {
 	succ := strings.Join(u.Successors(), ", ")
 	if succ == "" {
 		succ = "-"
@@ -234,8 +238,8 @@ func (h *Handler) CheckBindable(ctx context.Context, field, code string) error {
 	if !ok {
 		return &unit.FieldError{Field: field, Code: "workflows.no_such_unit", Reason: "no such unit"}
 	}
-	if today := h.Today(); !u.ActiveOn(today) {
-		return unitGone(field, d, u, today)
+	if ended(u, h.Today()) {
+		return unitGone(field, u)
 	}
 	return nil
 }
@@ -266,7 +270,7 @@ func (h *Handler) checkOwnUnit(ctx context.Context, a Actor, itemUnit, itemID st
 		return err
 	}
 	today := h.Today()
-	if u, ok := d.Lookup(a.UnitCode); ok && !u.ActiveOn(today) && !today.Before(u.Registered) {
+	if u, ok := d.Lookup(a.UnitCode); ok && ended(u, today) {
 		return fmt.Errorf("unit %s no longer exists from %s; its items are acted on by its successor's focal points (%s)",
 			u.Code, u.EndedOn(), strings.Join(u.Successors(), ", "))
 	}

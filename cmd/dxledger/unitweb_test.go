@@ -60,6 +60,9 @@ func TestUnitPagesInABrowser(t *testing.T) {
 	b.fill("#split-effective_date", time.Now().Format("02/01/2006"))
 	b.do("rest", chromedp.SetValue(chromedp.CSS("#split-rest_into_code"), "SO-NV"))
 	b.do("part", chromedp.SetValue(chromedp.CSS(`select[name="into_`+ids[0]+`"]`), "SO-GDDT"))
+	if shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)); err == nil {
+		artifact(t, "split.png", shot)
+	}
 	b.submit("#form-split button[type=submit]")
 	if p := b.path(); p != "/admin/units" {
 		t.Fatalf("after splitting: at %s\n%s", p, b.text("main"))
@@ -97,6 +100,9 @@ func TestUnitPagesInABrowser(t *testing.T) {
 	b.do("pillar", chromedp.SetValue(chromedp.CSS("#new-pillar"), "economy"))
 	b.do("sector", chromedp.SetValue(chromedp.CSS("#new-sector"), "agriculture"))
 	b.fill("#new-occurred_on", "10/01/2023")
+	if shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)); err == nil {
+		artifact(t, "new-item-old-unit.png", shot)
+	}
 	b.submit("#form-new button[type=submit]")
 	p := b.path()
 	if !strings.HasPrefix(p, "/items/model/") {

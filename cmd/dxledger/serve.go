@@ -168,10 +168,11 @@ func routes(api, web http.Handler) http.Handler {
 	return mux
 }
 
-// loadDefinitions returns the embedded workflow definition and, when configured, the
-// administrator's file beside it: items keep the version they started under.
+// loadDefinitions returns the embedded workflow definitions (versions 1 and 2) and, when
+// configured, the administrator's file beside them (numbered 3 or more): items keep the
+// version they started under.
 func loadDefinitions(file string) (*definition.Registry, error) {
-	defs := []*definition.Definition{definition.Default()}
+	defs := definition.Builtin()
 	if file != "" {
 		d, err := definition.Load(file)
 		if err != nil {

@@ -71,6 +71,8 @@ var docs = map[string]doc{
 	"POST /api/v1/{kind}/{id}/funding-requests/{request_id}/endorsement": {summary: "the steering committee's endorsement", who: "steering_committee", body: noteBody{}, status: 200},
 	"POST /api/v1/{kind}/{id}/funding-requests/{request_id}/decision":    {summary: "approve (in full or in part) or reject", who: "finance_officer", body: decisionBody{}, status: 200},
 	"POST /api/v1/{kind}/{id}/disbursements":                             {summary: "money spent", who: "focal_point (own unit), finance_officer", body: moneyBody{}, status: 201},
+	"POST /api/v1/{kind}/{id}/own-funding":                               {summary: "no separate state funding needed: carried out with the unit's regular budget, by an enterprise partner or by re-use (workflow version 2); the item is funded, with no gap", who: "focal_point (own unit), admin", body: ownFundingBody{}, status: 200},
+	"POST /api/v1/{kind}/{id}/workflow-version":                          {summary: "move an item in flight to a newer workflow version that mends its own, as an event with a note", who: "steering_committee, admin", body: workflowVersionBody{}, status: 200},
 	"POST /api/v1/{kind}/{id}/progress":                                  {summary: "progress reported", who: itemWriter, body: progressBody{}, status: 201},
 	"POST /api/v1/{kind}/{id}/implemented":                               {summary: "the work is done", who: itemWriter, body: datedNoteBody{}, status: 200},
 	"POST /api/v1/{kind}/{id}/evaluation":                                {summary: "the steering committee's evaluation", who: "steering_committee", body: evaluationBody{}, status: 200},

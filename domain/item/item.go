@@ -98,6 +98,15 @@ type Payment struct {
 // Exists reports whether the item was proposed.
 func (s State) Exists() bool { return s.ID != "" }
 
+// Gap is the funding gap (API.md): the estimated cost less what was approved, never below
+// zero; none for an item that needs no separate state funding.
+func (s State) Gap() money.VND {
+	if s.OwnFunding != "" {
+		return 0
+	}
+	return max(0, s.EstimatedCost-s.Approved)
+}
+
 // Request returns the funding request with the given id.
 func (s State) Request(id string) (Request, bool) {
 	for _, r := range s.Requests {

@@ -109,7 +109,14 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		}
 	}
 	if name == "demo" {
-		sum, err := demo.Load(ctx, handler, ids)
+		// The demo records its history as it would have been entered, through a recorder of
+		// its own (internal/demo); the server's store keeps the real clock.
+		rec, err := demo.NewRecorder(db.Pool, cfg.Location, log)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		sum, err := demo.Load(ctx, rec, ids)
+		rec.Close()
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

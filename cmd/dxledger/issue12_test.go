@@ -194,3 +194,41 @@ func waitReport(t *testing.T, c client, path, want string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// The terminal client's item actions: a model that needs no separate state funding, said so
+// from the terminal, is funded in the next report; a move to version 2 of an item already on
+// it is refused with the problem's field.
+func TestTerminalClientOwnFunding(t *testing.T) {
+	db := pgtest.New(t)
+	const token = "client-own-funding-token-0001"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	admin := client{t, base, token}
+	admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Tỉnh Đồng Tháp", "kind": "province"}).must(t, 201, "unit")
+	admin.do("POST", "/api/v1/units", map[string]any{"code": "SO-CT", "name": "Sở Công Thương", "kind": "department", "parent_code": "DT"}).must(t, 201, "unit")
+	focal := admin.do("POST", "/api/v1/users", map[string]any{"name": "Đầu mối CT", "role": "focal_point", "unit_code": "SO-CT"}).must(t, 201, "user").str("token")
+	state := t.TempDir()
+	cli := func(tok string, args ...string) (string, error) {
+		var out, errs strings.Builder
+		err := run(context.Background(), args, []string{"DXLEDGER_API_URL=" + base, "DXLEDGER_TOKEN=" + tok, "XDG_STATE_HOME=" + state}, &out, &errs)
+		return out.String(), err
+	}
+	out, err := cli(focal, "model", "propose", "--title", "Chợ 4.0", "--unit", "SO-CT", "--pillar", "economy", "--sector", "commerce")
+	f := strings.Fields(out)
+	if err != nil || len(f) < 2 {
+		t.Fatalf("propose: %v %q", err, out)
+	}
+	id := f[1]
+	if out, err := cli(focal, "model", "own-funding", "--id", id, "--means", "enterprise", "--note", "Ngân hàng triển khai"); err != nil ||
+		!strings.Contains(out, "own-funding recorded") {
+		t.Fatalf("own-funding: %v %q", err, out)
+	}
+	table, err := cli(focal, "report", "completion", "--kind", "model", "--group-by", "unit", "--json")
+	if err != nil || !strings.Contains(table, `"funded":1`) {
+		t.Errorf("completion right after own-funding: %v\n%s", err, table)
+	}
+	if _, err := cli(admin.token, "model", "workflow-version", "--id", id, "--version", "2", "--note", "x"); err == nil ||
+		!strings.Contains(err.Error(), "version") {
+		t.Errorf("moving a version-2 item to version 2: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/dxledger/dxledger/internal/demo"
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
@@ -160,10 +162,43 @@ func TestDemoAsTheProgrammeRan(t *testing.T) {
 	if got := b.text("#total-distinct"); got != "50" {
 		t.Errorf("page, as known at 05/10/2023: %s distinct models, want 50", got)
 	}
+	// An evaluated model's page says how it was paid for, under which workflow version, and
+	// shows the move to version 2 on its history.
+	b.open("/items/model/" + models.Items[0].ID)
+	if got := b.text("#workflow-version"); got != "2" {
+		t.Errorf("item page: workflow version %q, want 2", got)
+	}
+	if !b.has("#own-funding") || !b.has(`#timeline li[data-type="model.workflow_version_changed.v1"]`) {
+		t.Errorf("item page lacks the own funding or the move to version 2: %v", b.eval(`document.querySelector("main").innerText`))
+	}
 	b.open("/dashboard")
 	evaluated := b.eval(`[...document.querySelectorAll("#completion-table tr.total td")].map(td => td.innerText).join("|")`)
 	if cells := strings.Split(evaluated.(string), "|"); len(cells) < 5 || cells[4] == "0" {
 		t.Errorf("overview today: the completion total shows no evaluated item: %v", evaluated)
+	}
+	b.signOut()
+
+	// A focal point says on the item page that a model of their unit needs no separate state
+	// funding: it is funded at once.
+	var yt struct {
+		Items []struct{ ID, Stage string } `json:"items"`
+	}
+	getJSON(t, bcd, "/api/v1/models?unit_code=SO-YT&stage=proposed", &yt)
+	if len(yt.Items) == 0 {
+		t.Fatal("Sở Y tế has no proposed model")
+	}
+	b.signIn("Cán bộ đầu mối Sở Y tế", demo.Password)
+	b.open("/items/model/" + yt.Items[0].ID)
+	if b.has("#form-workflow-version") {
+		t.Error("a focal point is offered the move to another workflow version")
+	}
+	b.do("choose the means", chromedp.SetValue(chromedp.CSS("#own-funding-means"), "regular_budget"))
+	b.submit("#form-own-funding button[type=submit]")
+	if got := b.text("#stage"); got != "Đã bố trí vốn" {
+		t.Errorf("stage after own funding: %q", got)
+	}
+	if got := b.text("#own-funding"); !strings.Contains(got, "Kinh phí thường xuyên") {
+		t.Errorf("own funding shown as %q", got)
 	}
 }
 

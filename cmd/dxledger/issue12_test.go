@@ -75,7 +75,7 @@ func TestIssue12OverHTTP(t *testing.T) {
 	defer store.Close()
 	const oldID = "01OLDVERSION000000000000000"
 	if _, err := store.Append(context.Background(), "model-"+oldID, eventstore.NoStream, []eventstore.Event{{Type: "model.proposed.v2",
-		Data: []byte(`{"id":"` + oldID + `","kind":"model","title":"Chợ 4.0","unit_code":"SO-CT","pillar":"economy","sector":"commerce","estimated_cost_vnd":0,"start_date":null,"end_date":null,"workflow_version":1,"stage":"proposed"}`),
+		Data:     []byte(`{"id":"` + oldID + `","kind":"model","title":"Chợ 4.0","unit_code":"SO-CT","pillar":"economy","sector":"commerce","estimated_cost_vnd":0,"start_date":null,"end_date":null,"workflow_version":1,"stage":"proposed"}`),
 		Metadata: eventstore.Metadata{Actor: "test", Role: "focal_point", OccurredOn: time.Now().AddDate(0, 0, -300)}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -178,8 +178,10 @@ func TestDecide(t *testing.T) {
 			wantErr: ErrTooMuch,
 		},
 		{
-			name:    "a payment dated before the approval of the request it names",
-			given:   []Event{proposed(), requested("r1", "provincial_budget", small, "2022-03-05"), approved("r1", "provincial_budget", small, "2022-03-10")},
+			name: "a payment dated before the approval of the request it names (another request of the source was approved by then)",
+			given: []Event{proposed(), requested("r1", "provincial_budget", small, "2022-03-05"), approved("r1", "provincial_budget", small, "2022-03-10"),
+				&FundingRequested{Fact: Fact{On: day("2022-03-06")}, RequestID: "r2", Source: "provincial_budget", Amount: small, Year: 2023},
+				&FundingApproved{Fact: Fact{On: day("2022-03-08")}, RequestID: "r2", Source: "provincial_budget", Year: 2023, Amount: small, Officers: []string{"u-fin1"}, Stage: StageFunded}},
 			when:    &Disburse{Meta: at("2022-03-09"), RequestID: "r1", Amount: 1},
 			wantErr: ErrTooEarly,
 		},

@@ -61,6 +61,18 @@ func TestIssue12OverHTTP(t *testing.T) {
 	want := `{"key":"SO-CT","estimated_vnd":2000000000,"requested_vnd":0,"approved_vnd":0,"disbursed_vnd":0,"gap_vnd":0,"items_with_gap":0}`
 	waitReport(t, admin, "/api/v1/reports/funding-gaps?group_by=unit", want)
 	waitReport(t, admin, "/api/v1/reports/completion?kind=model&group_by=unit", `{"key":"SO-CT","proposed":0,"funded":1`)
+	var listed struct {
+		Items []struct {
+			ID  string `json:"id"`
+			Gap int64  `json:"gap_vnd"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(admin.do("GET", "/api/v1/models?unit_code=SO-CT", nil).must(t, 200, "list").raw), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed.Items) != 1 || listed.Items[0].Gap != 0 {
+		t.Errorf("the unit's list shows a gap for the model carried out without state money: %+v", listed.Items)
+	}
 	focal.do("POST", path+"/progress", map[string]any{"percent": 60, "date": ago(40)}).must(t, 201, "progress")
 	focal.do("POST", path+"/implemented", map[string]any{"date": ago(20)}).must(t, 200, "implemented")
 	bcd.do("POST", path+"/evaluation", map[string]any{"rating": "effective", "score": 90}).must(t, 200, "evaluated")

@@ -439,7 +439,8 @@ func (s *snapshot) key(p part, groupBy string) string {
 	return p.sector
 }
 
-// FundingGapRow is one row of the funding-gaps report (API.md).
+// FundingGapRow is one row of the funding-gaps report (API.md). ItemsWithGap is null where
+// the gap is (rows grouped by source or year).
 type FundingGapRow struct {
 	Key          string `json:"key"`
 	Estimated    *int64 `json:"estimated_vnd"`
@@ -447,7 +448,6 @@ type FundingGapRow struct {
 	Approved     int64  `json:"approved_vnd"`
 	Disbursed    int64  `json:"disbursed_vnd"`
 	Gap          *int64 `json:"gap_vnd"`
-	// ItemsWithGap is null where the gap is (rows grouped by source or year).
 	ItemsWithGap *int64 `json:"items_with_gap"`
 }
 
@@ -575,7 +575,9 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	return out, nil
 }
 
-// CompletionRow is one row of the completion report.
+// CompletionRow is one row of the completion report. AverageProgress is the mean progress of
+// the row's items that are not cancelled (0 when there are none): a cancelled item's progress
+// is no part of how far the work has come.
 type CompletionRow struct {
 	Key             string  `json:"key"`
 	Proposed        int64   `json:"proposed"`
@@ -585,8 +587,6 @@ type CompletionRow struct {
 	Suspended       int64   `json:"suspended"`
 	Cancelled       int64   `json:"cancelled"`
 	Overdue         int64   `json:"overdue"`
-	// AverageProgress is the mean progress of the row's items that are not cancelled (0 when
-	// there are none): a cancelled item's progress is no part of how far the work has come.
 	AverageProgress float64 `json:"average_progress"`
 	progressSum     int64
 	items           int64

@@ -139,12 +139,10 @@ type itemData struct {
 	Sources   []item.Source
 	Ratings   []item.Rating
 	Means     []item.Means
-	// Approved are the item's approved requests, which a payment may name; Mending is the
-	// newer workflow version the person may move the item to (0: none).
-	Approved []item.Request
-	Mending  int
 	Today     string
 	Pending   []item.Request
+	Approved  []item.Request // the approved requests, which a payment may name
+	Mending   int            // the newer workflow version the person may move the item to, or 0
 }
 
 // May reports whether the signed-in person may take action now.

@@ -81,6 +81,8 @@ var docs = map[string]doc{
 	"POST /api/v1/{kind}/{id}/cancel":                                    {summary: "cancel", who: "focal_point (own unit), steering_committee", body: reasonBody{}, status: 200},
 	"GET /api/v1/reports/funding-gaps": {summary: "funding gaps", who: "any", status: 200,
 		query: []param{{"group_by", "grouping", []string{"unit", "pillar", "sector", "source", "year"}}, asOfParam, knownAtParam}},
+	"GET /api/v1/reports/payments-by-date": {summary: "money disbursed by the calendar year or month it was paid (the funding gaps by year count it in its request's budget year); items cancelled by the day left out", who: "any", status: 200,
+		query: []param{{"group_by", "grouping", []string{"year", "month"}}, asOfParam, knownAtParam}},
 	"GET /api/v1/reports/model-counts": {summary: "registrations and distinct models", who: "any", status: 200,
 		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, asOfParam, knownAtParam}},
 	"GET /api/v1/reports/completion": {summary: "items by stage, overdue, average progress", who: "any", status: 200,

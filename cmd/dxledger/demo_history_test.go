@@ -106,6 +106,28 @@ func TestDemoAsTheProgrammeRan(t *testing.T) {
 	if byYear.Total.ItemsWithGap == nil {
 		t.Error("the total's items_with_gap is null")
 	}
+	// Payments by the date they were made are a view of their own: 46 tỷ paid in 2023, the
+	// same total.
+	var paid struct {
+		Rows []struct {
+			Key       string `json:"key"`
+			Disbursed int64  `json:"disbursed_vnd"`
+		} `json:"rows"`
+		Total struct {
+			Disbursed int64 `json:"disbursed_vnd"`
+		} `json:"total"`
+	}
+	getJSON(t, bcd, "/api/v1/reports/payments-by-date?group_by=year", &paid)
+	in2023 := int64(-1)
+	for _, r := range paid.Rows {
+		if r.Key == "2023" {
+			in2023 = r.Disbursed
+		}
+	}
+	if in2023 != 46_000_000_000 || paid.Total.Disbursed != byYear.Total.Disbursed {
+		t.Errorf("payments by date: %d in 2023, total %d; want 46 tỷ and the funding total %d", in2023, paid.Total.Disbursed, byYear.Total.Disbursed)
+	}
+	bcd.do("GET", "/api/v1/reports/payments-by-date?group_by=quarter", nil).must(t, 400, "payments by quarter")
 
 	// Point 9: as of the meeting of 05/10/2023, with what is known today, against what the
 	// books held on that day.

@@ -157,6 +157,14 @@ func TestIssue12OverHTTP(t *testing.T) {
 		`{"key":"2025","estimated_vnd":null,"requested_vnd":3000000000,"approved_vnd":3000000000,"disbursed_vnd":2000000000,"gap_vnd":null,"items_with_gap":null}`)
 	waitReport(t, admin, "/api/v1/reports/funding-gaps?group_by=source", `"key":"provincial_budget","estimated_vnd":null,"requested_vnd":7000000000,"approved_vnd":7000000000,"disbursed_vnd":3000000000,"gap_vnd":null,"items_with_gap":null}`)
 
+	// Payments by the date they were made, a view of their own; a cancelled item is left out
+	// from the day of its cancellation, as in the funding gaps.
+	month := ago(100)[:7]
+	waitReport(t, admin, "/api/v1/reports/payments-by-date?group_by=month", `{"key":"`+month+`","disbursed_vnd":2000000000}`)
+	focal.do("POST", pp+"/cancel", map[string]any{"reason": "gộp vào dự án khác"}).must(t, 200, "cancel the project")
+	waitReport(t, admin, "/api/v1/reports/payments-by-date?group_by=year", `"total":{"key":"total","disbursed_vnd":0}`)
+	waitReport(t, admin, "/api/v1/reports/payments-by-date?group_by=year&as_of="+ago(1), `"total":{"key":"total","disbursed_vnd":3000000000}`)
+
 	// Point 8: a cancelled item is no part of the average progress (SO-YT: one at 50 %, one
 	// cancelled at 0 %).
 	for i, title := range []string{"Hồ sơ sức khỏe điện tử", "Khám chữa bệnh từ xa"} {

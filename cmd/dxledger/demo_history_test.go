@@ -184,6 +184,14 @@ func TestDemoAsTheProgrammeRan(t *testing.T) {
 	if got := b.text("#total-distinct"); got != "50" {
 		t.Errorf("page, as known at 05/10/2023: %s distinct models, want 50", got)
 	}
+	// The funding rows by budget year on the page: 2023 with 28 tỷ approved and 19 tỷ
+	// disbursed, no gap and no count of items with a gap.
+	b.open("/dashboard?gap_by=year")
+	row := b.eval(`[...document.querySelectorAll('#gaps-table tr[data-key="2023"] td')].map(td => td.innerText).join("|")`)
+	if cells := strings.Split(row.(string), "|"); len(cells) != 6 || vndOf(t, cells[2]) != 28_000_000_000 ||
+		vndOf(t, cells[3]) != 19_000_000_000 || cells[5] != "—" {
+		t.Errorf("page, 2023 by budget year: %q; want 28 tỷ approved, 19 tỷ disbursed, no items with a gap", row)
+	}
 	// An evaluated model's page says how it was paid for, under which workflow version, and
 	// shows the move to version 2 on its history.
 	b.open("/items/model/" + models.Items[0].ID)

@@ -545,6 +545,7 @@ func CatchUp(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o
 		mu.Unlock()
 		followed := make(chan error, 1)
 		start := time.Now()
+		checked := start
 		go func() {
 			followed <- runner.FollowAllWith(fctx, func(p eventstore.Position, _ int, d time.Duration) {
 				mu.Lock()
@@ -563,6 +564,17 @@ func CatchUp(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o
 			mu.Lock()
 			done := !last.Less(until)
 			mu.Unlock()
+			if !done && time.Since(checked) > 200*time.Millisecond {
+				// Nothing to apply (no batch, no callback): the checkpoints say so.
+				checked, done = time.Now(), true
+				for _, p := range runner.Projections() {
+					cp, err := runner.Checkpoint(ctx, p.Name())
+					if err != nil {
+						return 0, err
+					}
+					done = done && !cp.Position.Less(until)
+				}
+			}
 			if done {
 				wall := time.Since(start)
 				stop()

@@ -497,14 +497,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		g      groupKey
 	}
 	lateGroups := map[lateKey]*metrics{}
-	type openKey struct {
-		bucket    int
-		dim       string
-		month     int64
-		kind, key string
-		stage     item.Stage
-	}
-	open := map[openKey]*metrics{}
+	open := map[lateKey]*metrics{} // the same key: bucket, month, group
 	all := map[allKey]*metrics{}
 	allMoney := map[allMoneyKey]*moneySums{}
 	first := bk.first
@@ -519,15 +512,12 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			old.add(k, m)
 		}
 		if bucket := bk.of(k.rec); bucket >= first {
-			month := monthOf(k.day).Unix()
-			for _, x := range [...][2]string{{"unit", k.g.unit}, {"pillar", k.g.pillar}, {"sector", k.g.sector}} {
-				ok := openKey{bucket, x[0], month, k.g.kind, x[1], k.g.stage}
-				if open[ok] == nil {
-					open[ok] = &metrics{}
-				}
-				for j := range m {
-					open[ok][j] += m[j]
-				}
+			ok := lateKey{bucket, monthOf(k.day).Unix(), k.g}
+			if open[ok] == nil {
+				open[ok] = &metrics{}
+			}
+			for j := range m {
+				open[ok][j] += m[j]
 			}
 		} else {
 			lk := lateKey{bucket, monthOf(k.day).Unix(), k.g}
@@ -690,31 +680,39 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	}
 	// The sums of the buckets still open when the batch began, and of those it opens.
 	openAt, openMoneyAt := -1, -1
+	// Per group and month, not per report dimension (migration 00018): one row per group
+	// delta, made the three dimensions' sums when the bucket closes.
 	if len(open) > 0 {
 		var (
-			bs                      []int32
-			dims, kinds, ks, stages []string
-			months                  []time.Time
-			ms                      [nMetrics][]int64
+			bs                                []int32
+			months                            []time.Time
+			kind, unit, pillar, sector, stage []string
+			ms                                [nMetrics][]int64
 		)
 		for k, m := range open {
-			bs, dims, months = append(bs, int32(k.bucket)), append(dims, k.dim), append(months, time.Unix(k.month, 0).UTC())
-			kinds, ks, stages = append(kinds, k.kind), append(ks, k.key), append(stages, string(k.stage))
+			if *m == (metrics{}) {
+				continue
+			}
+			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
+			kind, unit, pillar, sector, stage = append(kind, k.g.kind), append(unit, k.g.unit), append(pillar, k.g.pillar),
+				append(sector, k.g.sector), append(stage, string(k.g.stage))
 			for j := range m {
 				ms[j] = append(ms[j], m[j])
 			}
 		}
-		openAt = b.Len()
-		b.Queue(`WITH up AS (
-				INSERT INTO pj_group_open_sums AS s (bucket, dim, month, kind, key, stage, items, distinct_models, with_gap,
-					overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
-				SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+		if len(bs) > 0 {
+			openAt = b.Len()
+			b.Queue(`WITH up AS (
+				INSERT INTO pj_group_open_sums AS s (bucket, month, kind, unit_code, pillar, sector, stage, items, distinct_models,
+					with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+				SELECT * FROM unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
-					$15::bigint[], $16::bigint[])
-				ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET `+addGroup+`
+					$15::bigint[], $16::bigint[], $17::bigint[])
+				ON CONFLICT (bucket, month, kind, unit_code, pillar, sector, stage) DO UPDATE SET `+addGroup+`
 				RETURNING `+zeroGroup+` AS zero)
 			SELECT count(*) FILTER (WHERE zero) FROM up`,
-			bs, dims, months, kinds, ks, stages, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
+				bs, months, kind, unit, pillar, sector, stage, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
+		}
 	}
 	if len(openMoney) > 0 {
 		var (
@@ -759,7 +757,15 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 					coalesce(p.gap_vnd, 0) + coalesce(o.gap_vnd, 0) AS gap_vnd,
 					coalesce(p.progress, 0) + coalesce(o.progress, 0) AS progress
 				FROM (SELECT * FROM pj_group_delta_sums WHERE bucket = $1::int - 1) p
-				FULL JOIN (SELECT * FROM pj_group_open_sums WHERE bucket = $1::int) o USING (dim, month, kind, key, stage)) s
+				FULL JOIN (
+					SELECT x.dim, o.month, o.kind, x.key, o.stage, sum(o.items)::bigint AS items, sum(o.distinct_models)::bigint AS distinct_models,
+						sum(o.with_gap)::bigint AS with_gap, sum(o.overdue)::bigint AS overdue, sum(o.estimated_vnd)::bigint AS estimated_vnd,
+						sum(o.requested_vnd)::bigint AS requested_vnd, sum(o.approved_vnd)::bigint AS approved_vnd,
+						sum(o.disbursed_vnd)::bigint AS disbursed_vnd, sum(o.gap_vnd)::bigint AS gap_vnd, sum(o.progress)::bigint AS progress
+					FROM pj_group_open_sums o
+					CROSS JOIN LATERAL (VALUES ('unit', o.unit_code), ('pillar', o.pillar), ('sector', o.sector)) AS x(dim, key)
+					WHERE o.bucket = $1::int
+					GROUP BY x.dim, o.month, o.kind, x.key, o.stage) o USING (dim, month, kind, key, stage)) s
 			WHERE NOT `+zeroGroup, n)
 		b.Queue(`DELETE FROM pj_group_open_sums WHERE bucket = $1`, n)
 		b.Queue(`INSERT INTO pj_money_delta_sums (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
@@ -849,6 +855,12 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		}
 	}
 	return nil
+}
+
+// openGroupKey is a row of pj_group_open_sums in its bucket: a month's deltas of one group.
+type openGroupKey struct {
+	month int64
+	g     groupKey
 }
 
 // deltaCols are rows of pj_group_deltas, column by column, as unnest takes them.

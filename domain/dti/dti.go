@@ -101,9 +101,18 @@ var (
 type ValueError struct {
 	Index  string
 	Reason string
+	// Field is the refused field when it is not a value (a result's year, rank, total).
+	Field string
 }
 
-func (e *ValueError) Error() string { return "values." + e.Index + ": " + e.Reason }
+func (e *ValueError) name() string {
+	if e.Field != "" {
+		return e.Field
+	}
+	return "values." + e.Index
+}
+
+func (e *ValueError) Error() string { return e.name() + ": " + e.Reason }
 
 // Kind is fault.Invalid (422).
 func (e *ValueError) Kind() fault.Kind { return fault.Invalid }
@@ -116,7 +125,7 @@ func (e *ValueError) Args() []any { return []any{e.Index} }
 
 // Fields names the refused value.
 func (e *ValueError) Fields() []fault.Field {
-	return []fault.Field{{Name: "values." + e.Index, Code: "dti.bad_value", Message: e.Reason, Args: []any{e.Index}}}
+	return []fault.Field{{Name: e.name(), Code: "dti.bad_value", Message: e.Reason, Args: []any{e.Index}}}
 }
 
 // Value is a main-index value in [0, 1], exact.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +41,9 @@ type ResultRecorded struct {
 	RegionRank int               `json:"region_rank,omitempty"`
 	RegionOf   int               `json:"region_of,omitempty"`
 	Note       string            `json:"note,omitempty"`
+	// PlaceScores are the published totals at some places of the ranking ("25" → the 25th
+	// province's total), the targets a plan measures itself against.
+	PlaceScores map[string]Fixed4 `json:"place_scores,omitempty"`
 	// Illustrative marks values the demo made up where the seeds give none.
 	Illustrative bool `json:"illustrative,omitempty"`
 }
@@ -163,6 +167,13 @@ func DecideResult(f *Framework, c RecordResult) (ResultRecorded, error) {
 	}
 	if len(r.Note) > 1000 || strings.ContainsRune(r.Note, 0) {
 		errs = append(errs, &ValueError{Field: "note", Index: "note", Reason: "at most 1000 characters"})
+	}
+	for place, v := range r.PlaceScores {
+		n, err := strconv.Atoi(place)
+		if err != nil || n < 1 || (r.Of > 0 && n > r.Of) || v < 0 || v > 10000 {
+			errs = append(errs, &ValueError{Field: "place_scores", Index: "place_scores", Reason: "a place from 1 to the number ranked, with a total from 0 to 1"})
+			break
+		}
 	}
 	keys := make([]string, 0, len(r.Components))
 	for k := range r.Components {

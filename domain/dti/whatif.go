@@ -1,8 +1,8 @@
 package dti
 
 import (
-	"math/big"
 	"maps"
+	"math/big"
 )
 
 // Link ties a project or model to the main index it should raise, by an expected gain in the

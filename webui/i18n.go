@@ -360,6 +360,9 @@ var messages = map[string][2]string{
 func tr(lang, key string) string {
 	m, ok := messages[key]
 	if !ok {
+		m, ok = indicatorMessages[key] // indicators.go's labels
+	}
+	if !ok {
 		return key
 	}
 	if lang == langEN {
@@ -371,6 +374,9 @@ func tr(lang, key string) string {
 // label names a code of a family ("stage", "sector", …) in lang, or shows the code.
 func label(lang, family, code string) string {
 	if _, ok := messages[family+"."+code]; ok {
+		return tr(lang, family+"."+code)
+	}
+	if _, ok := indicatorMessages[family+"."+code]; ok {
 		return tr(lang, family+"."+code)
 	}
 	return code

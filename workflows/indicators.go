@@ -120,11 +120,23 @@ func (h *Handler) IndicatorCommand(ctx context.Context, a Actor, code string, c 
 			cmd = c
 		case indicator.SetBaseline:
 			err = errors.Join(mayPlan(a, "set a baseline"), h.checkScope(ctx, c.Scope))
-			c.On, business = on, on
+			if c.On.IsZero() {
+				c.On = on
+			}
+			business = c.On
+			if err == nil {
+				err = future("occurred_on", c.On)
+			}
 			cmd = c
 		case indicator.SetTarget:
 			err = errors.Join(mayPlan(a, "set a target"), h.checkScope(ctx, c.Scope))
-			c.On, business = on, on
+			if c.On.IsZero() {
+				c.On = on
+			}
+			business = c.On
+			if err == nil {
+				err = future("occurred_on", c.On)
+			}
 			cmd = c
 		case indicator.ReportActual:
 			if c.Date.IsZero() {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"time"
+
 	"encoding/json"
+	"github.com/chromedp/chromedp"
 	"strings"
 	"testing"
 
@@ -82,4 +85,110 @@ func TestDTIScoreAPI(t *testing.T) {
 		t.Errorf("known at 2022-12-31 (before anything was recorded): %s", r.raw)
 	}
 	admin.do("GET", "/api/v1/reports/indicators", nil).must(t, 400, "no year")
+}
+
+// The demo holds Đồng Tháp's 2022 actuals of seed 000 against the 2022 plan (13 of 15 targets
+// met: 6 exceeded, 7 met) and against the 2025 targets, the 2022 DTI rank (39/63) and a
+// what-if. Then, on the pages, the secretary records a 2023 actual late: the 2023 status
+// changes, and "as known at" the moment of the meeting still shows what the meeting saw.
+func TestIndicatorsDemoAndALateActual(t *testing.T) {
+	db := pgtest.New(t)
+	base, token, stop := runDemo(t, db.URL)
+	defer stop()
+	bcd := client{t, base, token}
+
+	r := bcd.do("GET", "/api/v1/reports/indicators?year=2022", nil).must(t, 200, "2022")
+	var rep struct {
+		Rows []struct {
+			Code, Status string
+			Actual       json.Number
+		}
+		Total          map[string]int
+		TargetsMet     int `json:"targets_met"`
+		TargetsCounted int `json:"targets_counted"`
+	}
+	if err := json.Unmarshal([]byte(r.raw), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.TargetsMet != 13 || rep.TargetsCounted != 15 || rep.Total["exceeded"] != 6 || rep.Total["met"] != 7 || rep.Total["missed"] != 2 {
+		t.Errorf("2022: %d of %d, totals %v; want 13 of 15 (6 exceeded, 7 met, 2 missed)", rep.TargetsMet, rep.TargetsCounted, rep.Total)
+	}
+	// 2022's actuals against the 2025 targets, as the committee read them on 05/10/2023.
+	r = bcd.do("GET", "/api/v1/reports/indicators?year=2025&as_of=2023-10-05", nil).must(t, 200, "2025")
+	rep.Rows = nil
+	_ = json.Unmarshal([]byte(r.raw), &rep)
+	want := map[string]string{"XH-BANGRONG": "at_risk", "XH-SMARTPHONE": "at_risk", "XH-TKTT": "on_track", "XH-KNS": "at_risk",
+		"XH-HSSK": "at_risk", "KT-KTS": "off_track"}
+	for _, row := range rep.Rows {
+		if row.Status != want[row.Code] {
+			t.Errorf("2025 as of 2023-10-05: %s %s, want %s", row.Code, row.Status, want[row.Code])
+		}
+	}
+	if len(rep.Rows) != len(want) {
+		t.Errorf("2025 rows %d, want %d: %s", len(rep.Rows), len(want), r.raw)
+	}
+	// Two estimators: the province's figure counts, the ministry's is kept beside it.
+	if !strings.Contains(r.raw, `"other_estimates":[{"year":2023,"value":6.42`) || !strings.Contains(r.raw, `"actual":3.7`) {
+		t.Errorf("2025: the ministry's estimate is not kept beside the province's: %s", r.raw)
+	}
+	r = bcd.do("GET", "/api/v1/dti/DT", nil).must(t, 200, "DTI")
+	if !strings.Contains(r.raw, `"rank":39,"of":63`) || !strings.Contains(r.raw, `"region_rank":9,"region_of":13`) {
+		t.Errorf("DTI 2022 of Đồng Tháp: %s", r.raw)
+	}
+	r = bcd.do("POST", "/api/v1/dti/what-if", map[string]any{"province": "DT", "changes": map[string]any{"digital_economy": 0.6}}).must(t, 200, "what-if")
+	for _, w := range []string{`"target":0.6077`, `"base_total":0.5330`, `"target_from":"place 25 of 2022"`} {
+		if !strings.Contains(r.raw, w) {
+			t.Errorf("what-if lacks %s: %s", w, r.raw)
+		}
+	}
+	// base 0.5330; digital_economy 0.30 → 0.60 and its link's +0.05: 0.65 (+0.35 × 150 / 1000 =
+	// +0.0525); digital_government's link +0.03 (+0.006): 0.5915, 0.0162 short of 0.6077.
+	if !strings.Contains(r.raw, `"new_total":0.5915`) || !strings.Contains(r.raw, `"distance":0.0162`) {
+		t.Errorf("what-if totals: %s", r.raw)
+	}
+
+	// The pages: a secretary records a 2023 actual late.
+	b := newBrowser(t, base)
+	b.signIn("Tổ giúp việc Ban Chỉ đạo CĐS tỉnh", "dongthap-2022")
+	b.open("/indicators?year=2022")
+	if got := b.text("#targets-met") + "/" + b.text("#targets-counted"); got != "13/15" {
+		t.Errorf("2022 on the page: %s, want 13/15", got)
+	}
+	if got := b.text(`tr[data-code="XH-SMARTPHONE"] .status`); !strings.Contains(got, "Không đạt") {
+		t.Errorf("a missed target reads %q: the status must be written, not only coloured", got)
+	}
+	if got := b.text(`#dti-trend tr[data-year="2022"] .rank`); got != "39/63" {
+		t.Errorf("DTI 2022 rank on the page: %q", got)
+	}
+	if got := b.text("#wi-target"); !strings.HasPrefix(got, "0.6077") {
+		t.Errorf("what-if target on the page: %q", got)
+	}
+	b.open("/indicators?year=2023")
+	if got := b.text(`tr[data-code="XH-BANGRONG"] .status`); !strings.Contains(got, "Chưa có số liệu") {
+		t.Fatalf("2023 broadband before the late entry: %q", got)
+	}
+	// The meeting reads the page now; the late entry comes in a later minute (the page's
+	// "known at" is to the minute).
+	loc, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	meeting := time.Now().In(loc)
+	time.Sleep(time.Until(meeting.Truncate(time.Minute).Add(time.Minute + time.Second)))
+	b.do("code", chromedp.SetValue(chromedp.CSS("#actual-code"), "XH-BANGRONG"))
+	b.fill("#actual-year", "2023")
+	b.fill("#actual-value", "86,1")
+	b.fill("#actual-date", "15/01/2024")
+	b.do("method", chromedp.SetValue(chromedp.CSS("#actual-method"), "official"))
+	b.fill("#actual-estimator", "UBND tỉnh Đồng Tháp")
+	b.fill("#actual-evidence", "Báo cáo CĐS năm 2023")
+	b.submit("#actual-submit")
+	if got := b.text(`tr[data-code="XH-BANGRONG"] .status`); !strings.Contains(got, "Vượt") {
+		t.Errorf("2023 broadband after the late entry: %q, want Vượt (exceeded: 86.1 against 85)", got)
+	}
+	b.open("/indicators?year=2023&known_at=" + meeting.Format("2006-01-02T15:04"))
+	if got := b.text(`tr[data-code="XH-BANGRONG"] .status`); !strings.Contains(got, "Chưa có số liệu") {
+		t.Errorf("2023 broadband as known at the meeting: %q, want what the meeting saw (no data)", got)
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	if err == nil {
+		artifact(t, "indicators.jpg", png)
+	}
 }

@@ -261,18 +261,25 @@ func judge(row *Row, f *indicatorFacts, year int, ended bool) {
 	counts := func(a ActualReported) bool {
 		return f.def.CountsEstimator == "" || a.Estimator == f.def.CountsEstimator
 	}
-	// Other estimators' latest figures for the year, kept beside the one that counts.
+	// Other estimators' latest figures — of the year when it has ended, of any year up to it
+	// while it is in progress — kept beside the one that counts.
 	if f.def.CountsEstimator != "" {
+		relevant := func(a ActualReported) bool { return a.Year == year || (!ended && a.Year < year) }
 		seen := map[string]bool{}
 		for i := len(f.actuals) - 1; i >= 0; i-- {
 			a := f.actuals[i]
-			if a.Year != year || counts(a) || seen[a.Estimator] {
+			if !relevant(a) || counts(a) || seen[a.Estimator] {
 				continue
 			}
 			seen[a.Estimator] = true
-			if l := latest(f.actuals, func(b ActualReported) bool { return b.Year == year && b.Estimator == a.Estimator }); l != nil {
-				row.OtherEstimates = append(row.OtherEstimates, *l.detail())
+			var best *ActualReported
+			for j := range f.actuals {
+				b := &f.actuals[j]
+				if relevant(*b) && b.Estimator == a.Estimator && (best == nil || b.Year > best.Year || (b.Year == best.Year && !b.Date.Before(best.Date))) {
+					best = b
+				}
 			}
+			row.OtherEstimates = append(row.OtherEstimates, *best.detail())
 		}
 	}
 	better := func(a, b Number) int { // > 0 when a is better than b

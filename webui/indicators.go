@@ -1,0 +1,300 @@
+package webui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/dxledger/dxledger/domain/dti"
+	"github.com/dxledger/dxledger/domain/indicator"
+	"github.com/dxledger/dxledger/domain/unit"
+	"github.com/dxledger/dxledger/internal/identity"
+	"github.com/dxledger/dxledger/projections"
+)
+
+// IndicatorReports is what the indicators' pages read of the projections; the pages are
+// served when Deps.Reports has these methods too (projections.Reports and Cached do).
+type IndicatorReports interface {
+	Indicators(ctx context.Context, q projections.IndicatorQuery) (projections.IndicatorReport, error)
+	IndicatorDefinitions(ctx context.Context, unit string, q projections.Query) ([]projections.IndicatorDefinition, error)
+	DTI(ctx context.Context, province string, q projections.Query) (projections.DTIHistory, error)
+}
+
+// indicatorRoutes serves the indicators' and the DTI's pages.
+func (s *server) indicatorRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /indicators", s.signedIn(s.indicatorsPage))
+	mux.HandleFunc("GET /my/indicators", s.signedIn(s.indicatorsPage))
+	mux.HandleFunc("POST /indicators/actual", s.form(s.recordActual))
+}
+
+type pillarGroup struct {
+	Pillar string
+	Rows   []indicator.Row
+	Total  indicator.Totals
+}
+
+type whatIfRow struct {
+	Code, Name  string
+	Points      int
+	Base, Value string
+	Gain        string
+}
+
+type indicatorsData struct {
+	moment
+	Year         int
+	Years        []int
+	Mine         bool
+	Report       projections.IndicatorReport
+	Pillars      []pillarGroup
+	Hard         []indicator.Row
+	Reportable   []projections.IndicatorDefinition
+	Form         *form
+	Province     string
+	DTI          projections.DTIHistory
+	Framework    *dti.Framework
+	WhatIf       *dti.WhatIf
+	WhatIfRows   []whatIfRow
+	TargetPlace  int
+	TargetYear   int
+	Illustrative bool
+	Today        string
+}
+
+// Num writes an indicator figure the language's way (56,67 in Vietnamese).
+func (d *indicatorsData) Num(lang string, n indicator.Number) string {
+	if n.IsZero() {
+		return "—"
+	}
+	s := string(n)
+	if lang != langEN {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// Unit of a measure, after a figure.
+func (d *indicatorsData) Unit(m indicator.Measure) string {
+	switch m {
+	case indicator.Percentage:
+		return "%"
+	case indicator.VND:
+		return " đ"
+	}
+	return ""
+}
+
+// Bar is the actual's share of the target, in percent, for a bar (capped at 100).
+func (d *indicatorsData) Bar(r indicator.Row) string {
+	t := r.Target.Float()
+	if t <= 0 || r.Actual.IsZero() {
+		return "0"
+	}
+	v := r.Actual.Float() * 100 / t
+	if r.Direction == indicator.Lower && r.Actual.Float() > 0 {
+		v = t * 100 / r.Actual.Float()
+	}
+	return fmt.Sprintf("%.0f", min(max(v, 0), 100))
+}
+
+// TargetFromText says where the target score comes from.
+func (d *indicatorsData) TargetFromText(lang string) string {
+	return fmt.Sprintf(tr(lang, "dti.target_from"), d.TargetPlace, d.TargetYear)
+}
+
+// provinceCode is the province unit's code (the DTI's province), or "".
+func provinceCode(units *unit.Directory) string {
+	for _, u := range units.All() {
+		if u.Kind == unit.Province {
+			return u.Code
+		}
+	}
+	return ""
+}
+
+func (s *server) indicatorsPage(w http.ResponseWriter, r *http.Request, rq *request) {
+	s.renderIndicators(w, r, rq, http.StatusOK, nil)
+}
+
+func (s *server) renderIndicators(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form) {
+	reports, ok := s.Reports.(IndicatorReports)
+	if !ok {
+		s.fail(w, r, rq, http.StatusNotFound, "err.notfound")
+		return
+	}
+	mine := strings.HasPrefix(r.URL.Path, "/my/")
+	if mine && (rq.user.Role != identity.RoleFocalPoint || rq.user.UnitCode == "") {
+		s.fail(w, r, rq, http.StatusForbidden, "err.forbidden")
+		return
+	}
+	m, ok := s.readMoment(r)
+	if !ok {
+		s.fail(w, r, rq, http.StatusBadRequest, "err.badquery")
+		return
+	}
+	d := &indicatorsData{moment: m, Mine: mine, Form: f, Today: s.Handler.Today().String()}
+	d.Year = m.Day().Year
+	if y := r.URL.Query().Get("year"); y != "" {
+		n, err := strconv.Atoi(y)
+		if err != nil || n < 2000 || n > 2100 {
+			s.fail(w, r, rq, http.StatusBadRequest, "err.badquery")
+			return
+		}
+		d.Year = n
+	}
+	for y := 2020; y <= max(2030, d.Year); y++ {
+		d.Years = append(d.Years, y)
+	}
+	ctx := r.Context()
+	var err error
+	if d.Report, err = reports.Indicators(ctx, projections.IndicatorQuery{Year: d.Year, Query: m.Query}); err != nil {
+		s.failErr(w, r, rq, err)
+		return
+	}
+	unitFilter := ""
+	if mine {
+		unitFilter = rq.user.UnitCode
+	}
+	defs, err := reports.IndicatorDefinitions(ctx, unitFilter, projections.Query{})
+	if err != nil {
+		s.failErr(w, r, rq, err)
+		return
+	}
+	if rq.is(identity.RoleAdmin, identity.RoleSteeringCommittee) || mine {
+		d.Reportable = defs
+	} else if rq.user.Role == identity.RoleFocalPoint {
+		for _, def := range defs {
+			if def.UnitCode == rq.user.UnitCode {
+				d.Reportable = append(d.Reportable, def)
+			}
+		}
+	}
+	mineCodes := map[string]bool{}
+	for _, def := range defs {
+		mineCodes[def.Code] = true
+	}
+	groups := map[string]*pillarGroup{}
+	for _, row := range d.Report.Rows {
+		if mine && !mineCodes[row.Code] {
+			continue
+		}
+		g := groups[row.Pillar]
+		if g == nil {
+			g = &pillarGroup{Pillar: row.Pillar}
+			groups[row.Pillar] = g
+		}
+		g.Rows = append(g.Rows, row)
+		g.Total.Add(row.Status)
+		d.Illustrative = d.Illustrative || row.Illustrative
+		switch row.Status {
+		case indicator.AtRisk, indicator.OffTrack, indicator.Missed:
+			d.Hard = append(d.Hard, row)
+		}
+	}
+	for _, p := range []string{"government", "economy", "society"} {
+		if g := groups[p]; g != nil {
+			d.Pillars = append(d.Pillars, *g)
+		}
+	}
+	if !mine {
+		units, err := s.Handler.Units(ctx)
+		if err != nil {
+			s.failErr(w, r, rq, err)
+			return
+		}
+		d.Province = provinceCode(units)
+		if d.Province != "" {
+			if d.DTI, err = reports.DTI(ctx, d.Province, m.Query); err != nil {
+				s.failErr(w, r, rq, err)
+				return
+			}
+			s.whatIf(r, d)
+		}
+	}
+	title := tr(rq.lang, "ind.title")
+	if mine {
+		title = tr(rq.lang, "ind.my_title")
+	}
+	p := s.newPage(r, rq, title)
+	p.Data = d
+	s.render(w, status, "indicators", p)
+}
+
+// whatIf fills the plan: the latest values (self-assessed, else published), the values the
+// official typed (wi_<index>), the stored links' gains, against the 25th place's score.
+func (s *server) whatIf(r *http.Request, d *indicatorsData) {
+	var base *dti.ResultRecorded
+	for i := len(d.DTI.Years) - 1; i >= 0 && base == nil; i-- {
+		if y := d.DTI.Years[i]; y.SelfAssessment != nil {
+			base = y.SelfAssessment
+		} else if y.Published != nil && len(y.Published.Values) > 0 {
+			base = y.Published
+		}
+	}
+	if base == nil {
+		return
+	}
+	f, ok := s.Handler.Frameworks().Get(base.Framework)
+	if !ok || !f.Complete {
+		return
+	}
+	d.Framework = f
+	d.TargetPlace = 25
+	goal, year, ok := d.DTI.TargetScore(d.TargetPlace)
+	if !ok {
+		return
+	}
+	d.TargetYear = year
+	changes := map[string]string{}
+	q := r.URL.Query()
+	gains := map[string]string{}
+	var links []dti.Link
+	for _, l := range d.DTI.Links {
+		links = append(links, dti.Link{ItemID: l.ItemID, Index: l.Index, Gain: l.Gain})
+		gains[l.Index] = l.Gain
+	}
+	for _, ix := range f.Scored() {
+		row := whatIfRow{Code: ix.Code, Name: ix.NameVI, Points: ix.Points, Base: base.Values[ix.Code], Gain: gains[ix.Code]}
+		if v := strings.TrimSpace(strings.Replace(q.Get("wi_"+ix.Code), ",", ".", 1)); v != "" {
+			if x, ok := dti.ParseValue(v); ok && x.Rat().Sign() >= 0 && x.Rat().Cmp(dti.ValueOf(10000).Rat()) <= 0 {
+				changes[ix.Code] = v
+				row.Value = v
+			}
+		}
+		d.WhatIfRows = append(d.WhatIfRows, row)
+	}
+	if wi, err := dti.PlanWhatIf(f, base.Values, changes, links, goal); err == nil {
+		d.WhatIf = &wi
+	}
+}
+
+// recordActual records an actual from the page's form.
+func (s *server) recordActual(w http.ResponseWriter, r *http.Request, rq *request) {
+	rd := newReader(r, rq.lang)
+	code := rd.required("code")
+	year, err := strconv.Atoi(rd.text("year"))
+	if err != nil {
+		rd.fail("year", "Vui lòng nhập năm, ví dụ 2023.", "Please give the year, e.g. 2023.")
+	}
+	var value indicator.Number
+	if v := rd.required("value"); v != "" {
+		if value, err = indicator.ParseNumber(strings.Replace(v, ",", ".", 1)); err != nil {
+			rd.fail("value", "Giá trị phải là số, ví dụ 79,5.", "The value must be a number, e.g. 79.5.")
+		}
+	}
+	c := indicator.ReportActual{Scope: indicator.Province, Year: year, Value: value, Date: rd.date("date", true),
+		Method: indicator.Method(rd.required("method")), Estimator: rd.required("estimator"), Evidence: rd.text("evidence"), Note: rd.text("note")}
+	back := "/indicators"
+	if strings.HasPrefix(r.PostForm.Get("back"), "/my/") {
+		back = "/my/indicators"
+	}
+	s.write(w, r, rq, rd, "actual", func(w http.ResponseWriter, r *http.Request, rq *request, status int, f *form) {
+		r.URL.Path = back
+		s.renderIndicators(w, r, rq, status, f)
+	}, func() (string, error) {
+		_, err := s.Handler.IndicatorCommand(r.Context(), rq.actor(), code, c, options(r, "web /indicators/actual"))
+		return back + "?" + query("year", strconv.Itoa(year), "ok", "1"), err
+	})
+}

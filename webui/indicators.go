@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
+	"github.com/dxledger/dxledger/webui/export"
 )
 
 // IndicatorReports is what the indicators' pages read of the projections; the pages are
@@ -27,6 +29,7 @@ func (s *server) indicatorRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /indicators", s.signedIn(s.indicatorsPage))
 	mux.HandleFunc("GET /my/indicators", s.signedIn(s.indicatorsPage))
 	mux.HandleFunc("POST /indicators/actual", s.form(s.recordActual))
+	mux.HandleFunc("GET /export/indicators.xlsx", s.signedIn(s.exportIndicators))
 }
 
 type pillarGroup struct {
@@ -297,4 +300,59 @@ func (s *server) recordActual(w http.ResponseWriter, r *http.Request, rq *reques
 		_, err := s.Handler.IndicatorCommand(r.Context(), rq.actor(), code, c, options(r, "web /indicators/actual"))
 		return back + "?" + query("year", strconv.Itoa(year), "ok", "1"), err
 	})
+}
+
+// exportIndicators sends the year's indicator report and the DTI's years as a workbook.
+func (s *server) exportIndicators(w http.ResponseWriter, r *http.Request, rq *request) {
+	reports, ok := s.Reports.(IndicatorReports)
+	if !ok {
+		s.fail(w, r, rq, http.StatusNotFound, "err.notfound")
+		return
+	}
+	m, ok := s.readMoment(r)
+	year, err := strconv.Atoi(r.URL.Query().Get("year"))
+	if !ok || err != nil || year < 2000 || year > 2100 {
+		s.fail(w, r, rq, http.StatusBadRequest, "err.badquery")
+		return
+	}
+	ctx := r.Context()
+	rep, err := reports.Indicators(ctx, projections.IndicatorQuery{Year: year, Query: m.Query})
+	if err != nil {
+		s.failErr(w, r, rq, err)
+		return
+	}
+	var hist projections.DTIHistory
+	if units, err := s.Handler.Units(ctx); err == nil {
+		if p := provinceCode(units); p != "" {
+			if hist, err = reports.DTI(ctx, p, m.Query); err != nil {
+				s.failErr(w, r, rq, err)
+				return
+			}
+		}
+	}
+	T := func(k string) string { return tr(rq.lang, k) }
+	wd := export.IndicatorWords{Title: T("ind.title"), DTITitle: T("dti.title"), Sheet: T("sheet.indicators"), DTISheet: "DTI",
+		Pillar: T("ind.pillar"), Code: T("ind.code"), Name: T("ind.name"), Baseline: T("ind.baseline"), Target: T("ind.target"),
+		Actual: T("ind.actual"), Status: T("ind.status"), Source: T("ind.source"), Estimator: T("ind.estimator"), Evidence: T("ind.evidence"),
+		Summary: T("ind.summary"), Year: T("dti.year"), Framework: T("dti.framework"), Total: T("dti.published") + ": " + T("dti.total"),
+		Rank: T("dti.rank"), Region: T("dti.region"), SelfAssessed: T("dti.self"), Illustrative: T("ind.illustrative"),
+		Statuses: map[string]string{}, Pillars: map[string]string{}}
+	for _, st := range []string{"met", "exceeded", "missed", "on_track", "at_risk", "off_track", "no_data"} {
+		wd.Statuses[st] = label(rq.lang, "status", st)
+	}
+	for _, p := range []string{"government", "economy", "society"} {
+		wd.Pillars[p] = label(rq.lang, "pillar", p)
+	}
+	h := export.Heading{Lang: rq.lang, AsOf: m.Query.AsOf, Today: m.Today, KnownAt: m.Query.KnownAt, Produced: s.Now(),
+		Location: s.Location, SetAsideEvents: rep.SetAsideEvents}
+	var buf bytes.Buffer
+	if err := export.Indicators(&buf, h, wd, rep, hist); err != nil {
+		s.failErr(w, r, rq, err)
+		return
+	}
+	file := fmt.Sprintf("indicators-%d-%s.xlsx", year, m.Day())
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
 }

@@ -187,8 +187,8 @@ func TestIndicatorsDemoAndALateActual(t *testing.T) {
 	if got := b.text(`tr[data-code="XH-BANGRONG"] .status`); !strings.Contains(got, "Chưa có số liệu") {
 		t.Errorf("2023 broadband as known at the meeting: %q, want what the meeting saw (no data)", got)
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err == nil {
-		artifact(t, "indicators.jpg", png)
+		artifact(t, "indicators.png", png)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"time"
 
 	"encoding/json"
@@ -85,6 +87,26 @@ func TestDTIScoreAPI(t *testing.T) {
 		t.Errorf("known at 2022-12-31 (before anything was recorded): %s", r.raw)
 	}
 	admin.do("GET", "/api/v1/reports/indicators", nil).must(t, 400, "no year")
+
+	// The terminal client: a score, an actual reported, the report that includes it.
+	env := []string{"DXLEDGER_API_URL=" + base, "DXLEDGER_TOKEN=" + token, "XDG_STATE_HOME=" + t.TempDir()}
+	term := func(args ...string) string {
+		t.Helper()
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), args, env, &out, &errs); err != nil {
+			t.Fatalf("dxledger %v: %v\n%s", args, err, errs.String())
+		}
+		return out.String()
+	}
+	if got := term("dti", "score", "awareness=1", "institutions=0.9", "infrastructure=0.8253", "workforce=0.8487", "cybersecurity=0.7578",
+		"digital_government=0.8575", "digital_economy=0.7836", "digital_society=0.5197"); got != "922/QĐ-BTTTT: 0.8002\n" {
+		t.Errorf("dti score: %q", got)
+	}
+	admin.do("POST", "/api/v1/indicators/XH-BANGRONG/targets", map[string]any{"year": 2023, "value": 85}).must(t, 201, "target 2023")
+	term("indicator", "actual", "XH-BANGRONG", "--year", "2023", "--value", "86.1", "--date", "2024-01-15", "--estimator", "UBND tỉnh")
+	if got := term("indicator", "report", "--year", "2023"); !strings.Contains(got, "exceeded") || !strings.Contains(got, "targets met (met + exceeded): 1 of 1") {
+		t.Errorf("indicator report: %q", got)
+	}
 }
 
 // The demo holds Đồng Tháp's 2022 actuals of seed 000 against the 2022 plan (13 of 15 targets

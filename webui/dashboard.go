@@ -103,6 +103,7 @@ type dashboardData struct {
 	Done                   projections.CompletionReport
 	Overdue                []projections.ListItem
 	GapGroups, UnitGroups  []string
+	Targets                *dashTargets // indicators and the DTI (indicators.go)
 }
 
 // SetAside is how many stored events the figures leave out (the largest count any of the
@@ -159,6 +160,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, rq *request) 
 		s.failErr(w, r, rq, err)
 		return
 	}
+	d.Targets = s.dashTargets(r, m)
 	s.render(w, http.StatusOK, "dashboard", p)
 }
 

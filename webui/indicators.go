@@ -356,3 +356,67 @@ func (s *server) exportIndicators(w http.ResponseWriter, r *http.Request, rq *re
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
 }
+
+// dashTargets is the dashboard's view of the targets: the year's counts by pillar and status,
+// and the DTI's years.
+type dashTargets struct {
+	Year     int
+	Report   projections.IndicatorReport
+	Statuses []string
+	Pillars  []dashPillar
+	DTI      projections.DTIHistory
+}
+
+type dashPillar struct {
+	Pillar string
+	Cells  []int // by Statuses
+}
+
+// dashTargets reads the dashboard's targets for the year of its day; nil when there are
+// none, or when the read models cannot say (the rest of the dashboard still shows).
+func (s *server) dashTargets(r *http.Request, m moment) *dashTargets {
+	reports, ok := s.Reports.(IndicatorReports)
+	if !ok {
+		return nil
+	}
+	ctx := r.Context()
+	t := &dashTargets{Year: m.Day().Year}
+	rep, err := reports.Indicators(ctx, projections.IndicatorQuery{Year: t.Year, Query: m.Query})
+	if err != nil || len(rep.Rows) == 0 {
+		// Early in a year nothing may be set for it yet: last year's, then.
+		t.Year--
+		if rep, err = reports.Indicators(ctx, projections.IndicatorQuery{Year: t.Year, Query: m.Query}); err != nil || len(rep.Rows) == 0 {
+			return nil
+		}
+	}
+	t.Report = rep
+	if rep.Ended {
+		t.Statuses = []string{"exceeded", "met", "missed", "no_data"}
+	} else {
+		t.Statuses = []string{"on_track", "at_risk", "off_track", "no_data"}
+	}
+	for _, p := range []string{"government", "economy", "society"} {
+		row := dashPillar{Pillar: p, Cells: make([]int, len(t.Statuses))}
+		any := false
+		for _, r := range rep.Rows {
+			if r.Pillar != p {
+				continue
+			}
+			for i, st := range t.Statuses {
+				if string(r.Status) == st {
+					row.Cells[i]++
+					any = true
+				}
+			}
+		}
+		if any {
+			t.Pillars = append(t.Pillars, row)
+		}
+	}
+	if units, err := s.Handler.Units(ctx); err == nil {
+		if p := provinceCode(units); p != "" {
+			t.DTI, _ = reports.DTI(ctx, p, m.Query)
+		}
+	}
+	return t
+}

@@ -185,6 +185,13 @@ func TestIndicatorsDemoAndALateActual(t *testing.T) {
 	if got := b.text("#wi-target"); !strings.HasPrefix(got, "0.6077") {
 		t.Errorf("what-if target on the page: %q", got)
 	}
+	b.open("/dashboard?as_of=2023-10-05")
+	if got := b.text("#dash-dti"); !strings.Contains(got, "39/63") {
+		t.Errorf("the dashboard's DTI: %q", got)
+	}
+	if got := b.text(`#targets-by-pillar tr[data-pillar="society"]`); !strings.Contains(got, "2") {
+		t.Errorf("the dashboard's targets by pillar (2023 as of 05/10/2023: two society targets at risk): %q", got)
+	}
 	b.open("/indicators?year=2023")
 	if got := b.text(`tr[data-code="XH-BANGRONG"] .status`); !strings.Contains(got, "Chưa có số liệu") {
 		t.Fatalf("2023 broadband before the late entry: %q", got)

@@ -107,14 +107,16 @@ func (d *indicatorsData) TargetFromText(lang string) string {
 	return fmt.Sprintf(tr(lang, "dti.target_from"), d.TargetPlace, d.TargetYear)
 }
 
-// provinceCode is the province unit's code (the DTI's province), or "".
+// provinceCode is the province's code (the DTI's province): the province unit that has not
+// been merged into another or dissolved (the first by code if several), or "".
 func provinceCode(units *unit.Directory) string {
+	best := ""
 	for _, u := range units.All() {
-		if u.Kind == unit.Province {
-			return u.Code
+		if u.Kind == unit.Province && u.MergedInto == "" && u.DissolvedOn.IsZero() && (best == "" || u.Code < best) {
+			best = u.Code
 		}
 	}
-	return ""
+	return best
 }
 
 func (s *server) indicatorsPage(w http.ResponseWriter, r *http.Request, rq *request) {

@@ -217,6 +217,16 @@ func TestIndicatorsDemoAndALateActual(t *testing.T) {
 	if got := b.text(`tr[data-code="XH-BANGRONG"] .status`); !strings.Contains(got, "Chưa có số liệu") {
 		t.Errorf("2023 broadband as known at the meeting: %q, want what the meeting saw (no data)", got)
 	}
+	// The focal point's page: their unit's indicators to report, and only those in the form.
+	b.signOut()
+	b.signIn("Cán bộ đầu mối Sở Y tế", "dongthap-2022")
+	b.open("/my/indicators?year=2022")
+	if got := b.eval(`Array.from(document.querySelectorAll("table.indicators tbody tr")).map(r => r.dataset.code).join(",")`); got != "XH-HSSK,XH-KCBTX" {
+		t.Errorf("the health department's indicators: %v, want XH-HSSK,XH-KCBTX", got)
+	}
+	if got := b.eval(`Array.from(document.querySelectorAll("#actual-code option")).map(o => o.value).filter(v => v).join(",")`); got != "XH-HSSK,XH-KCBTX" {
+		t.Errorf("the health department may report %v, want XH-HSSK,XH-KCBTX", got)
+	}
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err == nil {
 		artifact(t, "indicators.png", png)

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dxledger/dxledger/domain/fault"
@@ -131,11 +133,21 @@ func (e *ValueError) Fields() []fault.Field {
 // Value is a main-index value in [0, 1], exact.
 type Value struct{ r *big.Rat }
 
+var numberRE = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+
 // ParseValue reads a decimal number ("0.8253", "1", "1e-1").
 func ParseValue(s string) (Value, bool) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 40 {
+	if len(s) > 40 || !numberRE.MatchString(s) {
 		return Value{}, false
+	}
+	// A JSON number may carry an exponent; a large one would make the exact value huge (1e-99999999
+	// is 10⁻⁹⁹⁹⁹⁹⁹⁹), so only small ones are read.
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(s[i+1:])
+		if err != nil || exp < -20 || exp > 20 {
+			return Value{}, false
+		}
 	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {

@@ -69,3 +69,17 @@ func TestWhatIf(t *testing.T) {
 		t.Errorf("what-if %+v", w)
 	}
 }
+
+func TestParseValueRefusesHugeExponents(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"1e-99999999", "1e999999", "1/3", "0x1p-2"} {
+		if _, ok := ParseValue(s); ok {
+			t.Errorf("%q read as a value", s)
+		}
+	}
+	for _, s := range []string{"1e-1", "0.8253", "1", "5E-5"} {
+		if _, ok := ParseValue(s); !ok {
+			t.Errorf("%q refused", s)
+		}
+	}
+}

@@ -65,6 +65,18 @@ func TestDTIScoreAPI(t *testing.T) {
 	}
 	admin.do("POST", "/api/v1/dti/score", `{"framework":"922/QĐ-BTTTT","values":{},"extra":1}`).must(t, 400, "unknown field")
 
+	// Results: a published total within 0.0001 of what the values give is kept as published;
+	// one further off is refused; a self-assessment by main index and component is computed.
+	values := published[0].values
+	admin.do("POST", "/api/v1/dti/DANANG/results", map[string]any{"year": 2022, "source": "published", "values": values, "total": 0.8002,
+		"rank": 1, "of": 63}).must(t, 201, "published")
+	admin.do("POST", "/api/v1/dti/DANANG/results", map[string]any{"year": 2022, "source": "published", "values": values, "total": 0.8100,
+		"rank": 1, "of": 63}).must(t, 422, "a total the values do not give")
+	admin.do("POST", "/api/v1/dti/DANANG/results", map[string]any{"year": 2024, "source": "published", "values": values}).must(t, 422, "2024 under 405 without its points")
+	admin.do("POST", "/api/v1/dti/DANANG/results", map[string]any{"year": 2023, "source": "self_assessment", "values": values,
+		"components": map[string]any{"digital_government.dvc_truc_tuyen": 0.9}}).must(t, 201, "self-assessment")
+	var r reply
+
 	// Indicators: define, target, actual, the report.
 	admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Tỉnh Đồng Tháp", "kind": "province"}).must(t, 201, "unit")
 	admin.do("POST", "/api/v1/units", map[string]any{"code": "SO-TTTT", "name": "Sở TT&TT", "kind": "department", "parent_code": "DT"}).must(t, 201, "unit")
@@ -76,7 +88,14 @@ func TestDTIScoreAPI(t *testing.T) {
 		"method": "official", "estimator": "UBND tỉnh", "evidence": "Báo cáo sơ kết NQ 04-NQ/TU"}).must(t, 201, "actual").header.Get("Dxledger-Position")
 	admin.do("POST", "/api/v1/indicators/XH-BANGRONG/actuals", map[string]any{"year": 2022, "value": 79.5, "date": "2023-04-07",
 		"method": "guess", "estimator": ""}).must(t, 422, "bad actual")
-	r := admin.do("GET", "/api/v1/reports/indicators?year=2022", nil, "Dxledger-Min-Position", pos).must(t, 200, "report")
+	r = admin.do("GET", "/api/v1/reports/indicators?year=2022", nil, "Dxledger-Min-Position", pos).must(t, 200, "report")
+	r = admin.do("GET", "/api/v1/dti/DANANG", nil, "Dxledger-Min-Position", pos).must(t, 200, "DTI history")
+	for _, want := range []string{`"total":0.8002,"rank":1,"of":63`, `"source":"self_assessment"`, `"components":{"digital_government.dvc_truc_tuyen":"0.9"}`} {
+		if !strings.Contains(r.raw, want) {
+			t.Errorf("Đà Nẵng's DTI lacks %s: %s", want, r.raw)
+		}
+	}
+	r = admin.do("GET", "/api/v1/reports/indicators?year=2022", nil, "Dxledger-Min-Position", pos).must(t, 200, "report")
 	for _, want := range []string{`"code":"XH-BANGRONG"`, `"target":75`, `"actual":79.5`, `"status":"exceeded"`, `"exceeded":1`, `"set_aside_events":0`} {
 		if !strings.Contains(r.raw, want) {
 			t.Errorf("report lacks %s: %s", want, r.raw)

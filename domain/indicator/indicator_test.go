@@ -137,3 +137,22 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A unit's own targets and figures are its scope's; a revision's definition is the one shown.
+func TestScopeAndRevision(t *testing.T) {
+	t.Parallel()
+	d := def("A", Higher)
+	rev := Revised{Definition: d.Definition, EffectiveDate: day(2023, 1, 1)}
+	rev.NameVI = "Tên mới"
+	facts := []Event{d, rev,
+		target("A", 2022, "50"), TargetSet{Code: "A", Scope: "SO-YT", Year: 2022, Value: "90", On: day(2022, 1, 1)},
+		actual("A", 2022, "60", day(2023, 1, 5), "x"), ActualReported{Code: "A", Scope: "SO-YT", Year: 2022, Value: "80", Date: day(2023, 1, 5), Method: Official, Estimator: "x"}}
+	prov := Fold(facts, 2022, day(2023, 6, 1), "")
+	unit := Fold(facts, 2022, day(2023, 6, 1), "SO-YT")
+	if prov.Rows[0].Status != Exceeded || prov.Rows[0].Name != "Tên mới" {
+		t.Errorf("province %+v", prov.Rows[0])
+	}
+	if unit.Rows[0].Status != Missed || unit.Rows[0].Actual != "80" || unit.Rows[0].Scope != "SO-YT" {
+		t.Errorf("unit %+v", unit.Rows[0])
+	}
+}

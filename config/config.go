@@ -71,6 +71,9 @@ type Config struct {
 	// WorkflowFile is an optional YAML workflow definition that replaces the embedded
 	// default (key workflow_file).
 	WorkflowFile string
+	// DTIFrameworksDir is an optional folder of YAML DTI frameworks that add to or replace the
+	// embedded ones (key dti_frameworks_dir; workflows/dtiframe).
+	DTIFrameworksDir string
 	// DBMaxConns is the size of the database connection pool, 1 to 1000 (key db_max_conns).
 	DBMaxConns int
 	// APIURL is the server the terminal client talks to (key api_url).
@@ -135,6 +138,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.PGBinDir }, check: checkPGBinDir},
 	{key: "workflow_file", flag: "workflow-file", usage: "YAML workflow definition replacing the embedded default",
 		field: func(c *Config) any { return &c.WorkflowFile }, check: checkWorkflowFile},
+	{key: "dti_frameworks_dir", flag: "dti-frameworks-dir", usage: "folder of YAML DTI frameworks adding to or replacing the embedded ones",
+		field: func(c *Config) any { return &c.DTIFrameworksDir }, check: checkDTIFrameworksDir},
 	{key: "db_max_conns", flag: "db-max-conns", usage: "database connection pool size, 1 to 1000",
 		field: func(c *Config) any { return &c.DBMaxConns }, check: checkDBMaxConns},
 	{key: "api_url", flag: "api-url", usage: "the server the terminal client talks to",
@@ -672,6 +677,20 @@ func checkPGBinDir(c Config) error {
 	return nil
 }
 
+func checkDTIFrameworksDir(c Config) error {
+	if c.DTIFrameworksDir == "" {
+		return nil
+	}
+	info, err := os.Stat(c.DTIFrameworksDir)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is not a folder", c.DTIFrameworksDir)
+	}
+	return nil
+}
+
 func checkWorkflowFile(c Config) error {
 	if c.WorkflowFile == "" {
 		return nil
@@ -711,6 +730,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("readiness_max_lag", c.ReadinessMaxLag),
 		slog.String("pg_bin_dir", c.PGBinDir),
 		slog.String("workflow_file", c.WorkflowFile),
+		slog.String("dti_frameworks_dir", c.DTIFrameworksDir),
 		slog.Int("db_max_conns", c.DBMaxConns),
 	)
 }

@@ -92,6 +92,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Reports != nil && d.Handler != nil {
 		a.reportRoutes(rt)
+		a.indicatorRoutes(rt)
 	}
 	doc, err := rt.openAPI()
 	if err != nil {

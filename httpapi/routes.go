@@ -89,6 +89,21 @@ var docs = map[string]doc{
 		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, asOfParam, knownAtParam}},
 	"GET /api/v1/reports/completion": {summary: "items by stage, overdue, average progress", who: "any", status: 200,
 		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, {"kind", "model or project", []string{"model", "project"}}, asOfParam, knownAtParam}},
+	// Indicators and the DTI (issue 15; API.md, "The DTI").
+	"POST /api/v1/dti/score":              {summary: "the total of a set of main-index values under a framework, to four decimals (nothing is stored)", who: "any", body: scoreBody{}, status: 200},
+	"POST /api/v1/dti/what-if":            {summary: "a plan to improve the DTI: changed values and projects linked to a main index with an expected gain, the new total and the distance to a target score (default: the 25th place of the last published year)", who: "any", body: whatIfBody{}, status: 200},
+	"GET /api/v1/dti/frameworks":          {summary: "the DTI frameworks: main indices, points, effective years", who: "any", status: 200},
+	"GET /api/v1/dti/{province}":          {summary: "a province's DTI by year (published and self-assessed) and the plan's links", who: "any", status: 200, query: []param{asOfParam, knownAtParam}},
+	"POST /api/v1/dti/{province}/results": {summary: "record a province's DTI result for a year (published or self_assessment), checked against the year's framework", who: "steering_committee, admin", body: resultBody{}, status: 201},
+	"POST /api/v1/dti/{province}/links":   {summary: "link a project or model to the main index it should raise, with the expected gain", who: "steering_committee, admin", body: linkBody{}, status: 201},
+	"GET /api/v1/reports/indicators": {summary: "indicators with a target for the year: target, actual, status (met, exceeded, missed, no_data for an ended year; on_track, at_risk, off_track, no_data for the year in progress)", who: "any", status: 200,
+		query: []param{{"year", "the target year, YYYY", nil}, asOfParam, knownAtParam, {"unit_code", "a unit's own targets instead of the province's", nil}}},
+	"GET /api/v1/indicators":                   {summary: "the indicators' definitions in force", who: "any", status: 200, query: []param{{"unit_code", "the responsible unit", nil}, asOfParam, knownAtParam}},
+	"POST /api/v1/indicators":                  {summary: "define an indicator", who: "steering_committee, admin", body: definitionBody{}, status: 201},
+	"POST /api/v1/indicators/{code}/revisions": {summary: "revise an indicator's definition from an effective date", who: "steering_committee, admin", body: definitionBody{}, status: 201},
+	"POST /api/v1/indicators/{code}/baselines": {summary: "set a baseline for a scope (province or a unit)", who: "steering_committee, admin", body: figureBody{}, status: 201},
+	"POST /api/v1/indicators/{code}/targets":   {summary: "set a yearly target for a scope (province or a unit)", who: "steering_committee, admin", body: figureBody{}, status: 201},
+	"POST /api/v1/indicators/{code}/actuals":   {summary: "report an actual: value (or numerator and denominator), business date, method, estimator, evidence; a correction is a new report", who: "focal_point (responsible unit), steering_committee, admin", body: actualBody{}, status: 201},
 }
 
 // handle registers h under pattern; the pattern must be documented in docs.
@@ -212,6 +227,14 @@ func schemaOf(t reflect.Type) map[string]any {
 			s = map[string]any{"type": "integer"}
 		case ft.Kind() == reflect.Bool:
 			s = map[string]any{"type": "boolean"}
+		case ft.Kind() == reflect.Map:
+			s = map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
+			s = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			s = map[string]any{"type": "array", "items": schemaOf(ft.Elem())}
+		case ft.Name() == "Number" || ft.Name() == "RawMessage":
+			s = map[string]any{"type": "number"}
 		default:
 			s = map[string]any{"type": "string"}
 			if name == "date" || strings.HasSuffix(name, "_date") || strings.HasSuffix(name, "_on") {

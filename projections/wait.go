@@ -13,7 +13,7 @@ import (
 
 // followed names the read models a report or a list reads; a read that waits for a position
 // waits for all of them.
-var followed = []string{"units", "items"}
+var followed = []string{"units", "items", "indicators"}
 
 // DefaultWait bounds how long a read waits for the projections to reach a position.
 const DefaultWait = 2 * time.Second

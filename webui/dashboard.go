@@ -103,6 +103,7 @@ type dashboardData struct {
 	Done                   projections.CompletionReport
 	Overdue                []projections.ListItem
 	GapGroups, UnitGroups  []string
+	Targets                *dashTargets // indicators and the DTI (indicators.go)
 }
 
 // SetAside is how many stored events the figures leave out (the largest count any of the
@@ -169,6 +170,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, rq *request) 
 	if d.DoneBy == "unit" {
 		byName(d.Done.Rows, func(r projections.CompletionRow) string { return n.of("unit", r.Key) })
 	}
+	d.Targets = s.dashTargets(r, m)
 	s.render(w, http.StatusOK, "dashboard", p)
 }
 

@@ -342,6 +342,12 @@ var messages = map[string][2]string{
 	"fault.item.requests_total%":           {"Tổng các đề nghị của hồ sơ sẽ vượt %s.", "The item's requests would total more than %s."},
 	"fault.item.year":                      {"Năm ngân sách không hợp lệ.", "Not a budget year."},
 	"fault.item.year%":                     {"Năm phải từ %s đến %s.", "The year must be from %s to %s."},
+	"fault.indicator.not_defined":          {"Không tìm thấy chỉ tiêu này.", "No such indicator."},
+	"fault.indicator.already_defined":      {"Chỉ tiêu này đã được định nghĩa; hãy sửa đổi định nghĩa thay vì tạo mới.", "This indicator is already defined: revise it instead."},
+	"fault.indicator.invalid":              {"Giá trị không hợp lệ; xem hướng dẫn của ô này.", "Not a valid value; see the field's hint."},
+	"fault.dti.unknown_framework":          {"Không có bộ chỉ số DTI này.", "No such DTI framework."},
+	"fault.dti.incomplete_framework":       {"Bộ chỉ số này chưa có bảng điểm nên chưa tính điểm được.", "This framework's points table is not loaded: nothing can be scored under it."},
+	"fault.dti.bad_value":                  {"Giá trị chỉ số phải là số từ 0 đến 1 và không được để trống.", "An index value must be a number from 0 to 1, and is required."},
 	"fault.unit.invalid":                   {"Thao tác với đơn vị không hợp lệ.", "Not a valid unit command."},
 	"fault.unit.already_registered":        {"Mã đơn vị này đã được đăng ký.", "This unit code is already registered."},
 	"fault.unit.already_registered%":       {"Đơn vị %s đã được đăng ký từ ngày %s.", "Unit %s was already registered on %s."},
@@ -398,6 +404,9 @@ var messages = map[string][2]string{
 func tr(lang, key string) string {
 	m, ok := messages[key]
 	if !ok {
+		m, ok = indicatorMessages[key] // indicators.go's labels
+	}
+	if !ok {
 		return key
 	}
 	if lang == langEN {
@@ -409,6 +418,9 @@ func tr(lang, key string) string {
 // label names a code of a family ("stage", "sector", …) in lang, or shows the code.
 func label(lang, family, code string) string {
 	if _, ok := messages[family+"."+code]; ok {
+		return tr(lang, family+"."+code)
+	}
+	if _, ok := indicatorMessages[family+"."+code]; ok {
 		return tr(lang, family+"."+code)
 	}
 	return code

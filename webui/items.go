@@ -38,6 +38,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/reports", s.signedIn(s.reportsHealth))
 	mux.HandleFunc("POST /admin/users", s.form(s.createUser))
 	mux.HandleFunc("POST /admin/users/{id}/password", s.form(s.setPassword))
+	s.indicatorRoutes(mux)
 }
 
 var kindOf = map[string]item.Kind{"model": item.Model, "project": item.Project}

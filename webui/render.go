@@ -42,6 +42,7 @@ func (s *server) newPage(r *http.Request, rq *request, title string) *page {
 	switch rq.user.Role {
 	case identity.RoleFocalPoint:
 		add("/my", "nav.my")
+		add("/my/indicators", "nav.my_indicators")
 	case identity.RoleFinanceOfficer:
 		add("/queue", "nav.queue")
 	case identity.RoleSteeringCommittee:
@@ -53,6 +54,7 @@ func (s *server) newPage(r *http.Request, rq *request, title string) *page {
 		add("/admin/reports", "nav.reports_health")
 	}
 	add("/items", "nav.items")
+	add("/indicators", "nav.indicators")
 	if r.URL.Query().Get("ok") != "" {
 		p.Flash = tr(rq.lang, "saved")
 	}
@@ -140,6 +142,15 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
+	"list": func(s ...string) []string { return s },
+	// rankbar is a rank drawn as a bar: first place full, last place short.
+	"rankbar": func(rank, of int) string {
+		if of <= 0 || rank <= 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.1f", float64(of-rank+1)*100/float64(of))
+	},
 	// dmyISO shows a YYYY-MM-DD value as dd/mm/yyyy; anything else is left as it is.
 	"dmyISO": func(v any) string {
 		s, _ := v.(string)

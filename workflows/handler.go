@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/dti"
 	"github.com/dxledger/dxledger/domain/fault"
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/domain/unit"
@@ -165,6 +166,7 @@ func MayReviewDuplicates(r role.Role) error {
 type Config struct {
 	Store       Store
 	Definitions *definition.Registry
+	Frameworks  *dti.Registry // the DTI frameworks; nil: the embedded ones (workflows/dtiframe)
 	// Now is the clock; Location the province's time zone (what "today" means).
 	Now      func() time.Time
 	Location *time.Location

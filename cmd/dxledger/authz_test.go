@@ -31,6 +31,15 @@ var samples = map[string]string{
 	"cancel":                      `{"reason":"trùng"}`,
 	"own-funding":                 `{"means":"enterprise"}`,
 	"workflow-version":            `{"version":2,"note":"sửa quy trình"}`,
+	"/api/v1/dti/score":           `{"framework":"922/QĐ-BTTTT","values":{"awareness":1,"institutions":0.9,"infrastructure":0.8253,"workforce":0.8487,"cybersecurity":0.7578,"digital_government":0.8575,"digital_economy":0.7836,"digital_society":0.5197}}`,
+	"/api/v1/dti/what-if":         `{"framework":"922/QĐ-BTTTT","values":{"awareness":1,"institutions":0.9,"infrastructure":0.8253,"workforce":0.8487,"cybersecurity":0.7578,"digital_government":0.8575,"digital_economy":0.7836,"digital_society":0.5197},"target":0.6077}`,
+	"results":                     `{"year":2022,"source":"published","values":{"awareness":1,"institutions":0.9,"infrastructure":0.8253,"workforce":0.8487,"cybersecurity":0.7578,"digital_government":0.8575,"digital_economy":0.7836,"digital_society":0.5197},"rank":1,"of":63}`,
+	"links":                       `{"year":2023,"item_id":"NONE","index":"awareness","gain":0.01}`,
+	"/api/v1/indicators":          `{"code":"T-1","name_vi":"Thử","name_en":"Test","measure":"percentage","direction":"higher","pillar":"society","unit_code":"SO-YT"}`,
+	"revisions":                   `{"name_vi":"Thử","name_en":"Test","measure":"percentage","direction":"higher","pillar":"society","effective_date":"2024-01-01"}`,
+	"baselines":                   `{"year":2020,"value":10}`,
+	"targets":                     `{"year":2025,"value":80}`,
+	"actuals":                     `{"year":2023,"value":50,"method":"official","estimator":"Sở"}`,
 }
 
 func sampleFor(path string) string {

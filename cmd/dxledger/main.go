@@ -42,6 +42,7 @@ Usage:
   dxledger projections retry [units|items ...] [flags]   apply set-aside events again, once their cause is fixed
   dxledger bench append|read|generate|lag|reports|http [flags]   benchmarks (see "dxledger bench")
   dxledger report | model | project | funding ...   the terminal client (see "dxledger report")
+  dxledger indicator | dti ...   indicators and the DTI from the terminal (see "dxledger dti")
   dxledger help
 
 Run "dxledger <command> --help" for the flags of a command.
@@ -79,6 +80,10 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return cmdPropose(ctx, args[0], args[1:], environ, stdout, stderr)
 	case "funding":
 		return cmdFunding(ctx, args[1:], environ, stdout, stderr)
+	case "indicator":
+		return cmdIndicator(ctx, args[1:], environ, stdout, stderr)
+	case "dti":
+		return cmdDTI(ctx, args[1:], environ, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/dxledger/dxledger/webui"
 	"github.com/dxledger/dxledger/workflows"
 	"github.com/dxledger/dxledger/workflows/definition"
+	"github.com/dxledger/dxledger/workflows/dtiframe"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -57,7 +58,11 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Location: cfg.Location, Logger: log})
+	frameworks, err := dtiframe.Load(cfg.DTIFrameworksDir)
+	if err != nil {
+		return err
+	}
+	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Frameworks: frameworks, Location: cfg.Location, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -235,6 +235,7 @@ func Load(ctx context.Context, rec *Recorder, ids *identity.Store) (Summary, err
 	}
 	projects := l.projects()
 	l.withoutStateFunding(ids2)
+	l.indicators(ids2) // issue 15: indicators, targets, actuals, the DTI (indicators.go)
 
 	// 2025: the reorganisation.
 	l.unit(unit.Register{Code: "SO-NNMT", Name: "Sở Nông nghiệp và Môi trường", Kind: unit.Department, ParentCode: "DT", On: day("2025-03-01")})

@@ -21,6 +21,8 @@ import (
 	"testing"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/dti"
+	"github.com/dxledger/dxledger/domain/indicator"
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/domain/role"
@@ -47,7 +49,7 @@ type Case struct {
 }
 
 // Packages are the packages, relative to the module, whose errors the handlers return.
-var Packages = []string{"domain/item", "domain/unit", "workflows", "workflows/definition", "internal/identity"}
+var Packages = []string{"domain/item", "domain/unit", "workflows", "workflows/definition", "internal/identity", "domain/indicator", "domain/dti"}
 
 var day = civil.Date{Year: 2025, Month: 3, Day: 1}
 
@@ -143,6 +145,17 @@ func cases() []Case {
 		{Name: "identity.ErrNoSuchUser", Err: identity.ErrNoSuchUser, Status: notFound},
 
 		{Name: "errors.New", Err: errors.New("connection refused"), Status: internal},
+		// Indicators and the DTI (issue 15).
+		{Name: "indicator.ErrNotDefined", Err: wrap(indicator.ErrNotDefined), Status: notFound},
+		{Name: "indicator.ErrAlreadyDefined", Err: wrap(indicator.ErrAlreadyDefined), Status: conflict, Form: true},
+		{Name: "indicator.ErrUnknownEventType", Err: fmt.Errorf("decode %q: %w", "indicator.x.v1", indicator.ErrUnknownEventType), Status: internal},
+		{Name: "indicator.FieldError", Err: mustErr(indicator.Decide(indicator.State{Defined: true, Definition: indicator.Definition{Measure: indicator.Percentage}}, "X",
+			indicator.ReportActual{Scope: indicator.Province, Year: 1999, Value: "1", Method: "guess", Estimator: "a"})),
+			Status: rule, Form: true, Fields: []string{"year", "method"}},
+		{Name: "dti.ErrUnknownFramework", Err: dti.ErrUnknownFramework, Status: rule, Form: true, Fields: []string{"framework"}},
+		{Name: "dti.ErrIncomplete", Err: dti.ErrIncomplete, Status: rule, Form: true, Fields: []string{"framework"}},
+		{Name: "dti.ValueError", Err: &dti.ValueError{Index: "awareness", Reason: "must be from 0 to 1"}, Status: rule, Form: true, Fields: []string{"values.awareness"}},
+		{Name: "dti.ErrUnknownEventType", Err: fmt.Errorf("decode %q: %w", "dti.x.v1", dti.ErrUnknownEventType), Status: internal},
 	}
 }
 
@@ -243,7 +256,7 @@ func Declared(t testing.TB, dir string) []string {
 	return out
 }
 
-var codeLit = regexp.MustCompile(`^(item|unit|workflows|definition|identity|httpapi)\.[a-z0-9_]+$`)
+var codeLit = regexp.MustCompile(`^(item|unit|workflows|definition|identity|httpapi|indicator|dti)\.[a-z0-9_]+$`)
 
 // Codes returns the message codes Packages use: every string literal of the form
 // package.rule in their source.

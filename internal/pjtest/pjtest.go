@@ -141,6 +141,7 @@ func Tables(t testing.TB, pool *pgxpool.Pool) []string {
 		`SELECT row(s.*)::text FROM pj_money_open_sums s ORDER BY bucket, month, kind, source, year`,
 		`SELECT row(s.*)::text FROM pj_group_all_sums s ORDER BY dim, span, day, kind, key, stage`,
 		`SELECT row(s.*)::text FROM pj_money_all_sums s ORDER BY span, day, kind, source, year`,
+		`SELECT row(f.*)::text FROM pj_indicator_facts f ORDER BY stream_id, version`,
 		// A rebuild takes the indexes off while it loads: they must all come back, as they were.
 		`SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'pj\_%' ORDER BY indexname`,
 	} {

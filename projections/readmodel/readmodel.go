@@ -17,7 +17,7 @@ import (
 var utc = time.UTC
 
 // All returns every projection, in the order they are run.
-func All() []projector.Projection { return []projector.Projection{Units{}, Items{}} }
+func All() []projector.Projection { return []projector.Projection{Units{}, Items{}, Indicators{}} }
 
 // ByName returns the projection called name.
 func ByName(name string) (projector.Projection, bool) {

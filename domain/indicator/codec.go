@@ -1,0 +1,77 @@
+package indicator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The stored event type names. They never change; a new shape gets a new version.
+const (
+	TypeDefined  = "indicator.defined.v1"
+	TypeRevised  = "indicator.revised.v1"
+	TypeBaseline = "indicator.baseline_set.v1"
+	TypeTarget   = "indicator.target_set.v1"
+	TypeActual   = "indicator.actual_reported.v1"
+)
+
+// ErrUnknownEventType: the type name is not one this package stores.
+var ErrUnknownEventType = errors.New("unknown indicator event type")
+
+// Encode returns e's stored type name and its JSON data.
+func Encode(e Event) (typ string, data []byte, err error) {
+	switch e.(type) {
+	case Defined:
+		typ = TypeDefined
+	case Revised:
+		typ = TypeRevised
+	case BaselineSet:
+		typ = TypeBaseline
+	case TargetSet:
+		typ = TypeTarget
+	case ActualReported:
+		typ = TypeActual
+	default:
+		return "", nil, fmt.Errorf("encode %T: %w", e, ErrUnknownEventType)
+	}
+	data, err = json.Marshal(e)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	return typ, data, nil
+}
+
+// Decode reads a stored event: one JSON object with no unknown fields.
+func Decode(typ string, data []byte) (Event, error) {
+	switch typ {
+	case TypeDefined:
+		return decode[Defined](typ, data)
+	case TypeRevised:
+		return decode[Revised](typ, data)
+	case TypeBaseline:
+		return decode[BaselineSet](typ, data)
+	case TypeTarget:
+		return decode[TargetSet](typ, data)
+	case TypeActual:
+		return decode[ActualReported](typ, data)
+	}
+	return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
+}
+
+func decode[E Event](typ string, data []byte) (Event, error) {
+	var e E
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, fmt.Errorf("decode %s: want a JSON object", typ)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode %s: data after the JSON object", typ)
+	}
+	return e, nil
+}

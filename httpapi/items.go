@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
@@ -27,9 +25,9 @@ func options(r *http.Request, fingerprint []byte) (workflows.Options, error) {
 		return o, &badRequest{detail: "Idempotency-Key: at most 200 characters"}
 	}
 	if v := r.Header.Get("If-Match"); v != "" {
-		n, err := strconv.ParseInt(strings.Trim(v, `"W/`), 10, 64)
-		if err != nil || n < 0 {
-			return o, &badRequest{detail: "If-Match: want the stream version, a whole number"}
+		n, err := ifMatchVersion(v)
+		if err != nil {
+			return o, &badRequest{detail: err.Error(), fields: []FieldError{{Field: "If-Match", Message: err.Error()}}}
 		}
 		o.IfMatch = &n
 	}
@@ -97,32 +95,53 @@ func (a *api) setPosition(w http.ResponseWriter, r *http.Request, pos string) {
 	}
 }
 
-type proposeBody struct {
-	Title         string    `json:"title"`
-	UnitCode      string    `json:"unit_code"`
-	Pillar        string    `json:"pillar"`
-	Sector        string    `json:"sector"`
-	Scope         string    `json:"scope"`
-	ModelID       string    `json:"model_id"`
-	EstimatedCost money.VND `json:"estimated_cost_vnd"`
-	StartDate     string    `json:"start_date"`
-	EndDate       string    `json:"end_date"`
-	OccurredOn    string    `json:"occurred_on"`
+// modelBody is POST /models; projectBody is POST /projects: a project also names its model,
+// its planned dates and its cost.
+type modelBody struct {
+	Title         string    `json:"title" api:"required;maxlen=title;example=Chợ 4.0 – thanh toán không dùng tiền mặt"`
+	UnitCode      string    `json:"unit_code" api:"required;example=SO-CT"`
+	Pillar        string    `json:"pillar" api:"required;enum=pillar;example=economy"`
+	Sector        string    `json:"sector" api:"required;desc=a code of the sector list (the administrator can extend it);example=commerce"`
+	Scope         string    `json:"scope" api:"maxlen=note"`
+	EstimatedCost money.VND `json:"estimated_cost_vnd" api:"example=1500000000"`
+	OccurredOn    string    `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
+
+type projectBody struct {
+	Title         string    `json:"title" api:"required;maxlen=title;example=Nền tảng dữ liệu nông nghiệp"`
+	UnitCode      string    `json:"unit_code" api:"required;example=SO-NNPTNT"`
+	Pillar        string    `json:"pillar" api:"required;enum=pillar;example=economy"`
+	Sector        string    `json:"sector" api:"required;desc=a code of the sector list (the administrator can extend it);example=agriculture"`
+	Scope         string    `json:"scope" api:"maxlen=note"`
+	ModelID       string    `json:"model_id" api:"format=ulid;desc=the model the project carries out"`
+	EstimatedCost money.VND `json:"estimated_cost_vnd" api:"required;min=1;example=40000000000"`
+	StartDate     string    `json:"start_date" api:"required;example=2022-03-01"`
+	EndDate       string    `json:"end_date" api:"required;example=2023-12-31"`
+	OccurredOn    string    `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
+}
+
+// proposeBody is what either becomes.
+type proposeBody = projectBody
 
 func (a *api) propose(kind item.Kind) func(http.ResponseWriter, *http.Request, identity.User) {
 	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
-			b proposeBody
-			c item.Propose
+			b    proposeBody
+			c    item.Propose
+			body any = &b
+			m    modelBody
 		)
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
+		if kind == item.Model {
+			body = &m
+		}
+		o, ok := a.prepare(w, r, body, func(f *fields) {
+			if kind == item.Model {
+				b = proposeBody{Title: m.Title, UnitCode: m.UnitCode, Pillar: m.Pillar, Sector: m.Sector, Scope: m.Scope,
+					EstimatedCost: m.EstimatedCost, OccurredOn: m.OccurredOn}
+			}
 			c = item.Propose{Meta: item.Meta{On: f.date("occurred_on", b.OccurredOn)}, Kind: kind, Title: b.Title,
 				UnitCode: b.UnitCode, Pillar: item.Pillar(b.Pillar), Sector: b.Sector, Scope: b.Scope, ModelID: b.ModelID,
 				EstimatedCost: b.EstimatedCost, StartDate: f.date("start_date", b.StartDate), EndDate: f.date("end_date", b.EndDate)}
-			if kind == item.Model && b.ModelID != "" {
-				f.add("model_id", "only a project names a model")
-			}
 		})
 		if !ok {
 			return
@@ -158,64 +177,64 @@ func act[B any](a *api, action string, status int, build func(*B, *fields, *http
 }
 
 type fundingRequestBody struct {
-	Source     string    `json:"source"`
-	Amount     money.VND `json:"amount_vnd"`
-	Year       int       `json:"year"`
-	OccurredOn string    `json:"occurred_on"`
+	Source     string    `json:"source" api:"required;enum=source;example=provincial_budget"`
+	Amount     money.VND `json:"amount_vnd" api:"required;min=1;example=20000000000"`
+	Year       int       `json:"year" api:"required;min=first_year;max=last_year;example=2022"`
+	OccurredOn string    `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type noteBody struct {
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type decisionBody struct {
-	Decision   string     `json:"decision"`
-	Approved   *money.VND `json:"approved_vnd"`
-	Note       string     `json:"note"`
-	OccurredOn string     `json:"occurred_on"`
+	Decision   string     `json:"decision" api:"required;enum=decision;example=approve"`
+	Approved   *money.VND `json:"approved_vnd" api:"desc=required when approving: the amount approved, at most the amount requested;example=12000000000"`
+	Note       string     `json:"note" api:"maxlen=note"`
+	OccurredOn string     `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type moneyBody struct {
-	Source     string    `json:"source"`
-	Amount     money.VND `json:"amount_vnd"`
-	Date       string    `json:"date"`
-	OccurredOn string    `json:"occurred_on"`
+	Source     string    `json:"source" api:"required;enum=source;example=provincial_budget"`
+	Amount     money.VND `json:"amount_vnd" api:"required;min=1;example=5000000000"`
+	Date       string    `json:"date" api:"desc=the day the money was spent (required unless occurred_on is given);example=2022-06-15"`
+	OccurredOn string    `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
 }
 
 type progressBody struct {
-	Percent    *int   `json:"percent"`
-	Date       string `json:"date"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Percent    *int   `json:"percent" api:"required;min=0;max=100;example=60"`
+	Date       string `json:"date" api:"desc=the day of the report (required unless occurred_on is given);example=2022-09-30"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
 }
 
 type datedNoteBody struct {
-	Date       string `json:"date"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Date       string `json:"date" api:"desc=the day the work was done (required unless occurred_on is given);example=2023-11-30"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
 }
 
 type evaluationBody struct {
-	Rating     string `json:"rating"`
-	Score      *int   `json:"score"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Rating     string `json:"rating" api:"required;enum=rating;example=effective"`
+	Score      *int   `json:"score" api:"required;min=0;max=100;example=85"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type reasonBody struct {
-	Reason     string `json:"reason"`
-	OccurredOn string `json:"occurred_on"`
+	Reason     string `json:"reason" api:"required;maxlen=note;example=chờ điều chỉnh quy hoạch"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type sameAsBody struct {
-	ModelID    string `json:"model_id"`
-	OccurredOn string `json:"occurred_on"`
+	ModelID    string `json:"model_id" api:"required;format=ulid;desc=the registration this one is the same model as"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 // unmarkBody is DELETE …/same-as: optional, the business date of the correction.
 type unmarkBody struct {
-	OccurredOn string `json:"occurred_on"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 // businessDate: a write with a date field uses it; occurred_on is accepted too, and they

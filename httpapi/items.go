@@ -246,7 +246,7 @@ func businessDate(f *fields, date, occurredOn string) civil.Date {
 	case date == "":
 		return o
 	case occurredOn != "" && d != o:
-		f.add("occurred_on", "must equal date when both are given")
+		f.rule("occurred_on", "must equal date when both are given")
 	}
 	return d
 }
@@ -276,7 +276,7 @@ func (a *api) itemRoutes(rt *router) {
 	rt.handle("POST "+path+"/disbursements", a.authed(act(a, workflows.ActDisburse, http.StatusCreated,
 		func(b *moneyBody, f *fields, r *http.Request) item.Command {
 			if b.Date == "" && b.OccurredOn == "" {
-				f.add("date", "is required (YYYY-MM-DD)")
+				f.rule("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount}
 		})))
@@ -287,14 +287,14 @@ func (a *api) itemRoutes(rt *router) {
 				b.Percent = new(int)
 			}
 			if b.Date == "" && b.OccurredOn == "" {
-				f.add("date", "is required (YYYY-MM-DD)")
+				f.rule("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemProgress{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Percent: *b.Percent, Note: b.Note}
 		})))
 	rt.handle("POST "+path+"/implemented", a.authed(act(a, workflows.ActImplemented, http.StatusOK,
 		func(b *datedNoteBody, f *fields, r *http.Request) item.Command {
 			if b.Date == "" && b.OccurredOn == "" {
-				f.add("date", "is required (YYYY-MM-DD)")
+				f.rule("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemImplemented{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Note: b.Note}
 		})))
@@ -343,7 +343,7 @@ func (a *api) decision() func(http.ResponseWriter, *http.Request, identity.User)
 		case "approve":
 			c.Approve = true
 			if b.Approved == nil {
-				f.add("approved_vnd", "is required when approving")
+				f.rule("approved_vnd", "is required when approving")
 			} else {
 				c.Amount = *b.Approved
 			}

@@ -59,6 +59,7 @@ func TestOpenAPIToolsPass(t *testing.T) {
 	}
 
 	t.Run("redocly", func(t *testing.T) {
+		t.Parallel()
 		start := time.Now()
 		cmd := exec.Command(filepath.Join(tools, "node_modules", ".bin", "redocly"), "lint", "--config", filepath.Join(tools, "redocly.yaml"),
 			"--format", "json", docFile)
@@ -77,6 +78,7 @@ func TestOpenAPIToolsPass(t *testing.T) {
 	})
 
 	t.Run("prism", func(t *testing.T) {
+		t.Parallel()
 		start := time.Now()
 		proxy := startPrism(t, tools, docFile, base)
 		w := newWalk(t, raw, proxy, base, token)
@@ -86,6 +88,7 @@ func TestOpenAPIToolsPass(t *testing.T) {
 	})
 
 	t.Run("typescript client", func(t *testing.T) {
+		t.Parallel()
 		start := time.Now()
 		gen := filepath.Join(tools, "gen")
 		if err := os.MkdirAll(gen, 0o755); err != nil {

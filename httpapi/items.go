@@ -58,9 +58,9 @@ func (a *api) prepare(w http.ResponseWriter, r *http.Request, body any, build fu
 }
 
 type writeResponse struct {
-	ID        string `json:"id"`
-	Version   int64  `json:"version"`
-	RequestID string `json:"request_id,omitempty"`
+	ID        string `json:"id" api:"desc=the item's ULID, or the unit's code"`
+	Version   int64  `json:"version" api:"min=0;desc=the stream version after the write: send it as If-Match"`
+	RequestID string `json:"request_id,omitempty" api:"format=ulid;desc=a funding request's id (POST …/funding-requests)"`
 }
 
 func (a *api) respond(w http.ResponseWriter, r *http.Request, res workflows.Result, err error, status int) {

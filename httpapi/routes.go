@@ -84,8 +84,8 @@ var (
 	groupParam   = param{"group_by", "grouping", nil}
 	asOfParam    = param{"as_of", "the programme at the end of this day (YYYY-MM-DD)", nil}
 	knownAtParam = param{"known_at", "only what had been recorded by then (RFC 3339 or YYYY-MM-DD)", nil}
-	listParams   = []param{{"unit_code", "unit", nil}, {"stage", "stage", []string{"proposed", "funded", "implemented", "evaluated", "suspended", "cancelled"}},
-		{"pillar", "pillar", []string{"government", "economy", "society"}}, {"sector", "sector code", nil},
+	listParams   = []param{{"unit_code", "unit", nil}, {"stage", "stage", enums["stage"]},
+		{"pillar", "pillar", enums["pillar"]}, {"sector", "sector code", nil},
 		{"q", "search in titles, tone marks ignored", nil}, {"limit", "page size, 1 to 200", nil}, {"cursor", "next_cursor of the previous page", nil}}
 	itemWriter = "focal_point (own unit)"
 	groupBy    = []string{"group_by"}
@@ -190,7 +190,7 @@ var docs = map[string]doc{
 	"GET /api/v1/reports/model-counts": {summary: "registrations and distinct models", who: "any", status: 200, op: "getModelCounts", resp: projections.ModelCountReport{}, requiredQuery: groupBy,
 		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, asOfParam, knownAtParam}},
 	"GET /api/v1/reports/completion": {summary: "items by stage, overdue, average progress", who: "any", status: 200, op: "getCompletion", resp: projections.CompletionReport{}, requiredQuery: groupBy,
-		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, {"kind", "model or project", []string{"model", "project"}}, asOfParam, knownAtParam}},
+		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, {"kind", "model or project", enums["item_kind"]}, asOfParam, knownAtParam}},
 }
 
 // handle registers h under pattern; the pattern must be documented in docs. A write that

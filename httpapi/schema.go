@@ -38,14 +38,15 @@ import (
 
 // enums are the named lists of values a field may take, from the domain.
 var enums = map[string][]string{
-	"pillar":    strs([]item.Pillar{item.Government, item.Economy, item.Society}),
-	"source":    strs(item.Sources),
-	"rating":    strs(item.Ratings),
-	"stage":     strs([]item.Stage{item.StageProposed, item.StageFunded, item.StageImplemented, item.StageEvaluated, item.StageSuspended, item.StageCancelled}),
-	"role":      strs(role.All),
-	"unit_kind": strs([]unit.Kind{unit.Province, unit.Department, unit.District, unit.Commune}),
-	"item_kind": {"model", "project"},
-	"decision":  {"approve", "reject"},
+	"pillar":         strs([]item.Pillar{item.Government, item.Economy, item.Society}),
+	"source":         strs(item.Sources),
+	"rating":         strs(item.Ratings),
+	"stage":          strs([]item.Stage{item.StageProposed, item.StageFunded, item.StageImplemented, item.StageEvaluated, item.StageSuspended, item.StageCancelled}),
+	"role":           strs(role.All),
+	"unit_kind":      strs([]unit.Kind{unit.Province, unit.Department, unit.District, unit.Commune}),
+	"item_kind":      {"model", "project"},
+	"decision":       {"approve", "reject"},
+	"request_status": strs([]item.RequestStatus{item.RequestPending, item.RequestApproved, item.RequestRejected}),
 }
 
 // limits are the named numbers a rule may use (min=first_year), from the domain.

@@ -123,3 +123,19 @@ func TestCheckAppliesTheDeclaredRules(t *testing.T) {
 		}
 	}
 }
+
+// A route merged before its op and resp are declared still gets an operation (the server
+// starts; TestEveryRouteIsDeclared names what to fill in).
+func TestAnUndeclaredRouteStillHasAnOperation(t *testing.T) {
+	d := doc{summary: "the total of a set of values", who: "any", body: noteBody{}, status: 200}
+	op, err := d.operation("POST /api/v1/dti/score", "/api/v1/dti/score", newSchemas())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op["operationId"] != "postDtiScore" {
+		t.Errorf("operationId %v, want postDtiScore", op["operationId"])
+	}
+	if _, ok := op["responses"].(map[string]any)["200"]; !ok {
+		t.Errorf("no success answer: %v", op["responses"])
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
@@ -195,11 +196,29 @@ type decisionBody struct {
 	OccurredOn string     `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
+// moneyBody is a disbursement. request_id names the approved funding request it draws on
+// (source may then be left out); without it the payment draws on the approved requests of its
+// source decided by its date, the earliest approval first.
 type moneyBody struct {
-	Source     string    `json:"source" api:"required;enum=source;example=provincial_budget"`
+	Source     string    `json:"source" api:"enum=source;desc=required unless request_id names the request drawn on;example=provincial_budget"`
 	Amount     money.VND `json:"amount_vnd" api:"required;min=1;example=5000000000"`
 	Date       string    `json:"date" api:"desc=the day the money was spent (required unless occurred_on is given);example=2022-06-15"`
+	RequestID  string    `json:"request_id" api:"format=ulid;desc=the approved funding request the payment draws on"`
 	OccurredOn string    `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
+}
+
+// ownFundingBody says an item needs no separate state funding, and how it is paid for.
+type ownFundingBody struct {
+	Means      string `json:"means" api:"required;enum=means;example=regular_budget"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
+}
+
+// workflowVersionBody moves an item to a newer workflow version that mends its own.
+type workflowVersionBody struct {
+	Version    *int   `json:"version" api:"required;min=1;example=2"`
+	Note       string `json:"note" api:"required;maxlen=note;desc=why the item moves to the newer version"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type progressBody struct {
@@ -278,8 +297,17 @@ func (a *api) itemRoutes(rt *router) {
 			if b.Date == "" && b.OccurredOn == "" {
 				f.rule("date", "is required (YYYY-MM-DD)")
 			}
-			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount}
+			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount,
+				RequestID: b.RequestID}
 		})))
+	rt.handle("POST "+path+"/own-funding", a.authed(act(a, workflows.ActOwnFunding, http.StatusOK,
+		func(b *ownFundingBody, f *fields, r *http.Request) item.Command {
+			if b.Means == "" {
+				f.rule("means", "is required (regular_budget, enterprise or reuse)")
+			}
+			return &item.ArrangeOwnFunding{Meta: meta(f, b.OccurredOn), Means: item.Means(b.Means), Note: b.Note}
+		})))
+	rt.handle("POST "+path+"/workflow-version", a.authed(a.workflowVersion()))
 	rt.handle("POST "+path+"/progress", a.authed(act(a, workflows.ActProgress, http.StatusCreated,
 		func(b *progressBody, f *fields, r *http.Request) item.Command {
 			if b.Percent == nil {
@@ -377,5 +405,36 @@ func (a *api) sameAs() func(http.ResponseWriter, *http.Request, identity.User) {
 	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		r.SetPathValue("kind", "models")
 		h(w, r, u)
+	}
+}
+
+// workflowVersion moves an item in flight to a newer version of the workflow definition that
+// mends the version it lives under, as an event (workflows.Handler.AdoptVersion).
+func (a *api) workflowVersion() func(http.ResponseWriter, *http.Request, identity.User) {
+	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		kind, ok := kinds[r.PathValue("kind")]
+		if !ok {
+			a.fail(w, r, workflows.ErrNotFound)
+			return
+		}
+		var (
+			b workflowVersionBody
+			c item.ChangeWorkflowVersion
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			if b.Version == nil {
+				f.rule("version", "is required: the newer workflow version")
+				b.Version = new(int)
+			}
+			if strings.TrimSpace(b.Note) == "" {
+				f.rule("note", "is required: why the item moves to the newer version")
+			}
+			c = item.ChangeWorkflowVersion{Meta: meta(f, b.OccurredOn), To: *b.Version, Note: b.Note}
+		})
+		if !ok {
+			return
+		}
+		res, err := a.Handler.AdoptVersion(r.Context(), actor(r, u), kind, r.PathValue("id"), c, o)
+		a.respond(w, r, res, err, http.StatusOK)
 	}
 }

@@ -171,8 +171,12 @@ var docs = map[string]doc{
 		op: "endorse{Kind}Funding", resp: writeResponse{}, optionalBody: true, ifMatch: ifMatchStream, idem: idemStore},
 	"POST /api/v1/{kind}/{id}/funding-requests/{request_id}/decision": {summary: "approve (in full or in part) or reject", who: "finance_officer", body: decisionBody{}, status: 200,
 		op: "decide{Kind}Funding", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
-	"POST /api/v1/{kind}/{id}/disbursements": {summary: "money spent", who: "focal_point (own unit), finance_officer", body: moneyBody{}, status: 201,
+	"POST /api/v1/{kind}/{id}/disbursements": {summary: "money spent, drawn on the approved funding request request_id names (its source may be left out); without request_id, on the approved requests of the source decided by the date, the earliest approval first, split over several when one is not enough; counted in the request's budget year", who: "focal_point (own unit), finance_officer", body: moneyBody{}, status: 201,
 		op: "record{Kind}Disbursement", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/{kind}/{id}/own-funding": {summary: "no separate state funding needed: carried out with the unit's regular budget, by an enterprise partner or by re-use (workflow version 2); the item is funded, with no gap", who: "focal_point (own unit), admin", body: ownFundingBody{}, status: 200,
+		op: "arrange{Kind}OwnFunding", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/{kind}/{id}/workflow-version": {summary: "move an item in flight to a newer workflow version that mends its own, as an event with a note", who: "steering_committee, admin", body: workflowVersionBody{}, status: 200,
+		op: "move{Kind}WorkflowVersion", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
 	"POST /api/v1/{kind}/{id}/progress": {summary: "progress reported", who: itemWriter, body: progressBody{}, status: 201,
 		op: "report{Kind}Progress", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
 	"POST /api/v1/{kind}/{id}/implemented": {summary: "the work is done", who: itemWriter, body: datedNoteBody{}, status: 200,
@@ -191,6 +195,9 @@ var docs = map[string]doc{
 		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, asOfParam, knownAtParam}},
 	"GET /api/v1/reports/completion": {summary: "items by stage, overdue, average progress", who: "any", status: 200, op: "getCompletion", resp: projections.CompletionReport{}, requiredQuery: groupBy,
 		query: []param{{"group_by", "grouping", []string{"unit", "unit_kind", "pillar", "sector"}}, {"kind", "model or project", enums["item_kind"]}, asOfParam, knownAtParam}},
+	"GET /api/v1/reports/payments-by-date": {summary: "money disbursed by the calendar year or month it was paid (the funding gaps by year count it in its request's budget year); items cancelled by the day left out", who: "any", status: 200,
+		op: "getPaymentsByDate", resp: projections.PaymentReport{}, requiredQuery: groupBy,
+		query: []param{{"group_by", "grouping", []string{"year", "month"}}, asOfParam, knownAtParam}},
 }
 
 // handle registers h under pattern; the pattern must be documented in docs. A write that

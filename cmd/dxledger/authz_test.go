@@ -28,6 +28,8 @@ var samples = map[string]string{
 	"suspend":                     `{"reason":"chờ"}`,
 	"resume":                      `{}`,
 	"cancel":                      `{"reason":"trùng"}`,
+	"own-funding":                 `{"means":"enterprise"}`,
+	"workflow-version":            `{"version":2,"note":"sửa quy trình"}`,
 }
 
 func sampleFor(path string) string {

@@ -94,7 +94,7 @@ var (
 // The answers' types that are not the handlers' own.
 type (
 	healthBody struct {
-		Status string `json:"status" api:"enum=ok"`
+		Status string `json:"status" api:"enum=health_status"`
 	}
 	// list is {"items": [...]}; page adds next_cursor.
 	list[T any] struct {

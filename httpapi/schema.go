@@ -26,7 +26,7 @@ import (
 // are separated by semicolons:
 //
 //	required        the field must be there and not empty (422 "is required")
-//	enum=NAME       one of the values of enums[NAME] (the domain's own lists), else enum=a|b|c
+//	enum=NAME       one of the values of enums[NAME] (the domain's own lists), or enum=a|b|c
 //	min=N, max=N    a whole number's range (N a number or a name in limits)
 //	minlen=N, maxlen=N   a text's length in characters (likewise)
 //	format=F        date (YYYY-MM-DD), date-time, ulid (the document only; the handler parses)
@@ -46,6 +46,8 @@ var enums = map[string][]string{
 	"unit_kind":      strs([]unit.Kind{unit.Province, unit.Department, unit.District, unit.Commune}),
 	"item_kind":      {"model", "project"},
 	"decision":       {"approve", "reject"},
+	"means":          strs(item.AllMeans),
+	"health_status":  {"ok"},
 	"request_status": strs([]item.RequestStatus{item.RequestPending, item.RequestApproved, item.RequestRejected}),
 }
 
@@ -110,8 +112,10 @@ func parseRule(tag string) rule {
 		case "enum":
 			if vs, ok := enums[val]; ok {
 				r.enum = vs
-			} else {
+			} else if strings.Contains(val, "|") {
 				r.enum = strings.Split(val, "|") // the values themselves
+			} else {
+				panic("httpapi: api tag enum=" + val + ": no such list in enums (write a|b for the values themselves)")
 			}
 		case "min":
 			r.min = num()

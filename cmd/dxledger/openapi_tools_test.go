@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"github.com/oklog/ulid/v2"
 )
 
 // openAPITools is the folder of the pinned npm tools (tools/openapi: package.json and its
@@ -82,6 +84,7 @@ func TestOpenAPIToolsPass(t *testing.T) {
 		start := time.Now()
 		proxy := startPrism(t, tools, docFile, base)
 		w := newWalk(t, raw, proxy, base, token)
+		w.old = oldItems(t, db)
 		w.all()
 		w.covered()
 		t.Logf("prism: %d requests in %s", w.requests, time.Since(start).Round(time.Millisecond))
@@ -168,6 +171,34 @@ type walk struct {
 	success, failure map[string]bool
 	requests         int
 	lastPosition     string
+	// old are a model and a project entered under workflow version 1 (by collection), for the
+	// move to version 2: the API starts every item under version 2.
+	old map[string]string
+}
+
+// oldItems writes a model and a project of workflow version 1 to the store, as they were
+// entered before version 2 existed, and returns their paths by collection.
+func oldItems(t *testing.T, db *pgtest.DB) map[string]string {
+	store, err := eventstore.New(db.Pool, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	out := map[string]string{}
+	for _, c := range []struct{ coll, kind, extra string }{
+		{"models", "model", `"estimated_cost_vnd":0,"start_date":null,"end_date":null`},
+		{"projects", "project", `"estimated_cost_vnd":1000000000,"start_date":"2022-01-01","end_date":"2030-12-31"`},
+	} {
+		id := ulid.Make().String()
+		data := `{"id":"` + id + `","kind":"` + c.kind + `","title":"Hồ sơ cũ","unit_code":"SO-A","pillar":"economy","sector":"commerce",` +
+			c.extra + `,"workflow_version":1,"stage":"proposed"}`
+		if _, err := store.Append(context.Background(), c.kind+"-"+id, eventstore.NoStream, []eventstore.Event{{Type: c.kind + ".proposed.v2",
+			Data: []byte(data), Metadata: eventstore.Metadata{Actor: "test", Role: "focal_point", OccurredOn: time.Now().AddDate(0, 0, -300)}}}); err != nil {
+			t.Fatal(err)
+		}
+		out[c.coll] = "/api/v1/" + c.coll + "/" + id
+	}
+	return out
 }
 
 type opPath struct {
@@ -477,7 +508,15 @@ func (w *walk) all() {
 		w.do(req{who: "bcd", method: "POST", path: path + "/evaluation", body: map[string]any{"rating": "effective", "score": 90}, want: 200})
 		w.do(req{who: "bcd", method: "POST", path: path + "/evaluation", body: map[string]any{"rating": "effective", "score": 80}, want: 409})
 		w.do(req{who: "focal", method: "POST", path: path + "/cancel", body: map[string]any{"reason": "muộn"}, want: 409})
-		w.do(req{who: "focal", method: "POST", path: "/api/v1/" + it.kind + "/" + it.other + "/cancel", body: map[string]any{"reason": "trùng lặp"}, want: 200})
+		other := "/api/v1/" + it.kind + "/" + it.other
+		w.do(req{who: "focal", method: "POST", path: other + "/own-funding", body: map[string]any{"means": "lottery"}, want: 422, refused: true})
+		w.do(req{who: "focal", method: "POST", path: other + "/own-funding", body: map[string]any{"means": "enterprise", "note": "doanh nghiệp tài trợ"}, want: 200})
+		w.do(req{who: "focal", method: "POST", path: other + "/own-funding", body: map[string]any{"means": "reuse"}, want: 409})
+		w.do(req{who: "focal", method: "POST", path: other + "/cancel", body: map[string]any{"reason": "trùng lặp"}, want: 200})
+		old := w.old[it.kind]
+		w.do(req{who: "focal", method: "POST", path: old + "/workflow-version", body: map[string]any{"version": 2, "note": "sửa quy trình"}, want: 403})
+		w.do(req{who: "bcd", method: "POST", path: old + "/workflow-version", body: map[string]any{"version": 2}, want: 422, refused: true})
+		w.do(req{who: "bcd", method: "POST", path: old + "/workflow-version", body: map[string]any{"version": 2, "note": "phiên bản 2 sửa phiên bản 1"}, want: 200})
 	}
 
 	pos := []string{"Dxledger-Min-Position", w.lastPosition}
@@ -489,12 +528,17 @@ func (w *walk) all() {
 		w.do(req{who: "focal", method: "GET", path: "/api/v1/" + kind + "?cursor=nope", want: 400})
 	}
 	for _, r := range []string{"funding-gaps?group_by=unit", "funding-gaps?group_by=source", "model-counts?group_by=pillar",
-		"completion?group_by=unit&kind=project", "completion?group_by=sector&as_of=" + today + "&known_at=" + today} {
+		"completion?group_by=unit&kind=project", "completion?group_by=sector&as_of=" + today + "&known_at=" + today,
+		"payments-by-date?group_by=year", "payments-by-date?group_by=month"} {
 		w.do(req{who: "bcd", method: "GET", path: "/api/v1/reports/" + r, headers: pos, want: 200})
 	}
-	for _, r := range []string{"funding-gaps", "model-counts", "completion"} {
+	for _, r := range []string{"funding-gaps", "model-counts", "completion", "payments-by-date"} {
 		w.do(req{who: "bcd", method: "GET", path: "/api/v1/reports/" + r + "?as_of=" + today, want: 400, refused: true})
 		w.do(req{who: "bcd", method: "GET", path: "/api/v1/reports/" + r + "?group_by=colour", want: 400, refused: true})
-		w.do(req{who: "bcd", method: "GET", path: "/api/v1/reports/" + r + "?group_by=unit&as_of=2022-02-30", want: 400})
+		group := "unit"
+		if r == "payments-by-date" {
+			group = "year"
+		}
+		w.do(req{who: "bcd", method: "GET", path: "/api/v1/reports/" + r + "?group_by=" + group + "&as_of=2022-02-30", want: 400})
 	}
 }

@@ -17,19 +17,19 @@ import (
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 type unitBody struct {
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	Kind       string `json:"kind"`
-	ParentCode string `json:"parent_code"`
-	OccurredOn string `json:"occurred_on"`
+	Code       string `json:"code" api:"required;maxlen=32;example=SO-CT"`
+	Name       string `json:"name" api:"required;maxlen=title;example=Sở Công Thương"`
+	Kind       string `json:"kind" api:"required;enum=unit_kind;example=department"`
+	ParentCode string `json:"parent_code" api:"desc=the unit it belongs to (a department or district: the province);example=DT"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type mergeBody struct {
-	IntoCode      string `json:"into_code"`
-	EffectiveDate string `json:"effective_date"`
+	IntoCode      string `json:"into_code" api:"required;example=SO-KHDT"`
+	EffectiveDate string `json:"effective_date" api:"required;example=2023-01-01"`
 	// OccurredOn is when the merger was decided or recorded as a fact (API.md: every write
 	// accepts it); EffectiveDate is when the unit's history starts rolling up.
-	OccurredOn string `json:"occurred_on"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date of the merger's record (not in the future), by default today"`
 }
 
 type splitBody struct {
@@ -47,7 +47,7 @@ type splitPartBody struct {
 type unitView struct {
 	Code           string     `json:"code"`
 	Name           string     `json:"name"`
-	Kind           string     `json:"kind"`
+	Kind           string     `json:"kind" api:"enum=unit_kind"`
 	ParentCode     string     `json:"parent_code"`
 	SuccessorCode  string     `json:"successor_code,omitempty"`
 	Successors     []string   `json:"successors,omitempty"`
@@ -153,10 +153,10 @@ func (a *api) unitRoutes(rt *router) {
 }
 
 type userBody struct {
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	UnitCode string `json:"unit_code"`
-	Password string `json:"password"`
+	Name     string `json:"name" api:"required;maxlen=200;example=Nguyễn Văn An"`
+	Role     string `json:"role" api:"required;enum=role;example=focal_point"`
+	UnitCode string `json:"unit_code" api:"desc=a focal point's unit (only a focal point has one);example=SO-CT"`
+	Password string `json:"password" api:"minlen=password_min;maxlen=password_max;desc=for signing in to the web pages"`
 }
 
 func (a *api) userRoutes(rt *router) {

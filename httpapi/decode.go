@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -43,9 +44,25 @@ func faultFields(fields []FieldError, code string) []fault.Field {
 	return out
 }
 
+// errNotJSON refuses a body sent as another media type than JSON (415).
+var errNotJSON = errors.New("the body must be sent as Content-Type: application/json")
+
+// isJSON: the request's body is declared JSON (application/json or a +json type), or not
+// declared at all (read as JSON, as before).
+func isJSON(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
 // decode reads a JSON object strictly into v: unknown fields, trailing data, wrong types
-// (a fraction or a string in a _vnd field) are 400 naming the field. It returns a fingerprint of
-// the body as a JSON value (key order and spacing do not matter), for Idempotency-Key.
+// (a fraction or a string in a _vnd field) are 400 naming the field; a body of another media
+// type is 415; values that break the rules declared on v's type (its api tags, schema.go) are
+// 422 naming every such field. It returns a fingerprint of the body as a JSON value (key order
+// and spacing do not matter), for Idempotency-Key.
 func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
@@ -57,6 +74,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	} else if !isJSON(r) {
+		return nil, errNotJSON
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -68,6 +87,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	}
 	if err := cleanBody(body, v); err != nil {
 		return nil, err
+	}
+	if bad := check(v); len(bad) > 0 {
+		return nil, &unprocessable{fields: bad}
 	}
 	var value any
 	dec = json.NewDecoder(bytes.NewReader(body))

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/dxledger/dxledger/domain/fault"
@@ -19,6 +20,9 @@ var titles = map[string]string{
 // error is which status. The detail is the error's English message and the bad fields are
 // the ones it names. Anything without a kind is a 500 whose details go to the log.
 func problemOf(err error) (Problem, bool) {
+	if errors.Is(err, errNotJSON) {
+		return Problem{Status: http.StatusUnsupportedMediaType, Detail: err.Error()}, true
+	}
 	status, known := fault.KindOf(err).Status()
 	if !known {
 		return Problem{Status: http.StatusInternalServerError, Detail: "the request could not be completed"}, false

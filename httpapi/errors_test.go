@@ -23,6 +23,7 @@ func TestEveryErrorHasOneAnswer(t *testing.T) {
 	own := []faulttest.Case{
 		{Name: "httpapi.errBodyTooLarge", Err: errBodyTooLarge, Status: http.StatusRequestEntityTooLarge},
 		{Name: "httpapi.errNoToken", Err: errNoToken, Status: http.StatusUnauthorized},
+		{Name: "httpapi.errNotJSON", Err: errNotJSON, Status: http.StatusUnsupportedMediaType},
 		{Name: "httpapi.badRequest", Err: decodeError(errors.New(`json: unknown field "colour"`)), Status: http.StatusBadRequest,
 			Fields: []string{"colour"}},
 		{Name: "httpapi.badRequest without fields", Err: &badRequest{detail: "the body is not valid JSON"}, Status: http.StatusBadRequest},

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
@@ -27,9 +26,9 @@ func options(r *http.Request, fingerprint []byte) (workflows.Options, error) {
 		return o, &badRequest{detail: "Idempotency-Key: at most 200 characters"}
 	}
 	if v := r.Header.Get("If-Match"); v != "" {
-		n, err := strconv.ParseInt(strings.Trim(v, `"W/`), 10, 64)
-		if err != nil || n < 0 {
-			return o, &badRequest{detail: "If-Match: want the stream version, a whole number"}
+		n, err := ifMatchVersion(v)
+		if err != nil {
+			return o, &badRequest{detail: err.Error(), fields: []FieldError{{Field: "If-Match", Message: err.Error()}}}
 		}
 		o.IfMatch = &n
 	}
@@ -60,9 +59,9 @@ func (a *api) prepare(w http.ResponseWriter, r *http.Request, body any, build fu
 }
 
 type writeResponse struct {
-	ID        string `json:"id"`
-	Version   int64  `json:"version"`
-	RequestID string `json:"request_id,omitempty"`
+	ID        string `json:"id" api:"desc=the item's ULID, or the unit's code"`
+	Version   int64  `json:"version" api:"min=0;desc=the stream version after the write: send it as If-Match"`
+	RequestID string `json:"request_id,omitempty" api:"format=ulid;desc=a funding request's id (POST …/funding-requests)"`
 }
 
 func (a *api) respond(w http.ResponseWriter, r *http.Request, res workflows.Result, err error, status int) {
@@ -97,32 +96,53 @@ func (a *api) setPosition(w http.ResponseWriter, r *http.Request, pos string) {
 	}
 }
 
-type proposeBody struct {
-	Title         string    `json:"title"`
-	UnitCode      string    `json:"unit_code"`
-	Pillar        string    `json:"pillar"`
-	Sector        string    `json:"sector"`
-	Scope         string    `json:"scope"`
-	ModelID       string    `json:"model_id"`
-	EstimatedCost money.VND `json:"estimated_cost_vnd"`
-	StartDate     string    `json:"start_date"`
-	EndDate       string    `json:"end_date"`
-	OccurredOn    string    `json:"occurred_on"`
+// modelBody is POST /models; projectBody is POST /projects: a project also names its model,
+// its planned dates and its cost.
+type modelBody struct {
+	Title         string    `json:"title" api:"required;maxlen=title;example=Chợ 4.0 – thanh toán không dùng tiền mặt"`
+	UnitCode      string    `json:"unit_code" api:"required;example=SO-CT"`
+	Pillar        string    `json:"pillar" api:"required;enum=pillar;example=economy"`
+	Sector        string    `json:"sector" api:"required;desc=a code of the sector list (the administrator can extend it);example=commerce"`
+	Scope         string    `json:"scope" api:"maxlen=note"`
+	EstimatedCost money.VND `json:"estimated_cost_vnd" api:"example=1500000000"`
+	OccurredOn    string    `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
+
+type projectBody struct {
+	Title         string    `json:"title" api:"required;maxlen=title;example=Nền tảng dữ liệu nông nghiệp"`
+	UnitCode      string    `json:"unit_code" api:"required;example=SO-NNPTNT"`
+	Pillar        string    `json:"pillar" api:"required;enum=pillar;example=economy"`
+	Sector        string    `json:"sector" api:"required;desc=a code of the sector list (the administrator can extend it);example=agriculture"`
+	Scope         string    `json:"scope" api:"maxlen=note"`
+	ModelID       string    `json:"model_id" api:"format=ulid;desc=the model the project carries out"`
+	EstimatedCost money.VND `json:"estimated_cost_vnd" api:"required;min=1;example=40000000000"`
+	StartDate     string    `json:"start_date" api:"required;example=2022-03-01"`
+	EndDate       string    `json:"end_date" api:"required;example=2023-12-31"`
+	OccurredOn    string    `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
+}
+
+// proposeBody is what either becomes.
+type proposeBody = projectBody
 
 func (a *api) propose(kind item.Kind) func(http.ResponseWriter, *http.Request, identity.User) {
 	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
-			b proposeBody
-			c item.Propose
+			b    proposeBody
+			c    item.Propose
+			body any = &b
+			m    modelBody
 		)
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
+		if kind == item.Model {
+			body = &m
+		}
+		o, ok := a.prepare(w, r, body, func(f *fields) {
+			if kind == item.Model {
+				b = proposeBody{Title: m.Title, UnitCode: m.UnitCode, Pillar: m.Pillar, Sector: m.Sector, Scope: m.Scope,
+					EstimatedCost: m.EstimatedCost, OccurredOn: m.OccurredOn}
+			}
 			c = item.Propose{Meta: item.Meta{On: f.date("occurred_on", b.OccurredOn)}, Kind: kind, Title: b.Title,
 				UnitCode: b.UnitCode, Pillar: item.Pillar(b.Pillar), Sector: b.Sector, Scope: b.Scope, ModelID: b.ModelID,
 				EstimatedCost: b.EstimatedCost, StartDate: f.date("start_date", b.StartDate), EndDate: f.date("end_date", b.EndDate)}
-			if kind == item.Model && b.ModelID != "" {
-				f.add("model_id", "only a project names a model")
-			}
 		})
 		if !ok {
 			return
@@ -158,82 +178,82 @@ func act[B any](a *api, action string, status int, build func(*B, *fields, *http
 }
 
 type fundingRequestBody struct {
-	Source     string    `json:"source"`
-	Amount     money.VND `json:"amount_vnd"`
-	Year       int       `json:"year"`
-	OccurredOn string    `json:"occurred_on"`
+	Source     string    `json:"source" api:"required;enum=source;example=provincial_budget"`
+	Amount     money.VND `json:"amount_vnd" api:"required;min=1;example=20000000000"`
+	Year       int       `json:"year" api:"required;min=first_year;max=last_year;example=2022"`
+	OccurredOn string    `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type noteBody struct {
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type decisionBody struct {
-	Decision   string     `json:"decision"`
-	Approved   *money.VND `json:"approved_vnd"`
-	Note       string     `json:"note"`
-	OccurredOn string     `json:"occurred_on"`
+	Decision   string     `json:"decision" api:"required;enum=decision;example=approve"`
+	Approved   *money.VND `json:"approved_vnd" api:"desc=required when approving: the amount approved, at most the amount requested;example=12000000000"`
+	Note       string     `json:"note" api:"maxlen=note"`
+	OccurredOn string     `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 // moneyBody is a disbursement. request_id names the approved funding request it draws on
 // (source may then be left out); without it the payment draws on the approved requests of its
 // source decided by its date, the earliest approval first.
 type moneyBody struct {
-	Source     string    `json:"source"`
-	Amount     money.VND `json:"amount_vnd"`
-	Date       string    `json:"date"`
-	RequestID  string    `json:"request_id"`
-	OccurredOn string    `json:"occurred_on"`
+	Source     string    `json:"source" api:"enum=source;desc=required unless request_id names the request drawn on;example=provincial_budget"`
+	Amount     money.VND `json:"amount_vnd" api:"required;min=1;example=5000000000"`
+	Date       string    `json:"date" api:"desc=the day the money was spent (required unless occurred_on is given);example=2022-06-15"`
+	RequestID  string    `json:"request_id" api:"format=ulid;desc=the approved funding request the payment draws on"`
+	OccurredOn string    `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
 }
 
 // ownFundingBody says an item needs no separate state funding, and how it is paid for.
 type ownFundingBody struct {
-	Means      string `json:"means"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Means      string `json:"means" api:"required;enum=means;example=regular_budget"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 // workflowVersionBody moves an item to a newer workflow version that mends its own.
 type workflowVersionBody struct {
-	Version    *int   `json:"version"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Version    *int   `json:"version" api:"required;min=1;example=2"`
+	Note       string `json:"note" api:"required;maxlen=note;desc=why the item moves to the newer version"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type progressBody struct {
-	Percent    *int   `json:"percent"`
-	Date       string `json:"date"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Percent    *int   `json:"percent" api:"required;min=0;max=100;example=60"`
+	Date       string `json:"date" api:"desc=the day of the report (required unless occurred_on is given);example=2022-09-30"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
 }
 
 type datedNoteBody struct {
-	Date       string `json:"date"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Date       string `json:"date" api:"desc=the day the work was done (required unless occurred_on is given);example=2023-11-30"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date, equal to date when both are given"`
 }
 
 type evaluationBody struct {
-	Rating     string `json:"rating"`
-	Score      *int   `json:"score"`
-	Note       string `json:"note"`
-	OccurredOn string `json:"occurred_on"`
+	Rating     string `json:"rating" api:"required;enum=rating;example=effective"`
+	Score      *int   `json:"score" api:"required;min=0;max=100;example=85"`
+	Note       string `json:"note" api:"maxlen=note"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type reasonBody struct {
-	Reason     string `json:"reason"`
-	OccurredOn string `json:"occurred_on"`
+	Reason     string `json:"reason" api:"required;maxlen=note;example=chờ điều chỉnh quy hoạch"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 type sameAsBody struct {
-	ModelID    string `json:"model_id"`
-	OccurredOn string `json:"occurred_on"`
+	ModelID    string `json:"model_id" api:"required;format=ulid;desc=the registration this one is the same model as"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 // unmarkBody is DELETE …/same-as: optional, the business date of the correction.
 type unmarkBody struct {
-	OccurredOn string `json:"occurred_on"`
+	OccurredOn string `json:"occurred_on" api:"desc=the business date (not in the future), by default today"`
 }
 
 // businessDate: a write with a date field uses it; occurred_on is accepted too, and they
@@ -245,7 +265,7 @@ func businessDate(f *fields, date, occurredOn string) civil.Date {
 	case date == "":
 		return o
 	case occurredOn != "" && d != o:
-		f.add("occurred_on", "must equal date when both are given")
+		f.rule("occurred_on", "must equal date when both are given")
 	}
 	return d
 }
@@ -275,7 +295,7 @@ func (a *api) itemRoutes(rt *router) {
 	rt.handle("POST "+path+"/disbursements", a.authed(act(a, workflows.ActDisburse, http.StatusCreated,
 		func(b *moneyBody, f *fields, r *http.Request) item.Command {
 			if b.Date == "" && b.OccurredOn == "" {
-				f.add("date", "is required (YYYY-MM-DD)")
+				f.rule("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount,
 				RequestID: b.RequestID}
@@ -283,7 +303,7 @@ func (a *api) itemRoutes(rt *router) {
 	rt.handle("POST "+path+"/own-funding", a.authed(act(a, workflows.ActOwnFunding, http.StatusOK,
 		func(b *ownFundingBody, f *fields, r *http.Request) item.Command {
 			if b.Means == "" {
-				f.add("means", "is required (regular_budget, enterprise or reuse)")
+				f.rule("means", "is required (regular_budget, enterprise or reuse)")
 			}
 			return &item.ArrangeOwnFunding{Meta: meta(f, b.OccurredOn), Means: item.Means(b.Means), Note: b.Note}
 		})))
@@ -295,14 +315,14 @@ func (a *api) itemRoutes(rt *router) {
 				b.Percent = new(int)
 			}
 			if b.Date == "" && b.OccurredOn == "" {
-				f.add("date", "is required (YYYY-MM-DD)")
+				f.rule("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemProgress{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Percent: *b.Percent, Note: b.Note}
 		})))
 	rt.handle("POST "+path+"/implemented", a.authed(act(a, workflows.ActImplemented, http.StatusOK,
 		func(b *datedNoteBody, f *fields, r *http.Request) item.Command {
 			if b.Date == "" && b.OccurredOn == "" {
-				f.add("date", "is required (YYYY-MM-DD)")
+				f.rule("date", "is required (YYYY-MM-DD)")
 			}
 			return &itemImplemented{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Note: b.Note}
 		})))
@@ -351,7 +371,7 @@ func (a *api) decision() func(http.ResponseWriter, *http.Request, identity.User)
 		case "approve":
 			c.Approve = true
 			if b.Approved == nil {
-				f.add("approved_vnd", "is required when approving")
+				f.rule("approved_vnd", "is required when approving")
 			} else {
 				c.Amount = *b.Approved
 			}
@@ -403,11 +423,11 @@ func (a *api) workflowVersion() func(http.ResponseWriter, *http.Request, identit
 		)
 		o, ok := a.prepare(w, r, &b, func(f *fields) {
 			if b.Version == nil {
-				f.add("version", "is required: the newer workflow version")
+				f.rule("version", "is required: the newer workflow version")
 				b.Version = new(int)
 			}
 			if strings.TrimSpace(b.Note) == "" {
-				f.add("note", "is required: why the item moves to the newer version")
+				f.rule("note", "is required: why the item moves to the newer version")
 			}
 			c = item.ChangeWorkflowVersion{Meta: meta(f, b.OccurredOn), To: *b.Version, Note: b.Note}
 		})

@@ -18,6 +18,8 @@ type Problem struct {
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// rule: the field is well-formed but breaks a rule (422), not of the wrong form (400).
+	rule bool
 }
 
 func writeProblem(w http.ResponseWriter, p Problem) {

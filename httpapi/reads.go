@@ -11,13 +11,13 @@ import (
 )
 
 type requestView struct {
-	RequestID   string     `json:"request_id"`
-	Source      string     `json:"source"`
+	RequestID   string     `json:"request_id" api:"format=ulid"`
+	Source      string     `json:"source" api:"enum=source"`
 	Amount      money.VND  `json:"amount_vnd"`
 	Year        int        `json:"year"`
 	RequestedOn civil.Date `json:"requested_on"`
 	Endorsed    bool       `json:"endorsed"`
-	Status      string     `json:"status"`
+	Status      string     `json:"status" api:"enum=request_status"`
 	Approved    money.VND  `json:"approved_vnd"`
 	// Disbursed is what payments that name the request drew on it.
 	Disbursed money.VND `json:"disbursed_vnd"`
@@ -29,31 +29,31 @@ type requestView struct {
 }
 
 type sourceView struct {
-	Source    string    `json:"source"`
+	Source    string    `json:"source" api:"enum=source"`
 	Approved  money.VND `json:"approved_vnd"`
 	Disbursed money.VND `json:"disbursed_vnd"`
 }
 
 type evaluationView struct {
-	Rating string     `json:"rating"`
-	Score  int        `json:"score"`
+	Rating string     `json:"rating" api:"enum=rating"`
+	Score  int        `json:"score" api:"min=0;max=100"`
 	Note   string     `json:"note,omitempty"`
 	On     civil.Date `json:"evaluated_on"`
 }
 
 type itemView struct {
-	ID              string     `json:"id"`
-	Kind            string     `json:"kind"`
-	Version         int64      `json:"version"`
+	ID              string     `json:"id" api:"format=ulid"`
+	Kind            string     `json:"kind" api:"enum=item_kind"`
+	Version         int64      `json:"version" api:"min=1;desc=the stream version: send it as If-Match"`
 	Title           string     `json:"title"`
 	UnitCode        string     `json:"unit_code"`
-	Pillar          string     `json:"pillar"`
+	Pillar          string     `json:"pillar" api:"enum=pillar"`
 	Sector          string     `json:"sector"`
 	Scope           string     `json:"scope,omitempty"`
 	ModelID         string     `json:"model_id,omitempty"`
 	SameAs          string     `json:"same_as,omitempty"`
-	Stage           string     `json:"stage"`
-	SuspendedFrom   string     `json:"suspended_from,omitempty"`
+	Stage           string     `json:"stage" api:"enum=stage"`
+	SuspendedFrom   string     `json:"suspended_from,omitempty" api:"enum=stage"`
 	WorkflowVersion int        `json:"workflow_version"`
 	ProposedOn      civil.Date `json:"proposed_on"`
 	StartDate       civil.Date `json:"start_date"`
@@ -65,9 +65,9 @@ type itemView struct {
 	Gap             money.VND  `json:"gap_vnd"`
 	// OwnFunding is how an item that needs no separate state funding is paid for
 	// (regular_budget, enterprise, reuse), absent otherwise; OwnFundingOn the day it was said.
-	OwnFunding      string          `json:"own_funding,omitempty"`
+	OwnFunding      string          `json:"own_funding,omitempty" api:"enum=means"`
 	OwnFundingOn    *civil.Date     `json:"own_funding_on,omitempty"`
-	Progress        int             `json:"progress"`
+	Progress        int             `json:"progress" api:"min=0;max=100"`
 	LastProgressOn  civil.Date      `json:"last_progress_on"`
 	ImplementedOn   civil.Date      `json:"implemented_on"`
 	Overdue         bool            `json:"overdue"`

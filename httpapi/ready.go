@@ -13,7 +13,7 @@ import (
 // separate `dxledger projector` may lead instead, and this one then stands by).
 type Follower struct {
 	Name      string    `json:"-"`
-	State     string    `json:"state"` // starting, standby, following, retrying, stopped
+	State     string    `json:"state" api:"enum=starting|standby|following|retrying|stopped"`
 	Since     time.Time `json:"since"`
 	Restarts  int64     `json:"restarts"`
 	LastError string    `json:"last_error,omitempty"`
@@ -31,7 +31,7 @@ type readyProjection struct {
 }
 
 type readyBody struct {
-	Status      string            `json:"status"` // ready, not_ready
+	Status      string            `json:"status" api:"enum=ready|not_ready"`
 	MaxLag      float64           `json:"max_lag_seconds"`
 	Projections []readyProjection `json:"projections"`
 }

@@ -139,6 +139,17 @@ func (e *conflictError) Args() []any {
 	return []any{"?", "?"}
 }
 
+// CheckIfMatch is the one check of If-Match (Options.IfMatch, API.md): a command that appends
+// to stream, which it read at version actual, calls it before deciding; the caller who read
+// another version gets a conflict (409) and nothing is appended. Every command that writes an
+// existing stream calls it (items, units; an account's commands likewise).
+func CheckIfMatch(o Options, stream string, actual int64) error {
+	if o.IfMatch != nil && *o.IfMatch != actual {
+		return Conflict(&eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: actual})
+	}
+	return nil
+}
+
 // ForbiddenError says who may not do what, and why.
 type ForbiddenError struct {
 	Role   role.Role

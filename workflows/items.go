@@ -158,8 +158,8 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 		if err != nil {
 			return Result{}, err
 		}
-		if o.IfMatch != nil && *o.IfMatch != it.Version {
-			return Result{}, Conflict(&eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: it.Version})
+		if err := CheckIfMatch(o, stream, it.Version); err != nil {
+			return Result{}, err
 		}
 		events, err := decide(it)
 		if err != nil {

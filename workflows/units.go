@@ -103,6 +103,9 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	stream := unit.StreamID(c.UnitCode())
 	h.unitsMu.Lock()
 	defer h.unitsMu.Unlock()
+	if err := CheckIfMatch(o, stream, current.Version); err != nil {
+		return Result{}, err
+	}
 	events, err := unit.Decide(current, c)
 	if err != nil {
 		return Result{}, err

@@ -94,7 +94,7 @@ func TestIssue12OverHTTP(t *testing.T) {
 	old := "/api/v1/models/" + oldID
 	focal.do("POST", old+"/own-funding", map[string]any{"means": "enterprise"}).must(t, 409, "own funding under version 1")
 	focal.do("POST", old+"/workflow-version", map[string]any{"version": 2, "note": "sửa quy trình"}).must(t, 403, "a focal point moves it")
-	if r := bcd.do("POST", old+"/workflow-version", map[string]any{"version": 2}).must(t, 400, "without a note"); !strings.Contains(r.raw, `"field":"note"`) {
+	if r := bcd.do("POST", old+"/workflow-version", map[string]any{"version": 2}).must(t, 422, "without a note"); !strings.Contains(r.raw, `"field":"note"`) {
 		t.Errorf("without a note: %s", r.raw)
 	}
 	bcd.do("POST", old+"/workflow-version", map[string]any{"version": 3, "note": "x"}).must(t, 422, "a version not loaded")

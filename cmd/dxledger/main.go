@@ -30,6 +30,19 @@ func main() {
 // errUsage is returned after usage has been printed.
 var errUsage = errors.New("usage")
 
+// errHelp is returned after the help a user asked for (--help, -h) has been printed: run
+// answers nil for it, so the command exits 0.
+var errHelp = errors.New("help")
+
+// groups are the commands whose first argument is a subcommand, with their usage: "dxledger
+// bench --help" prints it and exits 0.
+var groups = map[string]string{
+	"bench": benchUsage, "report": clientUsage, "model": clientUsage, "project": clientUsage, "funding": clientUsage,
+	"projections": "usage: dxledger projections retry [units|items ...] [flags]\n",
+}
+
+func isHelp(arg string) bool { return arg == "--help" || arg == "-h" || arg == "help" }
+
 const usage = `dxledger — tracks a province's digital-transformation programme as events.
 
 Usage:
@@ -49,6 +62,18 @@ Run "dxledger <command> --help" for the flags of a command.
 `
 
 func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
+	if len(args) >= 2 && groups[args[0]] != "" && isHelp(args[1]) {
+		fmt.Fprint(stdout, groups[args[0]])
+		return nil
+	}
+	err := dispatch(ctx, args, environ, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage

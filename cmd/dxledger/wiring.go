@@ -32,7 +32,7 @@ func loadConfig(name string, args, environ []string, stderr io.Writer, extra fun
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			return config.Config{}, nil, errUsage
+			return config.Config{}, nil, errHelp // the flags' help is printed: exit 0
 		}
 		return config.Config{}, nil, err
 	}

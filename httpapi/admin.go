@@ -143,12 +143,14 @@ func (a *api) userRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		created, token, err := a.Users.Create(r.Context(), b.Name, string(rl), b.UnitCode, b.Password)
+		created, token, err := a.Users.Create(r.Context(), identity.ActorOf(u, requestID(r.Context())),
+			identity.NewUser{Name: b.Name, Role: string(rl), UnitCode: b.UnitCode, Password: b.Password, TokenName: "first"})
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
 		a.setPosition(w, r, "") // every write answers with a position (API.md), accounts too
+		w.Header().Set("Cache-Control", "no-store") // the answer carries a token
 		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
 			"role": created.Role, "unit_code": created.UnitCode})
 	}))
@@ -167,6 +169,7 @@ func (a *api) userRoutes(rt *router) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": users})
 	}))
+	a.accountRoutes(rt)
 }
 
 // unprocessable is a 422 with the fields that break a rule.

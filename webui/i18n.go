@@ -347,6 +347,14 @@ var messages = map[string][2]string{
 	"fault.identity.weak_password%":        {"Mật khẩu phải có ít nhất %s ký tự.", "The password needs at least %s characters."},
 	"fault.identity.long_password":         {"Mật khẩu quá dài (tối đa 72 byte, khoảng 24 chữ có dấu).", "The password is too long (at most 72 bytes)."},
 	"fault.identity.no_such_user":          {"Không tìm thấy người dùng này.", "No such user."},
+	"fault.identity.no_such_token":         {"Người dùng này không có mã truy cập đó.", "This user has no such token."},
+	"fault.identity.suspended":             {"Tài khoản này đang bị tạm khóa. Hãy liên hệ quản trị viên.", "This account is suspended. Contact an administrator."},
+	"fault.identity.self_suspend":          {"Quản trị viên không thể tự khóa tài khoản của mình.", "An administrator cannot suspend their own account."},
+	"fault.identity.token_ttl":             {"Thời hạn mã truy cập không hợp lệ.", "The token's lifetime is not valid."},
+	"fault.identity.token_ttl%":            {"Thời hạn phải từ %s đến %s ngày.", "The lifetime must be %s to %s days."},
+	"fault.identity.separation_of_duties":  {"Không được tham gia: chỉ người được giao vai trò, và có thông tin đăng nhập do người khác đặt lần cuối, trước khi đề nghị được ghi nhận mới được phê duyệt hoặc thông qua.", "Not allowed: only a person whose role was granted, and whose credentials were last set by someone else, before the request was recorded may approve or endorse it."},
+	"fault.identity.wrong_password":        {"Mật khẩu hiện tại không đúng.", "That is not your current password."},
+	"fault.identity.setup_link":            {"Liên kết thiết lập không tồn tại, đã được dùng hoặc đã hết hạn.", "This setup link is unknown, already used or expired."},
 }
 
 // tr returns the label key in lang; an unknown key is shown as itself, so a missing label is

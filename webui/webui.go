@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -64,6 +65,9 @@ type Deps struct {
 	Now             func() time.Time
 	// SessionTTL is how long a sign-in lasts; 12 hours (a working day and some) when zero.
 	SessionTTL time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client (the sign-in
+	// throttle counts failures per client address); from anyone else it is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 type server struct {

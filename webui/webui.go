@@ -289,7 +289,7 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	setCookie(w, r, loginCookie, d.CSRF, time.Hour)
 	switch d.Why {
-	case "expired", "needed", "csrf", "throttled":
+	case "expired", "needed", "csrf", "throttled", "suspended":
 	default:
 		d.Why = ""
 	}
@@ -309,21 +309,54 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, d)
 		return
 	}
-	if !s.throttle.attempt(d.Name) {
-		s.Logger.Warn("sign-in throttled", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
+	// Failures count per client address and per account, never per typed name; what was typed
+	// is never logged (a password typed into the name field would land in the log).
+	addr := clientAddr(r, s.TrustedProxies)
+	reqID := w.Header().Get("X-Request-ID")
+	if ok, retry := s.throttle.admit(addr); !ok {
+		s.Logger.Warn("sign-in throttled", "client", addr, "request_id", reqID)
+		w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
 		d.Why = "throttled"
 		s.renderLogin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
+	accounts, err := s.Users.AccountsNamed(r.Context(), d.Name)
+	if err != nil {
+		s.Logger.Error("sign in", "err", err, "request_id", reqID)
+		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
+		return
+	}
+	wait, ok := s.throttle.pace(accounts)
+	if !ok {
+		s.Logger.Warn("sign-in throttled: too many tries on one account at once", "client", addr, "request_id", reqID)
+		w.Header().Set("Retry-After", "10")
+		d.Why = "throttled"
+		s.renderLogin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	u, err := s.Users.SignIn(r.Context(), d.Name, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
-		s.Logger.Info("sign-in refused", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
+		s.throttle.failed(accounts)
+		s.Logger.Info("sign-in refused", "client", addr, "accounts", len(accounts), "request_id", reqID)
 		d.Wrong = true
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
 	}
+	if errors.Is(err, identity.ErrSuspended) {
+		s.Logger.Info("sign-in refused: account suspended", "client", addr, "request_id", reqID)
+		d.Why = "suspended"
+		s.renderLogin(w, r, http.StatusUnauthorized, d)
+		return
+	}
 	if err != nil {
-		s.Logger.Error("sign in", "err", err, "request_id", w.Header().Get("X-Request-ID"))
+		s.Logger.Error("sign in", "err", err, "request_id", reqID)
 		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
 		return
 	}
@@ -333,7 +366,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
 		return
 	}
-	s.throttle.succeeded(d.Name)
+	s.throttle.succeeded(addr, u.ID)
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		_ = s.Users.EndSession(r.Context(), old.Value) // a browser holds one session
 	}

@@ -181,7 +181,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", metricsLn.Addr())
 	}
-	if err := printSetupLink(ctx, ids, stdout, ln.Addr().String()); err != nil {
+	if err := printSetupLink(ctx, ids, stdout, ln.Addr().String()); err != nil && ctx.Err() == nil {
 		return err
 	}
 	return httpapi.Serve(ctx, ln, routes(api, web), cfg.ShutdownTimeout, log)

@@ -113,7 +113,7 @@ func TestServeHealthMetricsAndBootstrap(t *testing.T) {
 	for _, want := range []string{
 		`dxledger_http_requests_total{code="200",route="GET /healthz"} 1`,
 		`dxledger_http_requests_total{code="401",route="GET /api/v1/me"} 2`,
-		"dxledger_store_events 0",
+		"dxledger_store_events 2", // the bootstrap administrator's account: created, token issued
 		"dxledger_store_append_seconds_bucket",
 		"go_goroutines",
 	} {

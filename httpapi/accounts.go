@@ -55,7 +55,9 @@ func (a *api) changed(w http.ResponseWriter, r *http.Request, ch identity.Change
 }
 
 func (a *api) accountRoutes(rt *router) {
-	by := func(r *http.Request, u identity.User) identity.Actor { return identity.ActorOf(u, requestID(r.Context())) }
+	by := func(r *http.Request, u identity.User) identity.Actor {
+		return identity.ActorOf(u, requestID(r.Context()))
+	}
 	rt.handle("POST /api/v1/users/{id}/suspend", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if !a.allowed(w, r, u, "suspend a user", false) {
 			return

@@ -149,7 +149,7 @@ func (a *api) userRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		a.setPosition(w, r, "") // every write answers with a position (API.md), accounts too
+		a.setPosition(w, r, "")                     // every write answers with a position (API.md), accounts too
 		w.Header().Set("Cache-Control", "no-store") // the answer carries a token
 		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
 			"role": created.Role, "unit_code": created.UnitCode})

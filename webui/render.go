@@ -53,6 +53,9 @@ func (s *server) newPage(r *http.Request, rq *request, title string) *page {
 		add("/admin/reports", "nav.reports_health")
 	}
 	add("/items", "nav.items")
+	if rq.user.ID != "" {
+		add("/account", "nav.account")
+	}
 	if r.URL.Query().Get("ok") != "" {
 		p.Flash = tr(rq.lang, "saved")
 	}

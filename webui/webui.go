@@ -115,6 +115,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /logout", s.form(s.logout))
 	mux.HandleFunc("GET /lang/{lang}", s.switchLang)
 	s.routes(mux)
+	s.accountRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recover(s.door(mux)), nil
 }
@@ -170,6 +171,9 @@ func (s *server) recover(next http.Handler) http.Handler {
 			}
 		}()
 		w.Header().Set("X-Request-ID", ulid.Make().String())
+		// Pages carry the session's form token, a new token or a setup link: no cache keeps
+		// them (static files say otherwise for themselves).
+		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "same-origin")

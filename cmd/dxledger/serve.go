@@ -141,8 +141,8 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			return fmt.Errorf("listen for metrics: %w", err)
 		}
+		srv := &http.Server{Handler: metrics, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
-			srv := &http.Server{Handler: metrics, ReadHeaderTimeout: 10 * time.Second}
 			go func() { <-ctx.Done(); _ = srv.Close() }()
 			_ = srv.Serve(metricsLn)
 		}()

@@ -151,3 +151,27 @@ func TestSeparationOfDuties(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14 point 7: a web session ends after the idle timeout without use, however long its
+// life; one in use lives on.
+func TestSessionIdleTimeout(t *testing.T) {
+	db := pgtest.New(t)
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	ids := newStore(t, db, func() time.Time { return now })
+	ctx := context.Background()
+	u, _, err := ids.Create(ctx, identity.System, identity.NewUser{Name: "Cán bộ", Role: identity.RoleSteeringCommittee, NoToken: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, _, _ := ids.StartSession(ctx, u.ID, 12*time.Hour)
+	idle, _, _ := ids.StartSession(ctx, u.ID, 12*time.Hour)
+	for range 4 { // two hours of use, every 20 minutes
+		now = now.Add(20 * time.Minute)
+		if _, err := ids.Session(ctx, busy); err != nil {
+			t.Fatalf("a session in use after %v: %v", now.Sub(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)), err)
+		}
+	}
+	if _, err := ids.Session(ctx, idle); !errors.Is(err, identity.ErrSessionExpired) {
+		t.Errorf("a session unused for two hours: %v, want expired", err)
+	}
+}

@@ -120,7 +120,13 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b tokenBody
-		if _, err := decode(w, r, &b); err != nil {
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		once, err := onceOf(r, fp)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -139,15 +145,19 @@ func (a *api) accountRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		t, secret, ch, err := a.Users.IssueToken(r.Context(), by(r, u), r.PathValue("id"), b.Name, ttl)
+		t, secret, ch, err := a.Users.IssueTokenOnce(r.Context(), by(r, u), r.PathValue("id"), b.Name, ttl, once)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
 		a.setPosition(w, r, ch.Position)
 		w.Header().Set("Cache-Control", "no-store") // the answer carries a token
-		writeJSON(w, http.StatusCreated, map[string]any{"token_id": t.ID, "token": secret, "name": t.Name,
-			"created_at": t.CreatedAt, "expires_at": t.ExpiresAt, "id": ch.ID, "version": ch.Version})
+		answer := map[string]any{"token_id": t.ID, "token": secret, "name": t.Name,
+			"created_at": t.CreatedAt, "expires_at": t.ExpiresAt, "id": ch.ID, "version": ch.Version}
+		if secret == "" { // a replay: the same token, never its secret again (API.md)
+			delete(answer, "token")
+		}
+		writeJSON(w, http.StatusCreated, answer)
 	}))
 	rt.handle("GET /api/v1/users/{id}/tokens", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if !a.allowed(w, r, u, "list tokens", true) {
@@ -198,6 +208,15 @@ func (a *api) accountRoutes(rt *router) {
 		ch, err := a.Users.Grant(r.Context(), by(r, u), r.PathValue("id"), string(rl), b.UnitCode)
 		a.changed(w, r, ch, err, http.StatusOK)
 	}))
+}
+
+// onceOf reads Idempotency-Key for an account write.
+func onceOf(r *http.Request, fingerprint []byte) (identity.Once, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return identity.Once{}, &badRequest{detail: "Idempotency-Key: at most 200 characters"}
+	}
+	return identity.Once{Key: key, Fingerprint: fingerprint}, nil
 }
 
 // checkRole checks a role and the unit that goes with it.

@@ -111,7 +111,13 @@ func (a *api) userRoutes(rt *router) {
 			return
 		}
 		var b userBody
-		if _, err := decode(w, r, &b); err != nil {
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		once, err := onceOf(r, fp)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -144,15 +150,18 @@ func (a *api) userRoutes(rt *router) {
 			return
 		}
 		created, token, err := a.Users.Create(r.Context(), identity.ActorOf(u, requestID(r.Context())),
-			identity.NewUser{Name: b.Name, Role: string(rl), UnitCode: b.UnitCode, Password: b.Password, TokenName: "first"})
+			identity.NewUser{Name: b.Name, Role: string(rl), UnitCode: b.UnitCode, Password: b.Password, TokenName: "first", Once: once})
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
 		a.setPosition(w, r, "")                     // every write answers with a position (API.md), accounts too
 		w.Header().Set("Cache-Control", "no-store") // the answer carries a token
-		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
-			"role": created.Role, "unit_code": created.UnitCode})
+		answer := map[string]any{"id": created.ID, "token": token, "name": created.Name, "role": created.Role, "unit_code": created.UnitCode}
+		if token == "" { // a replay: the same account, never its secret again (API.md)
+			delete(answer, "token")
+		}
+		writeJSON(w, http.StatusCreated, answer)
 	}))
 	rt.handle("GET /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if u.Role != string(role.Admin) {

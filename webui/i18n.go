@@ -377,6 +377,7 @@ var messages = map[string][2]string{
 	"fault.identity.token_ttl%":            {"Thời hạn phải từ %s đến %s ngày.", "The lifetime must be %s to %s days."},
 	"fault.identity.separation_of_duties":  {"Không được tham gia: chỉ người được giao vai trò, và có thông tin đăng nhập do người khác đặt lần cuối, trước khi đề nghị được ghi nhận mới được phê duyệt hoặc thông qua.", "Not allowed: only a person whose role was granted, and whose credentials were last set by someone else, before the request was recorded may approve or endorse it."},
 	"fault.identity.wrong_password":        {"Mật khẩu hiện tại không đúng.", "That is not your current password."},
+	"fault.identity.idempotency_mismatch":  {"Yêu cầu này đã được gửi trước đó với nội dung khác. Vui lòng tải lại trang và nhập lại.", "This request was sent before with other values. Reload the page and enter them again."},
 	"fault.identity.setup_link":            {"Liên kết thiết lập không tồn tại, đã được dùng hoặc đã hết hạn.", "This setup link is unknown, already used or expired."},
 }
 

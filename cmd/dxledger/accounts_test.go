@@ -36,6 +36,24 @@ func TestAccountsOverHTTP(t *testing.T) {
 	officer := client{t, base, first}
 	officer.do("GET", "/api/v1/me", nil).must(t, 200, "the first token works")
 
+	// A replayed POST whose first answer carried a secret returns the same id without it and
+	// creates nothing (API.md, Conventions); the same key with another body is 422.
+	body := map[string]any{"name": "Trần Văn Lặp", "role": "steering_committee"}
+	r1 := admin.do("POST", "/api/v1/users", body, "Idempotency-Key", "u-1").must(t, 201, "create with a key")
+	r2 := admin.do("POST", "/api/v1/users", body, "Idempotency-Key", "u-1").must(t, 201, "replay")
+	if r2.str("id") != r1.str("id") || r2.str("token") != "" || r1.str("token") == "" {
+		t.Errorf("replayed POST /users: first %s, replay %s; want the same id, the token only the first time", r1.raw, r2.raw)
+	}
+	admin.do("POST", "/api/v1/users", map[string]any{"name": "Khác", "role": "steering_committee"}, "Idempotency-Key", "u-1").must(t, 422, "same key, other body")
+	t1 := admin.do("POST", "/api/v1/users/"+r1.str("id")+"/tokens", map[string]any{"name": "a"}, "Idempotency-Key", "t-1").must(t, 201, "token with a key")
+	t2 := admin.do("POST", "/api/v1/users/"+r1.str("id")+"/tokens", map[string]any{"name": "a"}, "Idempotency-Key", "t-1").must(t, 201, "token replay")
+	if t2.str("token_id") != t1.str("token_id") || t2.str("token") != "" {
+		t.Errorf("replayed POST tokens: first %s, replay %s", t1.raw, t2.raw)
+	}
+	if n := len(admin.do("GET", "/api/v1/users/"+r1.str("id")+"/tokens", nil).body["items"].([]any)); n != 2 {
+		t.Errorf("tokens after a replay: %d, want 2 (the first and the keyed one)", n)
+	}
+
 	// The owner makes their own token; another officer may not make one for them.
 	own := officer.do("POST", "/api/v1/users/"+id+"/tokens", map[string]any{"name": "máy trạm", "expires_in_days": 7}).must(t, 201, "own token")
 	if own.str("token") == "" || own.str("token_id") == "" || own.str("expires_at") == "" || own.header.Get("Cache-Control") != "no-store" {
@@ -107,8 +125,8 @@ func TestAccountsOverHTTP(t *testing.T) {
 		t.Fatalf("verify: %v\n%s", err, out.String())
 	}
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(DISTINCT stream_id) FROM events WHERE stream_id LIKE 'user-%'`).Scan(&n); err != nil || n != 3 {
-		t.Errorf("account streams: %d (%v), want 3", n, err)
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(DISTINCT stream_id) FROM events WHERE stream_id LIKE 'user-%'`).Scan(&n); err != nil || n != 4 {
+		t.Errorf("account streams: %d (%v), want 4", n, err)
 	}
 }
 

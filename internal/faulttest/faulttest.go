@@ -148,6 +148,7 @@ func cases() []Case {
 		{Name: "identity.SeparationError", Err: fmt.Errorf("approve: %w", &identity.SeparationError{Why: "the role was granted"}), Status: forbidden},
 		{Name: "identity.ErrWrongPassword", Err: identity.ErrWrongPassword, Status: rule, Form: true, Fields: []string{"current_password"}},
 		{Name: "identity.ErrSetupLink", Err: identity.ErrSetupLink, Status: notFound},
+		{Name: "identity.ErrIdempotencyMismatch", Err: identity.ErrIdempotencyMismatch, Status: rule, Form: true},
 
 		{Name: "errors.New", Err: errors.New("connection refused"), Status: internal},
 	}

@@ -98,7 +98,7 @@ type event struct {
 	data any
 }
 
-func (s *Store) appendEvents(ctx context.Context, by Actor, userID string, expected int64, evs []event) (eventstore.Result, error) {
+func (s *Store) appendEvents(ctx context.Context, by Actor, userID string, expected int64, evs []event, once ...any) (eventstore.Result, error) {
 	if s.cfg.Events == nil {
 		return eventstore.Result{}, errors.New("identity: no event store to record account changes in")
 	}
@@ -113,7 +113,15 @@ func (s *Store) appendEvents(ctx context.Context, by Actor, userID string, expec
 	if expected == 0 {
 		expected = eventstore.NoStream
 	}
-	return s.cfg.Events.Append(ctx, StreamID(userID), expected, out)
+	var opts []eventstore.AppendOption
+	if len(once) == 2 && once[0].(string) != "" {
+		opts = append(opts, eventstore.WithCommandID(once[0].(string), once[1].([]byte)))
+	}
+	res, err := s.cfg.Events.Append(ctx, StreamID(userID), expected, out, opts...)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		return res, ErrIdempotencyMismatch
+	}
+	return res, err
 }
 
 // Change is the outcome of an account change.
@@ -122,6 +130,9 @@ type Change struct {
 	Version int64
 	// Position is where the change left the event store (Dxledger-Position).
 	Position string
+	// Duplicate: a retry of a request already carried out; nothing was appended now.
+	Duplicate bool
+	first     eventstore.Result
 }
 
 // change runs one account change: it locks the account's row, lets f change the tables and
@@ -130,6 +141,15 @@ type Change struct {
 // history; a failed append rolls the change back. Two changes to one account wait for each
 // other on the row lock.
 func (s *Store) change(ctx context.Context, by Actor, userID string, f func(tx pgx.Tx, u User, now time.Time) ([]event, error)) (Change, error) {
+	return s.changeOnce(ctx, by, userID, "", nil, f)
+}
+
+// changeOnce is change for a request a retry must not carry out twice (commandID, "" for
+// none): a retry appends nothing and answers the first change's result, Duplicate.
+func (s *Store) changeOnce(ctx context.Context, by Actor, userID, commandID string, fp []byte, f func(tx pgx.Tx, u User, now time.Time) ([]event, error)) (Change, error) {
+	if res, found, err := s.previous(ctx, commandID, fp); found || err != nil {
+		return Change{ID: userID, Version: res.ToVersion, Duplicate: true, first: res}, err
+	}
 	var ch Change
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var u User
@@ -147,9 +167,13 @@ func (s *Store) change(ctx context.Context, by Actor, userID string, f func(tx p
 			ch = Change{ID: u.ID, Version: u.Version}
 			return err
 		}
-		res, err := s.appendEvents(ctx, by, u.ID, u.Version, evs)
+		res, err := s.appendEvents(ctx, by, u.ID, u.Version, evs, commandID, fp)
 		if err != nil {
 			return err
+		}
+		if res.Duplicate {
+			ch = Change{ID: u.ID, Version: res.ToVersion, Duplicate: true, first: res}
+			return retried
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET version = $2 WHERE user_id = $1`, u.ID, res.ToVersion); err != nil {
 			return err
@@ -157,6 +181,9 @@ func (s *Store) change(ctx context.Context, by Actor, userID string, f func(tx p
 		ch = Change{ID: u.ID, Version: res.ToVersion, Position: res.Position.String()}
 		return nil
 	})
+	if errors.Is(err, retried) {
+		return ch, nil
+	}
 	return ch, err
 }
 
@@ -191,6 +218,12 @@ var (
 // IssueToken gives userID one more bearer token named name, living ttl (the default when 0),
 // shown only this once.
 func (s *Store) IssueToken(ctx context.Context, by Actor, userID, name string, ttl time.Duration) (Token, string, Change, error) {
+	return s.IssueTokenOnce(ctx, by, userID, name, ttl, Once{})
+}
+
+// IssueTokenOnce is IssueToken for a request a retry must not carry out twice: a retry answers
+// the first token's id and end without its secret ("").
+func (s *Store) IssueTokenOnce(ctx context.Context, by Actor, userID, name string, ttl time.Duration, once Once) (Token, string, Change, error) {
 	if ttl == 0 {
 		ttl = s.cfg.TokenTTL
 	}
@@ -199,7 +232,7 @@ func (s *Store) IssueToken(ctx context.Context, by Actor, userID, name string, t
 	}
 	secret := NewToken()
 	var t Token
-	ch, err := s.change(ctx, by, userID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+	ch, err := s.changeOnce(ctx, by, userID, once.commandID(by, "token:"+userID), once.Fingerprint, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 		if u.Suspended {
 			return nil, ErrSuspended
 		}
@@ -211,6 +244,20 @@ func (s *Store) IssueToken(ctx context.Context, by Actor, userID, name string, t
 	})
 	if err != nil {
 		return Token{}, "", Change{}, fmt.Errorf("issue token: %w", err)
+	}
+	if ch.Duplicate {
+		// The first answer's token, read back from its event, without the secret.
+		recs, err := s.cfg.Events.ReadStream(ctx, StreamID(userID), ch.first.FromVersion-1)
+		if err != nil {
+			return Token{}, "", Change{}, fmt.Errorf("issue token: %w", err)
+		}
+		for _, r := range recs {
+			var ti tokenIssued
+			if r.Type == EvTokenIssued && r.Version <= ch.first.ToVersion && json.Unmarshal(r.Data, &ti) == nil {
+				t = Token{ID: ti.TokenID, Name: ti.Name, CreatedAt: r.Metadata.RecordedAt, ExpiresAt: ti.ExpiresAt}
+			}
+		}
+		return t, "", ch, nil
 	}
 	return t, secret, ch, nil
 }

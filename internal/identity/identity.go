@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/fault"
@@ -54,6 +55,7 @@ type User struct {
 type Events interface {
 	Append(ctx context.Context, stream string, expected int64, events []eventstore.Event, opts ...eventstore.AppendOption) (eventstore.Result, error)
 	ReadStream(ctx context.Context, stream string, from int64) ([]eventstore.Record, error)
+	Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (eventstore.Result, bool, error)
 }
 
 // Config is how a Store behaves.
@@ -147,17 +149,60 @@ type NewUser struct {
 	TokenName string
 	// NoToken creates the account without a token (a person who only signs in to the pages).
 	NoToken bool
+	// Once makes a retry of the same request create nothing (Idempotency-Key).
+	Once Once
+}
+
+// Once identifies a request that a retry must not carry out twice (API.md: a replayed POST
+// whose first answer carried a secret returns the same id without the secret). Key is empty
+// for a request that is not to be deduplicated.
+type Once struct {
+	Key         string // the caller's Idempotency-Key, scoped by actor and route
+	Fingerprint []byte // the request body's; the same key with another body is refused
+}
+
+func (o Once) commandID(by Actor, what string) string {
+	if o.Key == "" {
+		return ""
+	}
+	return "account:" + by.UserID + ":" + what + ":" + o.Key
+}
+
+// ErrIdempotencyMismatch refuses an Idempotency-Key used before with another body.
+var ErrIdempotencyMismatch = fault.New(fault.Refused, "identity.idempotency_mismatch", "idempotency key was used with another request")
+
+// previous returns the account stream a request with this command id already wrote, if any.
+func (s *Store) previous(ctx context.Context, commandID string, fp []byte) (eventstore.Result, bool, error) {
+	if commandID == "" || s.cfg.Events == nil {
+		return eventstore.Result{}, false, nil
+	}
+	res, found, err := s.cfg.Events.Previous(ctx, StreamPrefix, commandID, fp)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		return res, true, ErrIdempotencyMismatch
+	}
+	return res, found, err
 }
 
 // Create registers a user by actor and returns it with its first token, shown only this once
 // ("" when NoToken).
 func (s *Store) Create(ctx context.Context, by Actor, nu NewUser) (User, string, error) {
+	if res, found, err := s.previous(ctx, nu.Once.commandID(by, "create"), nu.Once.Fingerprint); found || err != nil {
+		if err != nil {
+			return User{}, "", err
+		}
+		u, err := s.user(ctx, strings.TrimPrefix(res.StreamID, StreamPrefix))
+		return u, "", err
+	}
 	token := ""
 	if !nu.NoToken {
 		token = NewToken()
 	}
 	var u User
 	err := s.create(ctx, by, nu, token, &u)
+	if errors.Is(err, retried) { // the same request, a moment before
+		u, err := s.user(ctx, u.ID)
+		return u, "", err
+	}
 	if err != nil {
 		return User{}, "", fmt.Errorf("create user: %w", err)
 	}
@@ -222,9 +267,13 @@ func (s *Store) createUser(ctx context.Context, by Actor, nu NewUser, token stri
 			}
 			evs = append(evs, event{typ: EvTokenIssued, data: tokenIssued{TokenID: t.ID, Name: t.Name, ExpiresAt: t.ExpiresAt}})
 		}
-		res, err := s.appendEvents(ctx, by, u.ID, 0, evs)
+		res, err := s.appendEvents(ctx, by, u.ID, 0, evs, nu.Once.commandID(by, "create"), nu.Once.Fingerprint)
 		if err != nil {
 			return err
+		}
+		if res.Duplicate {
+			out.ID = strings.TrimPrefix(res.StreamID, StreamPrefix)
+			return retried
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET version = $2 WHERE user_id = $1`, u.ID, res.ToVersion); err != nil {
 			return err
@@ -234,6 +283,10 @@ func (s *Store) createUser(ctx context.Context, by Actor, nu NewUser, token stri
 		return nil
 	})
 }
+
+// retried rolls back a request that turned out to be a retry of one already carried out (it
+// never leaves the package).
+var retried = errors.New("identity: a retried request")
 
 // Ensure returns the user with this name, role and unit, creating it (by actor, with password
 // when not empty, and a first token) when there is none — for loaders that must not duplicate

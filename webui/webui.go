@@ -166,7 +166,7 @@ func (s *server) recover(next http.Handler) http.Handler {
 					panic(p)
 				}
 				id := w.Header().Get("X-Request-ID")
-				s.Logger.Error("panic serving page", "panic", p, "request_id", id, "path", r.URL.Path)
+				s.Logger.Error("panic serving page", "panic", p, "request_id", id, "path", loggedPath(r))
 				http.Error(w, tr(langOf(r), "err.internal")+" "+id, http.StatusInternalServerError)
 			}
 		}()
@@ -454,12 +454,20 @@ func (s *server) failErr(w http.ResponseWriter, r *http.Request, rq *request, er
 	a := answerOf(rq.lang, err)
 	msg := a.Message
 	if a.Status == http.StatusInternalServerError {
-		s.Logger.Error("page failed", "err", err, "request_id", rq.id, "path", r.URL.Path)
+		s.Logger.Error("page failed", "err", err, "request_id", rq.id, "path", loggedPath(r))
 		msg += " " + rq.id
 	}
 	p := s.newPage(r, rq, a.Message)
 	p.Data = errorData{Message: msg, Status: a.Status}
 	s.render(w, a.Status, "error", p)
+}
+
+// loggedPath is a page's path as the log may show it: a setup link's secret left out.
+func loggedPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/setup/") {
+		return "/setup/…"
+	}
+	return r.URL.Path
 }
 
 type errorData struct {

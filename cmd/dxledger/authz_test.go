@@ -28,6 +28,10 @@ var samples = map[string]string{
 	"suspend":                     `{"reason":"chờ"}`,
 	"resume":                      `{}`,
 	"cancel":                      `{"reason":"trùng"}`,
+	"reactivate":                  `{}`,
+	"password":                    `{"password":"mật-khẩu-đủ-dài"}`,
+	"tokens":                      `{"name":"thử"}`,
+	"grant":                       `{"role":"steering_committee"}`,
 }
 
 func sampleFor(path string) string {

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -165,7 +166,9 @@ func (o Once) commandID(by Actor, what string) string {
 	if o.Key == "" {
 		return ""
 	}
-	return "account:" + by.UserID + ":" + what + ":" + o.Key
+	// Hashed, as the items' keys are: a key is the client's text, whatever its bytes.
+	sum := sha256.Sum256([]byte(by.UserID + "\x00" + what + "\x00" + o.Key))
+	return "account:" + hex.EncodeToString(sum[:16])
 }
 
 // ErrIdempotencyMismatch refuses an Idempotency-Key used before with another body.

@@ -176,11 +176,29 @@ type decisionBody struct {
 	OccurredOn string     `json:"occurred_on"`
 }
 
+// moneyBody is a disbursement. request_id names the approved funding request it draws on
+// (source may then be left out); without it the payment draws on the approved requests of its
+// source decided by its date, the earliest approval first.
 type moneyBody struct {
 	Source     string    `json:"source"`
 	Amount     money.VND `json:"amount_vnd"`
 	Date       string    `json:"date"`
+	RequestID  string    `json:"request_id"`
 	OccurredOn string    `json:"occurred_on"`
+}
+
+// ownFundingBody says an item needs no separate state funding, and how it is paid for.
+type ownFundingBody struct {
+	Means      string `json:"means"`
+	Note       string `json:"note"`
+	OccurredOn string `json:"occurred_on"`
+}
+
+// workflowVersionBody moves an item to a newer workflow version that mends its own.
+type workflowVersionBody struct {
+	Version    *int   `json:"version"`
+	Note       string `json:"note"`
+	OccurredOn string `json:"occurred_on"`
 }
 
 type progressBody struct {
@@ -259,8 +277,17 @@ func (a *api) itemRoutes(rt *router) {
 			if b.Date == "" && b.OccurredOn == "" {
 				f.add("date", "is required (YYYY-MM-DD)")
 			}
-			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount}
+			return &itemDisburse{Meta: item.Meta{On: businessDate(f, b.Date, b.OccurredOn)}, Source: item.Source(b.Source), Amount: b.Amount,
+				RequestID: b.RequestID}
 		})))
+	rt.handle("POST "+path+"/own-funding", a.authed(act(a, workflows.ActOwnFunding, http.StatusOK,
+		func(b *ownFundingBody, f *fields, r *http.Request) item.Command {
+			if b.Means == "" {
+				f.add("means", "is required (regular_budget, enterprise or reuse)")
+			}
+			return &item.ArrangeOwnFunding{Meta: meta(f, b.OccurredOn), Means: item.Means(b.Means), Note: b.Note}
+		})))
+	rt.handle("POST "+path+"/workflow-version", a.authed(a.workflowVersion()))
 	rt.handle("POST "+path+"/progress", a.authed(act(a, workflows.ActProgress, http.StatusCreated,
 		func(b *progressBody, f *fields, r *http.Request) item.Command {
 			if b.Percent == nil {
@@ -358,5 +385,36 @@ func (a *api) sameAs() func(http.ResponseWriter, *http.Request, identity.User) {
 	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		r.SetPathValue("kind", "models")
 		h(w, r, u)
+	}
+}
+
+// workflowVersion moves an item in flight to a newer version of the workflow definition that
+// mends the version it lives under, as an event (workflows.Handler.AdoptVersion).
+func (a *api) workflowVersion() func(http.ResponseWriter, *http.Request, identity.User) {
+	return func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		kind, ok := kinds[r.PathValue("kind")]
+		if !ok {
+			a.fail(w, r, workflows.ErrNotFound)
+			return
+		}
+		var (
+			b workflowVersionBody
+			c item.ChangeWorkflowVersion
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			if b.Version == nil {
+				f.add("version", "is required: the newer workflow version")
+				b.Version = new(int)
+			}
+			if strings.TrimSpace(b.Note) == "" {
+				f.add("note", "is required: why the item moves to the newer version")
+			}
+			c = item.ChangeWorkflowVersion{Meta: meta(f, b.OccurredOn), To: *b.Version, Note: b.Note}
+		})
+		if !ok {
+			return
+		}
+		res, err := a.Handler.AdoptVersion(r.Context(), actor(r, u), kind, r.PathValue("id"), c, o)
+		a.respond(w, r, res, err, http.StatusOK)
 	}
 }

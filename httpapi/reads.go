@@ -19,6 +19,8 @@ type requestView struct {
 	Endorsed    bool       `json:"endorsed"`
 	Status      string     `json:"status"`
 	Approved    money.VND  `json:"approved_vnd"`
+	// Disbursed is what payments that name the request drew on it.
+	Disbursed money.VND `json:"disbursed_vnd"`
 	// AwaitingSecondOfficer is the amount a first finance officer approved, waiting for a
 	// second one.
 	AwaitingSecondOfficer *money.VND `json:"awaiting_second_officer_vnd,omitempty"`
@@ -40,27 +42,31 @@ type evaluationView struct {
 }
 
 type itemView struct {
-	ID              string          `json:"id"`
-	Kind            string          `json:"kind"`
-	Version         int64           `json:"version"`
-	Title           string          `json:"title"`
-	UnitCode        string          `json:"unit_code"`
-	Pillar          string          `json:"pillar"`
-	Sector          string          `json:"sector"`
-	Scope           string          `json:"scope,omitempty"`
-	ModelID         string          `json:"model_id,omitempty"`
-	SameAs          string          `json:"same_as,omitempty"`
-	Stage           string          `json:"stage"`
-	SuspendedFrom   string          `json:"suspended_from,omitempty"`
-	WorkflowVersion int             `json:"workflow_version"`
-	ProposedOn      civil.Date      `json:"proposed_on"`
-	StartDate       civil.Date      `json:"start_date"`
-	EndDate         civil.Date      `json:"end_date"`
-	EstimatedCost   money.VND       `json:"estimated_cost_vnd"`
-	Requested       money.VND       `json:"requested_vnd"`
-	Approved        money.VND       `json:"approved_vnd"`
-	Disbursed       money.VND       `json:"disbursed_vnd"`
-	Gap             money.VND       `json:"gap_vnd"`
+	ID              string     `json:"id"`
+	Kind            string     `json:"kind"`
+	Version         int64      `json:"version"`
+	Title           string     `json:"title"`
+	UnitCode        string     `json:"unit_code"`
+	Pillar          string     `json:"pillar"`
+	Sector          string     `json:"sector"`
+	Scope           string     `json:"scope,omitempty"`
+	ModelID         string     `json:"model_id,omitempty"`
+	SameAs          string     `json:"same_as,omitempty"`
+	Stage           string     `json:"stage"`
+	SuspendedFrom   string     `json:"suspended_from,omitempty"`
+	WorkflowVersion int        `json:"workflow_version"`
+	ProposedOn      civil.Date `json:"proposed_on"`
+	StartDate       civil.Date `json:"start_date"`
+	EndDate         civil.Date `json:"end_date"`
+	EstimatedCost   money.VND  `json:"estimated_cost_vnd"`
+	Requested       money.VND  `json:"requested_vnd"`
+	Approved        money.VND  `json:"approved_vnd"`
+	Disbursed       money.VND  `json:"disbursed_vnd"`
+	Gap             money.VND  `json:"gap_vnd"`
+	// OwnFunding is how an item that needs no separate state funding is paid for
+	// (regular_budget, enterprise, reuse), absent otherwise; OwnFundingOn the day it was said.
+	OwnFunding      string          `json:"own_funding,omitempty"`
+	OwnFundingOn    *civil.Date     `json:"own_funding_on,omitempty"`
 	Progress        int             `json:"progress"`
 	LastProgressOn  civil.Date      `json:"last_progress_on"`
 	ImplementedOn   civil.Date      `json:"implemented_on"`
@@ -77,10 +83,14 @@ func viewOf(s item.State, version int64, today civil.Date) itemView {
 		Pillar: string(s.Pillar), Sector: s.Sector, Scope: s.Scope, ModelID: s.ModelID, SameAs: s.SameAs,
 		Stage: string(s.Stage), SuspendedFrom: string(s.SuspendedFrom), WorkflowVersion: s.WorkflowVersion,
 		ProposedOn: s.ProposedOn, StartDate: s.StartDate, EndDate: s.EndDate, EstimatedCost: s.EstimatedCost,
-		Requested: s.Requested, Approved: s.Approved, Disbursed: s.Disbursed, Gap: max(0, s.EstimatedCost-s.Approved),
+		Requested: s.Requested, Approved: s.Approved, Disbursed: s.Disbursed, Gap: s.Gap(), OwnFunding: string(s.OwnFunding),
 		Progress: s.Progress, LastProgressOn: s.LastProgressOn, ImplementedOn: s.ImplementedOn,
 		OverdueSince: s.OverdueSince, NoProgressFlag: s.FlaggedNoProgress,
 		FundingRequests: []requestView{}, Sources: []sourceView{}}
+	if s.OwnFunding != "" {
+		on := s.OwnFundingOn
+		v.OwnFundingOn = &on
+	}
 	switch s.Stage {
 	case item.StageImplemented, item.StageEvaluated, item.StageCancelled:
 	default:
@@ -88,7 +98,7 @@ func viewOf(s item.State, version int64, today civil.Date) itemView {
 	}
 	for _, r := range s.Requests {
 		rv := requestView{RequestID: r.ID, Source: string(r.Source), Amount: r.Amount, Year: r.Year, RequestedOn: r.RequestedOn,
-			Endorsed: r.Endorsed, Status: string(r.Status), Approved: r.Approved, Officers: r.Officers, DecidedOn: r.DecidedOn}
+			Endorsed: r.Endorsed, Status: string(r.Status), Approved: r.Approved, Disbursed: r.Disbursed, Officers: r.Officers, DecidedOn: r.DecidedOn}
 		if r.FirstApproval != nil {
 			amount := r.FirstApproval.Amount
 			rv.AwaitingSecondOfficer = &amount

@@ -19,6 +19,7 @@ import (
 type Reports interface {
 	FundingGaps(ctx context.Context, groupBy string, q projections.Query) (projections.FundingGapReport, error)
 	ModelCounts(ctx context.Context, groupBy string, q projections.Query) (projections.ModelCountReport, error)
+	Payments(ctx context.Context, groupBy string, q projections.Query) (projections.PaymentReport, error)
 	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
 	DuplicateCandidates(ctx context.Context) ([]projections.DuplicateCandidate, error)
 	List(ctx context.Context, q projections.ListQuery) ([]projections.ListItem, string, error)
@@ -145,6 +146,9 @@ func (a *api) reportRoutes(rt *router) {
 	}))
 	rt.handle("GET /api/v1/reports/funding-gaps", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.FundingGaps(r.Context(), r.URL.Query().Get("group_by"), q)
+	}))
+	rt.handle("GET /api/v1/reports/payments-by-date", serve(func(r *http.Request, q projections.Query) (any, error) {
+		return a.Reports.Payments(r.Context(), r.URL.Query().Get("group_by"), q)
 	}))
 	rt.handle("GET /api/v1/reports/model-counts", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.ModelCounts(r.Context(), r.URL.Query().Get("group_by"), q)

@@ -233,7 +233,7 @@ func moveDate(e item.Event, days int) {
 type replayed struct {
 	asOf  civil.Date
 	items []item.State
-	// disbursedByYear[i] is items[i]'s money spent, by the year it was spent.
+	// disbursedByYear[i] is items[i]'s money spent, by the budget year of the request it drew on.
 	disbursedByYear []map[int]int64
 	kinds           map[string]string
 	merge           map[string]string
@@ -284,7 +284,11 @@ func replay(t *testing.T, recs []eventstore.Record, q Query, now time.Time) repl
 			if byYear[r.StreamID] == nil {
 				byYear[r.StreamID] = map[int]int64{}
 			}
-			byYear[r.StreamID][on.Year] += int64(d.Amount)
+			y := d.Year // the request's budget year; the payment's own for one that names none
+			if y == 0 {
+				y = on.Year
+			}
+			byYear[r.StreamID][y] += int64(d.Amount)
 		}
 	}
 	for _, s := range order {
@@ -323,24 +327,27 @@ func (rp replayed) gaps(g string) FundingGapReport {
 		if rows[k] == nil {
 			rows[k] = &FundingGapRow{Key: k}
 			if item {
-				rows[k].Estimated, rows[k].Gap = new(int64), new(int64)
+				rows[k].Estimated, rows[k].Gap, rows[k].ItemsWithGap = new(int64), new(int64), new(int64)
 			}
 		}
 		return rows[k]
 	}
-	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
+	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64), ItemsWithGap: new(int64)}
 	for i, s := range rp.items {
 		if s.Stage == item.StageCancelled {
 			continue
 		}
 		gap := int64(max(0, s.EstimatedCost-s.Approved))
+		if s.OwnFunding != "" {
+			gap = 0
+		}
 		*total.Estimated += int64(s.EstimatedCost)
 		*total.Gap += gap
 		total.Requested += int64(s.Requested)
 		total.Approved += int64(s.Approved)
 		total.Disbursed += int64(s.Disbursed)
 		if gap > 0 {
-			total.ItemsWithGap++
+			*total.ItemsWithGap++
 		}
 		switch g {
 		case "source", "year":
@@ -370,7 +377,7 @@ func (rp replayed) gaps(g string) FundingGapReport {
 			row.Approved += int64(s.Approved)
 			row.Disbursed += int64(s.Disbursed)
 			if gap > 0 {
-				row.ItemsWithGap++
+				*row.ItemsWithGap++
 			}
 		}
 	}
@@ -439,8 +446,10 @@ func (rp replayed) completion(g string) CompletionReport {
 				!s.EndDate.IsZero() && rp.asOf.After(s.EndDate) {
 				a.row.Overdue++
 			}
-			a.sum += int64(s.Progress)
-			a.count++
+			if s.Stage != item.StageCancelled {
+				a.sum += int64(s.Progress)
+				a.count++
+			}
 		}
 	}
 	avg := func(a *acc) float64 {

@@ -89,6 +89,12 @@ func (c *Cached) FundingGaps(ctx context.Context, groupBy string, q Query) (Fund
 		func() (FundingGapReport, error) { return c.Reports.FundingGaps(ctx, groupBy, q) })
 }
 
+// Payments is Reports.Payments, from memory while the read models stand still.
+func (c *Cached) Payments(ctx context.Context, groupBy string, q Query) (PaymentReport, error) {
+	return cached(ctx, c, cacheKey{report: "payments", groupBy: groupBy, asOf: q.AsOf, knownAt: q.KnownAt},
+		func() (PaymentReport, error) { return c.Reports.Payments(ctx, groupBy, q) })
+}
+
 // ModelCounts is Reports.ModelCounts, from memory while the read models stand still.
 func (c *Cached) ModelCounts(ctx context.Context, groupBy string, q Query) (ModelCountReport, error) {
 	return cached(ctx, c, cacheKey{report: "model-counts", groupBy: groupBy, asOf: q.AsOf, knownAt: q.KnownAt},

@@ -57,7 +57,9 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 		q.Limit = 50
 	}
 	rows, err := r.pool.Query(ctx, `SELECT i.item_id, i.kind, i.title, i.unit_code, i.pillar, i.sector, c.stage,
-			i.estimated_vnd, c.requested_vnd, c.approved_vnd, c.disbursed_vnd, c.progress, c.same_as, i.proposed_on, i.end_date
+			i.estimated_vnd, c.requested_vnd, c.approved_vnd, c.disbursed_vnd, c.progress, c.same_as, i.proposed_on, i.end_date,
+			EXISTS (SELECT 1 FROM pj_item_facts f WHERE f.item_id = i.item_id AND f.fact = 'stage' AND f.stage = 'funded'
+				AND f.ref <> '') AS own_funding -- item.OwnFundingArranged (readmodel/fold.go)
 		FROM pj_items i JOIN pj_item_current c USING (item_id)
 		WHERE ($1 = '' OR i.kind = $1) AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR c.stage = $3)
 		  AND ($4 = '' OR i.pillar = $4) AND ($5 = '' OR i.sector = $5)
@@ -71,17 +73,18 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ListItem, error) {
 		var (
-			it       ListItem
-			proposed time.Time
-			end      *time.Time
+			it         ListItem
+			proposed   time.Time
+			end        *time.Time
+			ownFunding bool
 		)
 		err := row.Scan(&it.ID, &it.Kind, &it.Title, &it.UnitCode, &it.Pillar, &it.Sector, &it.Stage, &it.Estimated,
-			&it.Requested, &it.Approved, &it.Disbursed, &it.Progress, &it.SameAs, &proposed, &end)
+			&it.Requested, &it.Approved, &it.Disbursed, &it.Progress, &it.SameAs, &proposed, &end, &ownFunding)
 		it.ProposedOn = civil.Of(proposed)
 		if end != nil {
 			it.EndDate = civil.Of(*end)
 		}
-		if it.Stage != string(item.StageCancelled) {
+		if it.Stage != string(item.StageCancelled) && !ownFunding { // no gap without separate funding
 			it.Gap = max(0, it.Estimated-it.Approved)
 		}
 		return it, err

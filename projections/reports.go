@@ -439,7 +439,8 @@ func (s *snapshot) key(p part, groupBy string) string {
 	return p.sector
 }
 
-// FundingGapRow is one row of the funding-gaps report (API.md).
+// FundingGapRow is one row of the funding-gaps report (API.md). ItemsWithGap is null where
+// the gap is (rows grouped by source or year).
 type FundingGapRow struct {
 	Key          string `json:"key"`
 	Estimated    *int64 `json:"estimated_vnd"`
@@ -447,7 +448,7 @@ type FundingGapRow struct {
 	Approved     int64  `json:"approved_vnd"`
 	Disbursed    int64  `json:"disbursed_vnd"`
 	Gap          *int64 `json:"gap_vnd"`
-	ItemsWithGap int64  `json:"items_with_gap"`
+	ItemsWithGap *int64 `json:"items_with_gap"`
 }
 
 // FundingGapReport is the funding-gaps report.
@@ -465,7 +466,7 @@ func (row *FundingGapRow) addPart(p part) {
 	row.Requested += p.requested
 	row.Approved += p.approved
 	row.Disbursed += p.disbursed
-	row.ItemsWithGap += p.withGap
+	*row.ItemsWithGap += p.withGap
 }
 
 // FundingGaps groups estimated, requested, approved and disbursed money and the gap by unit,
@@ -483,7 +484,7 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 		return FundingGapReport{}, fmt.Errorf("funding gaps: %w", err)
 	}
 	rows := map[string]*FundingGapRow{}
-	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
+	total := FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64), ItemsWithGap: new(int64)}
 	for _, p := range parts {
 		if p.stage == item.StageCancelled {
 			continue
@@ -494,7 +495,7 @@ func (r *Reports) FundingGaps(ctx context.Context, groupBy string, q Query) (Fun
 		}
 		k := s.key(p, groupBy)
 		if rows[k] == nil {
-			rows[k] = &FundingGapRow{Key: k, Estimated: new(int64), Gap: new(int64)}
+			rows[k] = &FundingGapRow{Key: k, Estimated: new(int64), Gap: new(int64), ItemsWithGap: new(int64)}
 		}
 		rows[k].addPart(p)
 	}
@@ -574,7 +575,9 @@ func (r *Reports) ModelCounts(ctx context.Context, groupBy string, q Query) (Mod
 	return out, nil
 }
 
-// CompletionRow is one row of the completion report.
+// CompletionRow is one row of the completion report. AverageProgress is the mean progress of
+// the row's items that are not cancelled (0 when there are none): a cancelled item's progress
+// is no part of how far the work has come.
 type CompletionRow struct {
 	Key             string  `json:"key"`
 	Proposed        int64   `json:"proposed"`
@@ -613,12 +616,14 @@ func (row *CompletionRow) addPart(p part) {
 		row.Cancelled += p.items
 	}
 	row.Overdue += p.overdue
-	row.items += p.items
-	row.progressSum += p.progress
+	if p.stage != item.StageCancelled {
+		row.items += p.items
+		row.progressSum += p.progress
+	}
 }
 
 // Completion counts items by their stage on the day, the overdue ones on top, and the average
-// reported progress.
+// reported progress of those not cancelled.
 func (r *Reports) Completion(ctx context.Context, kind, groupBy string, q Query) (CompletionReport, error) {
 	switch kind {
 	case "", "model", "project":

@@ -138,8 +138,11 @@ type itemData struct {
 	Forms     map[string]*form
 	Sources   []item.Source
 	Ratings   []item.Rating
+	Means     []item.Means
 	Today     string
 	Pending   []item.Request
+	Approved  []item.Request // the approved requests, which a payment may name
+	Mending   int            // the newer workflow version the person may move the item to, or 0
 }
 
 // May reports whether the signed-in person may take action now.
@@ -183,7 +186,7 @@ func (s *server) loadItemData(r *http.Request, rq *request) (*itemData, error) {
 		who[u.ID] = u.Name
 	}
 	d := &itemData{names: names{lang: rq.lang, units: units}, Kind: string(kind), Item: it, Sources: item.Sources,
-		Ratings: item.Ratings, Today: s.Handler.Today().String(), Forms: map[string]*form{}}
+		Ratings: item.Ratings, Means: item.AllMeans, Today: s.Handler.Today().String(), Forms: map[string]*form{}}
 	for _, e := range evs {
 		ev := eventView{EventView: e, What: eventLabel(rq.lang, e.Type), Who: who[e.Actor], UnitName: d.of("unit", e.Unit)}
 		if ev.Who == "" {
@@ -206,7 +209,11 @@ func (s *server) loadItemData(r *http.Request, rq *request) (*itemData, error) {
 		if q.Status == item.RequestPending {
 			d.Pending = append(d.Pending, q)
 		}
+		if q.Status == item.RequestApproved {
+			d.Approved = append(d.Approved, q)
+		}
 	}
+	d.Mending = s.Handler.Mending(it.WorkflowVersion, it.Stage, rq.actor().Role)
 	if d.Permitted, err = s.Handler.Permitted(ctx, rq.actor(), it); err != nil {
 		return nil, err
 	}
@@ -247,8 +254,22 @@ func (s *server) itemAction(w http.ResponseWriter, r *http.Request, rq *request)
 			Amount: money.VND(rd.money("amount_vnd", true)), Year: rd.number("year", civil.Earliest.Year, civil.Latest.Year)}
 	case rid == "" && name == "disbursement":
 		action = workflows.ActDisburse
-		cmd = &item.Disburse{Meta: item.Meta{On: rd.date("date", true)}, Source: item.Source(rd.required("source")),
+		c := &item.Disburse{Meta: item.Meta{On: rd.date("date", true)}, RequestID: rd.text("request_id"),
 			Amount: money.VND(rd.money("amount_vnd", true))}
+		if c.RequestID == "" {
+			c.Source = item.Source(rd.required("source"))
+		} else {
+			c.Source = item.Source(rd.text("source")) // may be left out: the request's
+		}
+		cmd = c
+	case rid == "" && name == "own-funding":
+		action = workflows.ActOwnFunding
+		cmd = &item.ArrangeOwnFunding{Meta: item.Meta{On: rd.date("occurred_on", false)}, Means: item.Means(rd.required("means")),
+			Note: rd.text("note")}
+	case rid == "" && name == "workflow-version":
+		action = workflows.ActAdoptVersion
+		cmd = &item.ChangeWorkflowVersion{Meta: item.Meta{On: rd.date("occurred_on", false)}, To: rd.number("to_version", 1, 1<<20),
+			Note: rd.required("note")}
 	case rid == "" && name == "progress":
 		action = workflows.ActProgress
 		cmd = &item.ReportProgress{Meta: item.Meta{On: rd.date("date", true)}, Percent: rd.number("percent", 0, 100), Note: rd.text("note")}
@@ -284,7 +305,12 @@ func (s *server) itemAction(w http.ResponseWriter, r *http.Request, rq *request)
 		return
 	}
 	s.write(w, r, rq, rd, name, s.renderItem, func() (string, error) {
-		_, err := s.Handler.Act(r.Context(), rq.actor(), kind, r.PathValue("id"), action, cmd, options(r, "web "+r.URL.Path))
+		var err error
+		if c, ok := cmd.(*item.ChangeWorkflowVersion); ok {
+			_, err = s.Handler.AdoptVersion(r.Context(), rq.actor(), kind, r.PathValue("id"), *c, options(r, "web "+r.URL.Path))
+		} else {
+			_, err = s.Handler.Act(r.Context(), rq.actor(), kind, r.PathValue("id"), action, cmd, options(r, "web "+r.URL.Path))
+		}
 		if next := r.PostForm.Get("next"); next != "" {
 			return safeNext(next), err
 		}
@@ -346,7 +372,7 @@ func eventFields(lang string, data []byte, name func(field, code string) string)
 				v = dmy(d)
 			}
 			switch k {
-			case "source", "stage", "pillar", "sector", "rating":
+			case "source", "stage", "pillar", "sector", "rating", "means":
 				v = label(lang, k, x)
 			default:
 				v = name(k, v)

@@ -114,6 +114,12 @@ var funcs = template.FuncMap{
 		}
 		return p.VND(*v)
 	},
+	"nPtr": func(p *page, v *int64) string {
+		if v == nil {
+			return "—"
+		}
+		return p.N(*v)
+	},
 	// bar is a chart bar's width in percent of the largest value.
 	"bar": func(v, most int64) string {
 		if most <= 0 || v <= 0 {

@@ -31,6 +31,8 @@ const (
 	ActResume         = "resume"
 	ActCancel         = "cancel"
 	ActSameAs         = "mark_same_as"
+	ActOwnFunding     = "arrange_own_funding"
+	ActAdoptVersion   = "adopt_version"
 )
 
 // StreamID is the stream of item id of kind k.
@@ -245,6 +247,8 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 		c.Meta = withMeta(c.Meta, meta) // back to the stage it was suspended from
 	case *item.Cancel:
 		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
+	case *item.ArrangeOwnFunding:
+		c.Meta, c.To = withMeta(c.Meta, meta), item.Stage(to)
 	case *item.MarkSameAs:
 		c.Meta = withMeta(c.Meta, meta)
 		if c.ModelID != "" && c.ModelID != it.ID {
@@ -272,6 +276,53 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 		return nil, err
 	}
 	return item.Decide(it.State, cmd)
+}
+
+// AdoptVersion moves an item in flight to a newer version of the workflow definition, one that
+// mends the version the item lives under (definition.Definition.Mends): the rule of
+// workflows/definition/version2.yaml. Who may do it, and from which stages, is the newer
+// version's action adopt_version. The move is an event on the item's stream
+// (item.WorkflowVersionChanged), with its actor, business date and note; the item keeps its
+// stage, money and history.
+func (h *Handler) AdoptVersion(ctx context.Context, a Actor, k item.Kind, id string, c item.ChangeWorkflowVersion, o Options) (Result, error) {
+	return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) {
+		target, ok := h.cfg.Definitions.Get(c.To)
+		if !ok {
+			return nil, item.Invalid{{Field: "version", Code: "workflows.no_such_version", Message: "no workflow definition of this version is loaded"}}
+		}
+		if _, err := target.Allowed(ActAdoptVersion, string(it.Stage), a.Role); err != nil {
+			var unknown *definition.UnknownActionError
+			if !errors.As(err, &unknown) {
+				return nil, refusal(a, ActAdoptVersion, err)
+			}
+		}
+		if a.Role == role.FocalPoint {
+			if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
+				return nil, &ForbiddenError{Role: a.Role, Action: ActAdoptVersion, Reason: err.Error()}
+			}
+		}
+		if c.To > it.WorkflowVersion && !slices.Contains(target.Mends, it.WorkflowVersion) {
+			return nil, item.Invalid{{Field: "version", Code: "workflows.does_not_mend",
+				Message: fmt.Sprintf("version %d does not mend version %d, which the item lives under: the item keeps its rules", c.To, it.WorkflowVersion)}}
+		}
+		c.Meta = withMeta(c.Meta, item.Meta{Today: h.Today(), Actor: a.UserID})
+		return item.Decide(it.State, &c)
+	})
+}
+
+// Mending returns the newest loaded version that mends version v and lets r move an item in
+// stage to it, or 0.
+func (h *Handler) Mending(v int, stage item.Stage, r role.Role) int {
+	best := 0
+	for _, n := range h.cfg.Definitions.Versions() {
+		d, _ := h.cfg.Definitions.Get(n)
+		if n > v && slices.Contains(d.Mends, v) {
+			if _, err := d.Allowed(ActAdoptVersion, string(stage), r); err == nil {
+				best = n
+			}
+		}
+	}
+	return best
 }
 
 // refuseLoop follows the same-as markings from target: reaching id means the marking id → target
@@ -380,9 +431,15 @@ func (h *Handler) Permitted(ctx context.Context, a Actor, it Item) ([]string, er
 		if act.Name == definition.Propose {
 			continue
 		}
+		if act.Name == definition.AdoptVersion {
+			continue // an item moves to another version by that version's rules (below)
+		}
 		if _, err := def.Allowed(act.Name, string(it.Stage), a.Role); err == nil {
 			out = append(out, act.Name)
 		}
+	}
+	if h.Mending(it.WorkflowVersion, it.Stage, a.Role) > 0 {
+		out = append(out, ActAdoptVersion)
 	}
 	return out, nil
 }

@@ -32,6 +32,8 @@ var samples = map[string]string{
 	"password":                    `{"password":"mật-khẩu-đủ-dài"}`,
 	"tokens":                      `{"name":"thử"}`,
 	"grant":                       `{"role":"steering_committee"}`,
+	"own-funding":                 `{"means":"enterprise"}`,
+	"workflow-version":            `{"version":2,"note":"sửa quy trình"}`,
 }
 
 func sampleFor(path string) string {

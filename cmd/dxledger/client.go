@@ -33,6 +33,8 @@ const clientUsage = `Usage:
   dxledger report funding-gaps|model-counts|completion --group-by KEY [--as-of YYYY-MM-DD] [--known-at T] [--kind model|project] [--json] [--no-wait]
   dxledger model|project propose --title T --unit CODE --pillar P --sector S [--scope S] [--estimated-cost-vnd N]
                                  [--start-date D] [--end-date D] [--model-id ID] [--occurred-on D]
+  dxledger model|project own-funding --id ID --means regular_budget|enterprise|reuse [--note TEXT] [--occurred-on D]
+  dxledger model|project workflow-version --id ID --version N --note TEXT [--occurred-on D]
   dxledger funding request --project ID --source S --amount-vnd N --year Y [--occurred-on D]
   dxledger funding decide  --project ID --request ID --decision approve|reject [--approved-vnd N] [--note TEXT]
 
@@ -317,6 +319,9 @@ func group(n int64) string {
 }
 
 func cmdPropose(ctx context.Context, kind string, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "own-funding" || args[0] == "workflow-version") {
+		return cmdItemAction(ctx, kind, args, environ, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "propose" {
 		fmt.Fprint(stderr, clientUsage)
 		return errUsage
@@ -343,6 +348,44 @@ func cmdPropose(ctx context.Context, kind string, args, environ []string, stdout
 	}
 	c.wrote(ctx, out.Position)
 	fmt.Fprintf(stdout, "%s %s proposed (version %d)\n", kind, out.ID, out.Version)
+	return nil
+}
+
+// cmdItemAction is an action on one item: own-funding (the item needs no separate state
+// funding) or workflow-version (move it to a newer version that mends its own).
+func cmdItemAction(ctx context.Context, kind string, args, environ []string, stdout, stderr io.Writer) error {
+	var (
+		id, means, note, on string
+		version             int
+	)
+	c, _, err := newClient(kind+" "+args[0], args[1:], environ, stderr, func(fs *pflag.FlagSet) {
+		fs.StringVar(&id, "id", "", "the "+kind+"'s id")
+		fs.StringVar(&means, "means", "", "own-funding: regular_budget, enterprise or reuse")
+		fs.IntVar(&version, "version", 0, "workflow-version: the newer version")
+		fs.StringVar(&note, "note", "", "note (workflow-version: why)")
+		fs.StringVar(&on, "occurred-on", "", "business date, if not today")
+	})
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("%s %s: --id is required", kind, args[0])
+	}
+	body := map[string]any{"note": note}
+	if on != "" {
+		body["occurred_on"] = on
+	}
+	if args[0] == "own-funding" {
+		body["means"] = means
+	} else {
+		body["version"] = version
+	}
+	out, err := c.Write(ctx, "POST", "/api/v1/"+kind+"s/"+id+"/"+args[0], body)
+	if err != nil {
+		return err
+	}
+	c.wrote(ctx, out.Position)
+	fmt.Fprintf(stdout, "%s %s: %s recorded (version %d)\n", kind, out.ID, args[0], out.Version)
 	return nil
 }
 

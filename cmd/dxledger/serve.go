@@ -125,7 +125,14 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		}
 	}
 	if name == "demo" {
-		sum, err := demo.Load(ctx, handler, ids)
+		// The demo records its history as it would have been entered, through a recorder of
+		// its own (internal/demo); the server's store keeps the real clock.
+		rec, err := demo.NewRecorder(db.Pool, cfg.Location, log)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		sum, err := demo.Load(ctx, rec, ids)
+		rec.Close()
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -241,10 +248,11 @@ func routes(api, web http.Handler) http.Handler {
 	return mux
 }
 
-// loadDefinitions returns the embedded workflow definition and, when configured, the
-// administrator's file beside it: items keep the version they started under.
+// loadDefinitions returns the embedded workflow definitions (versions 1 and 2) and, when
+// configured, the administrator's file beside them (numbered 3 or more): items keep the
+// version they started under.
 func loadDefinitions(file string) (*definition.Registry, error) {
-	defs := []*definition.Definition{definition.Default()}
+	defs := definition.Builtin()
 	if file != "" {
 		d, err := definition.Load(file)
 		if err != nil {

@@ -32,6 +32,8 @@ const (
 	nameSameAsUnmarked    = "same_as_unmarked.v1"
 	nameFlaggedNoProgress = "flagged_no_progress.v1"
 	nameBecameOverdue     = "became_overdue.v1"
+	nameOwnFunding        = "own_funding_arranged.v1"
+	nameVersionChanged    = "workflow_version_changed.v1"
 )
 
 func nameOf(e Event) (string, error) {
@@ -70,6 +72,10 @@ func nameOf(e Event) (string, error) {
 		return nameFlaggedNoProgress, nil
 	case *BecameOverdue:
 		return nameBecameOverdue, nil
+	case *OwnFundingArranged:
+		return nameOwnFunding, nil
+	case *WorkflowVersionChanged:
+		return nameVersionChanged, nil
 	}
 	return "", fmt.Errorf("item codec: no name for %T", e)
 }
@@ -110,6 +116,10 @@ func newEvent(name string) Event {
 		return &FlaggedNoProgress{}
 	case nameBecameOverdue:
 		return &BecameOverdue{}
+	case nameOwnFunding:
+		return &OwnFundingArranged{}
+	case nameVersionChanged:
+		return &WorkflowVersionChanged{}
 	}
 	return nil
 }

@@ -61,11 +61,31 @@ type DecideFunding struct {
 	To               Stage     // the stage an approval leads to
 }
 
-// Disburse records money spent from one source.
+// Disburse records money spent from one source. RequestID names the approved funding request
+// the payment draws on; without it the payment draws on the approved requests of its source
+// decided on or before its date, the earliest approval first, each up to what is left of it
+// (one Disbursed event per request drawn on). With a RequestID, Source may be left empty.
 type Disburse struct {
 	Meta
-	Source Source
-	Amount money.VND
+	Source    Source
+	Amount    money.VND
+	RequestID string
+}
+
+// ArrangeOwnFunding says the item needs no separate state funding and how it is paid for.
+type ArrangeOwnFunding struct {
+	Meta
+	Means Means
+	Note  string
+	To    Stage
+}
+
+// ChangeWorkflowVersion moves the item to version To of the workflow definition. The handler
+// has checked that To mends the item's version and that the actor may move it.
+type ChangeWorkflowVersion struct {
+	Meta
+	To   int
+	Note string
 }
 
 // ReportProgress records how far the work has come.
@@ -180,6 +200,26 @@ func Decide(s State, c Command) ([]Event, error) {
 		return decideFunding(s, c, fact)
 	case *Disburse:
 		return disburse(s, c, fact)
+	case *ArrangeOwnFunding:
+		var v Invalid
+		if !ValidMeans(c.Means) {
+			v.add("means", "item.means", "must be regular_budget, enterprise or reuse")
+		}
+		note := text(&v, "note", c.Note, false, MaxNote)
+		if err := v.err(); err != nil {
+			return nil, err
+		}
+		if s.OwnFunding != "" {
+			return nil, ErrOwnFunding
+		}
+		return []Event{&OwnFundingArranged{Fact: fact, Means: c.Means, Note: note, Stage: stageOr(c.To, s.Stage)}}, nil
+	case *ChangeWorkflowVersion:
+		var v Invalid
+		note := text(&v, "note", c.Note, true, MaxNote)
+		if c.To <= s.WorkflowVersion {
+			v.add("version", "item.version_not_newer", "must be newer than the item's version %d", s.WorkflowVersion)
+		}
+		return one(&WorkflowVersionChanged{Fact: fact, From: s.WorkflowVersion, To: c.To, Note: note}, v)
 	case *ReportProgress:
 		var v Invalid
 		if c.Percent < 0 || c.Percent > 100 {
@@ -390,7 +430,21 @@ func decideFunding(s State, c *DecideFunding, fact Fact) ([]Event, error) {
 
 func disburse(s State, c *Disburse, fact Fact) ([]Event, error) {
 	var v Invalid
-	if !ValidSource(c.Source) {
+	var named Request
+	if c.RequestID != "" {
+		r, ok := s.Request(c.RequestID)
+		switch {
+		case !ok:
+			v.add("request_id", "item.no_such_request", "no funding request of this item has this id")
+		case r.Status != RequestApproved:
+			v.add("request_id", "item.request_not_approved", "the funding request is not approved")
+		case c.Source != "" && c.Source != r.Source:
+			v.add("source", "item.source_of_request", "the request named draws on %s", r.Source)
+		default:
+			named, c.Source = r, r.Source
+		}
+	}
+	if named.ID == "" && !ValidSource(c.Source) {
 		v.add("source", "item.source", "must be one of central_budget, provincial_budget, district_budget, commune_budget, enterprise, oda, other")
 	}
 	if err := money.Positive(c.Amount); err != nil {
@@ -403,6 +457,14 @@ func disburse(s State, c *Disburse, fact Fact) ([]Event, error) {
 	if c.Amount > approved-disbursed { // both ≤ Ceiling·n: no overflow
 		return nil, &OverDisbursementError{Source: c.Source, Approved: approved, Disbursed: disbursed, Amount: c.Amount}
 	}
+	if named.ID != "" {
+		if fact.On.Before(named.DecidedOn) {
+			return nil, dateError("date", fact.On, "item.before_request_approved", "before the request was approved on", named.DecidedOn)
+		}
+		if c.Amount > named.Approved-named.Disbursed {
+			return nil, &OverDisbursementError{Source: c.Source, Approved: named.Approved, Disbursed: named.Disbursed, Amount: c.Amount}
+		}
+	}
 	if first := s.firstApprovalOf(c.Source); fact.On.Before(first) {
 		return nil, dateError("date", fact.On, "item.before_first_approval", "before the first approval from "+string(c.Source)+" on", first)
 	}
@@ -410,7 +472,39 @@ func disburse(s State, c *Disburse, fact Fact) ([]Event, error) {
 		return nil, dateError("date", fact.On, "item.not_covered", "not covered by the money approved from "+string(c.Source)+
 			", less what was disbursed, as of", short)
 	}
-	return []Event{&Disbursed{Fact: fact, Source: c.Source, Amount: c.Amount}}, nil
+	if named.ID != "" {
+		return []Event{&Disbursed{Fact: fact, Source: c.Source, Amount: c.Amount, RequestID: named.ID, Year: named.Year}}, nil
+	}
+	// No request named: draw on the approved requests of the source decided by the payment's
+	// date, the earliest approval first (in the order they were requested on the same day).
+	var pool []Request
+	for _, r := range s.Requests {
+		if r.Status == RequestApproved && r.Source == c.Source && !fact.On.Before(r.DecidedOn) && r.Approved > r.Disbursed {
+			pool = append(pool, r)
+		}
+	}
+	slices.SortStableFunc(pool, func(a, b Request) int {
+		switch {
+		case a.DecidedOn.Before(b.DecidedOn):
+			return -1
+		case b.DecidedOn.Before(a.DecidedOn):
+			return 1
+		}
+		return 0
+	})
+	var out []Event
+	left := c.Amount
+	for _, r := range pool {
+		take := min(left, r.Approved-r.Disbursed)
+		out = append(out, &Disbursed{Fact: fact, Source: c.Source, Amount: take, RequestID: r.ID, Year: r.Year})
+		if left -= take; left == 0 {
+			return out, nil
+		}
+	}
+	// What is left was drawn, by later-dated payments, from requests approved by this date:
+	// the payment must name the request it draws on.
+	return nil, Invalid{{Field: "request_id", Code: "item.name_the_request",
+		Message: "the requests approved by this date are drawn by other payments: name the request this payment draws on"}}
 }
 
 // uncoveredFrom finds the first day, on or after on, on which amount more disbursed from src

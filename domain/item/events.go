@@ -87,11 +87,16 @@ type FundingRejected struct {
 	Note      string `json:"note,omitempty"`
 }
 
-// Disbursed: money from one source was spent.
+// Disbursed: money from one source was spent, drawn on one approved funding request.
+// RequestID and Year (the request's budget year) are empty in payments recorded before
+// payments named their request; the reports then count such a payment in the year it was
+// made.
 type Disbursed struct {
 	Fact
-	Source Source    `json:"source"`
-	Amount money.VND `json:"amount_vnd"`
+	Source    Source    `json:"source"`
+	Amount    money.VND `json:"amount_vnd"`
+	RequestID string    `json:"request_id,omitempty"`
+	Year      int       `json:"year,omitempty"`
 }
 
 // ProgressReported: the unit reported how far the work has come.
@@ -164,4 +169,25 @@ type FlaggedNoProgress struct {
 type BecameOverdue struct {
 	Fact
 	EndDate civil.Date `json:"end_date"`
+}
+
+// OwnFundingArranged: the item needs no separate state funding — its unit carries it out with
+// its regular budget, an enterprise partner carries it at no cost to the state, or it re-uses
+// a system that exists. It is funded from this day: it may start, report progress, be
+// implemented and be evaluated, and it has no funding gap.
+type OwnFundingArranged struct {
+	Fact
+	Means Means  `json:"means"`
+	Note  string `json:"note,omitempty"`
+	Stage Stage  `json:"stage"`
+}
+
+// WorkflowVersionChanged: the item moved to a newer version of the workflow definition, one
+// that mends a rule of the version it lived under (workflows/definition, "mends"). Its stage,
+// money and history stay as they were.
+type WorkflowVersionChanged struct {
+	Fact
+	From int    `json:"from"`
+	To   int    `json:"to"`
+	Note string `json:"note"`
 }

@@ -29,6 +29,8 @@ type Request struct {
 	Approved      money.VND
 	Officers      []string
 	DecidedOn     civil.Date
+	// Disbursed is what the payments that name this request drew on it.
+	Disbursed money.VND
 }
 
 // RequestStatus is where a funding request stands.
@@ -69,7 +71,11 @@ type State struct {
 	DisbursedBySource map[Source]money.VND
 	// Payments are the disbursements with their dates, so that money can be checked as of
 	// every day (DESIGN.md, invariant 13), not only in total.
-	Payments          []Payment
+	Payments []Payment
+	// OwnFunding is how the item is paid for when it needs no separate state funding ("" until
+	// its unit says so); OwnFundingOn is the day it did.
+	OwnFunding        Means
+	OwnFundingOn      civil.Date
 	Progress          int
 	LastProgressOn    civil.Date
 	ImplementedOn     civil.Date
@@ -84,10 +90,22 @@ type Payment struct {
 	Source Source
 	On     civil.Date
 	Amount money.VND
+	// RequestID is the funding request the payment drew on ("" for a payment recorded before
+	// payments named their request).
+	RequestID string
 }
 
 // Exists reports whether the item was proposed.
 func (s State) Exists() bool { return s.ID != "" }
+
+// Gap is the funding gap (API.md): the estimated cost less what was approved, never below
+// zero; none for an item that needs no separate state funding.
+func (s State) Gap() money.VND {
+	if s.OwnFunding != "" {
+		return 0
+	}
+	return max(0, s.EstimatedCost-s.Approved)
+}
 
 // Request returns the funding request with the given id.
 func (s State) Request(id string) (Request, bool) {
@@ -112,6 +130,7 @@ var (
 	ErrSecondApproval   = fault.New(fault.Refused, "item.second_approval", "the second approval must confirm the amount of the first")
 	ErrTooEarly         = fault.New(fault.Invalid, "item.too_early", "the business date is before a fact it depends on")
 	ErrTooMuch          = fault.New(fault.Invalid, "item.too_much", "amount exceeds what is allowed")
+	ErrOwnFunding       = fault.New(fault.Conflict, "item.own_funding_arranged", "the item already says how it is paid for without separate state funding")
 )
 
 // OverApprovalError: more approved than was requested.
@@ -223,7 +242,17 @@ func Evolve(s State, e Event) State {
 	case *Disbursed:
 		s.Disbursed += e.Amount
 		s.DisbursedBySource = addTo(s.DisbursedBySource, e.Source, e.Amount)
-		s.Payments = append(s.Payments, Payment{Source: e.Source, On: e.On, Amount: e.Amount})
+		s.Payments = append(slices.Clone(s.Payments), Payment{Source: e.Source, On: e.On, Amount: e.Amount, RequestID: e.RequestID})
+		if e.RequestID != "" {
+			s.updateRequest(e.RequestID, func(r *Request) { r.Disbursed += e.Amount })
+		}
+	case *OwnFundingArranged:
+		s.Stage, s.OwnFunding, s.OwnFundingOn = e.Stage, e.Means, e.On
+		if s.FirstFundedOn.IsZero() {
+			s.FirstFundedOn = e.On
+		}
+	case *WorkflowVersionChanged:
+		s.WorkflowVersion = e.To
 	case *ProgressReported:
 		s.Progress, s.LastProgressOn = e.Percent, e.On
 	case *Implemented:

@@ -36,6 +36,22 @@ type Source string
 // Sources is every funding source of API.md.
 var Sources = []Source{"central_budget", "provincial_budget", "district_budget", "commune_budget", "enterprise", "oda", "other"}
 
+// Means is how an item that needs no separate state funding is paid for.
+type Means string
+
+// The means of an item carried out without separate state funding.
+const (
+	MeansRegularBudget Means = "regular_budget" // kinh phí thường xuyên of the unit
+	MeansEnterprise    Means = "enterprise"     // an enterprise partner, at no cost to the state
+	MeansReuse         Means = "reuse"          // re-use of a system that already exists
+)
+
+// AllMeans is every Means, in the order forms show them.
+var AllMeans = []Means{MeansRegularBudget, MeansEnterprise, MeansReuse}
+
+// ValidMeans reports whether m is one of AllMeans.
+func ValidMeans(m Means) bool { return slices.Contains(AllMeans, m) }
+
 // Rating is the steering committee's verdict on an implemented item.
 type Rating string
 

@@ -73,6 +73,7 @@ func cases() []Case {
 		{Name: "item.ErrSecondApproval", Err: wrap(item.ErrSecondApproval), Status: rule, Form: true},
 		{Name: "item.ErrTooEarly", Err: wrap(item.ErrTooEarly), Status: rule, Form: true},
 		{Name: "item.ErrTooMuch", Err: wrap(item.ErrTooMuch), Status: rule, Form: true},
+		{Name: "item.ErrOwnFunding", Err: wrap(item.ErrOwnFunding), Status: conflict, Form: true},
 		{Name: "item.OverApprovalError", Err: wrap(&item.OverApprovalError{RequestID: "r1", Requested: 1_500_000_000, Approved: 2_000_000_000}),
 			Status: rule, Form: true, Fields: []string{"approved_vnd"}},
 		{Name: "item.OverDisbursementError", Err: wrap(&item.OverDisbursementError{Source: "oda", Approved: 900, Disbursed: 400, Amount: 600}),

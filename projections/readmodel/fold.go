@@ -96,6 +96,9 @@ type figures struct {
 	requested, approved, disbursed int64
 	progress                       int
 	sameAs                         string
+	// ownFunding: the item needs no separate state funding (item.OwnFundingArranged): it has
+	// no funding gap.
+	ownFunding bool
 	// money by source and year, in order of first appearance: a window of the buffer given
 	// to fold.
 	money []moneyEntry
@@ -143,6 +146,15 @@ func fold(info *itemInfo, facts []fact, d, k int64, money []moneyEntry) (figures
 			f.flagged = x.day
 		case factOverdue:
 			f.overdue = x.day
+		case factStage:
+			// item.OwnFundingArranged is the one stage fact that leads to funded and names
+			// something (its means); a resume to funded names nothing.
+			if x.stage == item.StageFunded && x.ref != "" {
+				f.ownFunding = true
+				if f.firstFunded == noDay {
+					f.firstFunded = x.day
+				}
+			}
 		}
 		if x.stage != "" {
 			f.stage = x.stage
@@ -206,6 +218,9 @@ func (f *figures) group(info *itemInfo) groupKey {
 func (f *figures) metrics(info *itemInfo, d int64) metrics {
 	var m metrics
 	gap := max(0, info.estimated-f.approved)
+	if f.ownFunding {
+		gap = 0 // paid for without separate state funding: nothing is missing
+	}
 	m[mItems] = 1
 	if f.sameAs == "" {
 		m[mDistinct] = 1

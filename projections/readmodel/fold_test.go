@@ -84,7 +84,7 @@ func randomHistory(rng *rand.Rand, kind item.Kind, id string) ([]item.Event, []i
 		EstimatedCost: money.VND(rng.IntN(8)) * 100_000_000, EndDate: end, WorkflowVersion: 1, Stage: item.StageProposed}}
 	for range rng.IntN(13) {
 		var e item.Event
-		switch rng.IntN(13) {
+		switch rng.IntN(15) {
 		case 0, 1:
 			e = &item.FundingRequested{Fact: on(), RequestID: fmt.Sprint("r", rng.IntN(3)), Source: src(), Amount: amount(),
 				Year: 2022 + rng.IntN(2)}
@@ -107,6 +107,10 @@ func randomHistory(rng *rand.Rand, kind item.Kind, id string) ([]item.Event, []i
 			e = &item.Cancelled{Fact: on(), Reason: "trùng", Stage: item.StageCancelled}
 		case 11:
 			e = &item.MarkedSameAs{Fact: on(), ModelID: "m1"}
+		case 13:
+			e = &item.OwnFundingArranged{Fact: on(), Means: item.AllMeans[rng.IntN(len(item.AllMeans))], Stage: item.StageFunded}
+		case 14:
+			e = &item.Disbursed{Fact: on(), Source: src(), Amount: amount(), RequestID: fmt.Sprint("r", rng.IntN(3)), Year: 2022 + rng.IntN(2)}
 		default:
 			if rng.IntN(2) == 0 {
 				e = &item.FlaggedNoProgress{Fact: on(), Days: 90}
@@ -273,9 +277,9 @@ func agreesWithEvolve(t *testing.T, at string, f *figures, s item.State) {
 	}
 	day := func(d civil.Date) int64 { return dayOr(d, noDay) }
 	got := []any{f.stage, f.requested, f.approved, f.disbursed, f.progress, f.sameAs, f.firstFunded, f.lastProgress,
-		f.flagged, f.overdue}
+		f.flagged, f.overdue, f.ownFunding}
 	want := []any{s.Stage, int64(s.Requested), int64(s.Approved), int64(s.Disbursed), s.Progress, s.SameAs,
-		day(s.FirstFundedOn), day(s.LastProgressOn), day(s.FlaggedNoProgress), day(s.OverdueSince)}
+		day(s.FirstFundedOn), day(s.LastProgressOn), day(s.FlaggedNoProgress), day(s.OverdueSince), s.OwnFunding != ""}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%s: fold gives stage, requested, approved, disbursed, progress, same as, first funded, last progress, "+
 			"flagged, overdue %v; Evolve %v", at, got, want)

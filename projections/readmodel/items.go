@@ -131,7 +131,14 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 			add(fact{kind: factApproved, source: line(string(e.Source)), year: year(e.Year), amount: amount(e.Amount),
 				stage: stage(e.Stage), ref: line(e.RequestID)})
 		case *item.Disbursed:
-			add(fact{kind: factDisbursed, source: line(string(e.Source)), year: on.Year, amount: amount(e.Amount)})
+			// The budget year of the request the payment drew on; a payment recorded before
+			// payments named their request counts in the year it was made.
+			y := e.Year
+			if y == 0 {
+				y = on.Year
+			}
+			add(fact{kind: factDisbursed, source: line(string(e.Source)), year: year(y), amount: amount(e.Amount),
+				ref: line(e.RequestID)})
 		case *item.ProgressReported:
 			add(fact{kind: factProgress, percent: percent(e.Percent)})
 		case *item.Implemented:
@@ -144,6 +151,8 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.Cancelled:
 			add(fact{kind: factStage, stage: stage(e.Stage)})
+		case *item.OwnFundingArranged:
+			add(fact{kind: factStage, stage: stage(e.Stage), ref: line(string(e.Means))})
 		case *item.MarkedSameAs:
 			add(fact{kind: factSameAs, ref: line(e.ModelID)})
 		case *item.SameAsUnmarked:

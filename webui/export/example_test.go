@@ -16,11 +16,11 @@ import (
 // The cells hold numbers; the separators below are excelize's rendering of the format, and
 // Excel set to Vietnamese shows 8.000.000.000 đ.
 func ExampleFundingGaps() {
-	gap := int64(3_000_000_000)
+	gap, withGap := int64(3_000_000_000), int64(2)
 	estimated := int64(8_000_000_000)
 	row := projections.FundingGapRow{
 		Key: "so_nn", Estimated: &estimated, Requested: 6_000_000_000, Approved: 5_000_000_000,
-		Disbursed: 3_250_000_000, Gap: &gap, ItemsWithGap: 2,
+		Disbursed: 3_250_000_000, Gap: &gap, ItemsWithGap: &withGap,
 	}
 	report := projections.FundingGapReport{Rows: []projections.FundingGapRow{row}, Total: row}
 

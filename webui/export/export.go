@@ -68,7 +68,7 @@ var fundingGaps = report[projections.FundingGapRow]{
 		{head: func(w *words) string { return w.approved }, kind: money, value: func(r projections.FundingGapRow) any { return r.Approved }},
 		{head: func(w *words) string { return w.disbursed }, kind: money, value: func(r projections.FundingGapRow) any { return r.Disbursed }},
 		{head: func(w *words) string { return w.gap }, kind: money, value: func(r projections.FundingGapRow) any { return optional(r.Gap) }},
-		{head: func(w *words) string { return w.itemsWithGap }, kind: count, value: func(r projections.FundingGapRow) any { return r.ItemsWithGap }},
+		{head: func(w *words) string { return w.itemsWithGap }, kind: count, value: func(r projections.FundingGapRow) any { return optional(r.ItemsWithGap) }},
 	},
 	sum: func(key string, rows []projections.FundingGapRow) projections.FundingGapRow {
 		s := projections.FundingGapRow{Key: key}
@@ -78,7 +78,7 @@ var fundingGaps = report[projections.FundingGapRow]{
 			s.Approved += r.Approved
 			s.Disbursed += r.Disbursed
 			s.Gap = addOptional(s.Gap, r.Gap)
-			s.ItemsWithGap += r.ItemsWithGap
+			s.ItemsWithGap = addOptional(s.ItemsWithGap, r.ItemsWithGap)
 		}
 		return s
 	},
@@ -118,7 +118,8 @@ var completion = report[projections.CompletionRow]{
 }
 
 // sumCompletion adds the counts of rows. Their average progress is weighted by their items
-// (every item is in exactly one stage). The rows' averages are already rounded to one decimal,
+// that are not cancelled (every item is in exactly one stage; cancelled ones are left out of
+// the average). The rows' averages are already rounded to one decimal,
 // so the parent's average can differ from the exact one by at most 0.05 — below what the
 // format shows.
 func sumCompletion(key string, rows []projections.CompletionRow) projections.CompletionRow {
@@ -133,7 +134,7 @@ func sumCompletion(key string, rows []projections.CompletionRow) projections.Com
 		s.Suspended += r.Suspended
 		s.Cancelled += r.Cancelled
 		s.Overdue += r.Overdue
-		n := r.Proposed + r.Funded + r.Implemented + r.Evaluated + r.Suspended + r.Cancelled
+		n := r.Proposed + r.Funded + r.Implemented + r.Evaluated + r.Suspended
 		items += n
 		weighted += r.AverageProgress * float64(n)
 	}

@@ -46,20 +46,20 @@ func ptr(v int64) *int64 { return &v }
 
 func fundingByUnit() projections.FundingGapReport {
 	rows := []projections.FundingGapRow{
-		{Key: "h_caolanh", Estimated: ptr(2_500_000_000), Requested: 2_000_000_000, Approved: 1_500_000_000, Disbursed: 700_000_000, Gap: ptr(1_000_000_000), ItemsWithGap: 1},
-		{Key: "so_nn", Estimated: ptr(8_000_000_000), Requested: 6_000_000_000, Approved: 5_000_000_000, Disbursed: 3_250_000_000, Gap: ptr(3_000_000_000), ItemsWithGap: 2},
-		{Key: "so_tttt", Estimated: ptr(12_000_000_000), Requested: 12_000_000_000, Approved: 12_000_000_000, Disbursed: 9_000_000_000, Gap: ptr(0), ItemsWithGap: 0},
-		{Key: "tp_sadec", Estimated: ptr(1_200_000_000), Requested: 900_000_000, Approved: 400_000_000, Disbursed: 0, Gap: ptr(800_000_000), ItemsWithGap: 3},
-		{Key: "x_new", Estimated: ptr(300_000_000), Requested: 0, Approved: 0, Disbursed: 0, Gap: ptr(300_000_000), ItemsWithGap: 1},
+		{Key: "h_caolanh", Estimated: ptr(2_500_000_000), Requested: 2_000_000_000, Approved: 1_500_000_000, Disbursed: 700_000_000, Gap: ptr(1_000_000_000), ItemsWithGap: ptr(1)},
+		{Key: "so_nn", Estimated: ptr(8_000_000_000), Requested: 6_000_000_000, Approved: 5_000_000_000, Disbursed: 3_250_000_000, Gap: ptr(3_000_000_000), ItemsWithGap: ptr(2)},
+		{Key: "so_tttt", Estimated: ptr(12_000_000_000), Requested: 12_000_000_000, Approved: 12_000_000_000, Disbursed: 9_000_000_000, Gap: ptr(0), ItemsWithGap: ptr(0)},
+		{Key: "tp_sadec", Estimated: ptr(1_200_000_000), Requested: 900_000_000, Approved: 400_000_000, Disbursed: 0, Gap: ptr(800_000_000), ItemsWithGap: ptr(3)},
+		{Key: "x_new", Estimated: ptr(300_000_000), Requested: 0, Approved: 0, Disbursed: 0, Gap: ptr(300_000_000), ItemsWithGap: ptr(1)},
 	}
-	total := projections.FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64)}
+	total := projections.FundingGapRow{Key: "total", Estimated: new(int64), Gap: new(int64), ItemsWithGap: new(int64)}
 	for _, r := range rows {
 		*total.Estimated += *r.Estimated
 		total.Requested += r.Requested
 		total.Approved += r.Approved
 		total.Disbursed += r.Disbursed
 		*total.Gap += *r.Gap
-		total.ItemsWithGap += r.ItemsWithGap
+		*total.ItemsWithGap += *r.ItemsWithGap
 	}
 	return projections.FundingGapReport{Rows: rows, Total: total}
 }
@@ -93,7 +93,7 @@ func fundingCells(r projections.FundingGapRow) []any {
 		}
 		return *v
 	}
-	return []any{opt(r.Estimated), r.Requested, r.Approved, r.Disbursed, opt(r.Gap), r.ItemsWithGap}
+	return []any{opt(r.Estimated), r.Requested, r.Approved, r.Disbursed, opt(r.Gap), opt(r.ItemsWithGap)}
 }
 
 func TestFundingGapsVietnamese(t *testing.T) {
@@ -146,7 +146,7 @@ func TestFundingGapsVietnamese(t *testing.T) {
 			i = findRow(t, rows, parent)
 		}
 		var sum projections.FundingGapRow
-		sum.Estimated, sum.Gap = new(int64), new(int64)
+		sum.Estimated, sum.Gap, sum.ItemsWithGap = new(int64), new(int64), new(int64)
 		for j, key := range children {
 			if got := rows[i+1+j][1]; got != key {
 				t.Errorf("row %d under %q: code %q, want %q", i+j+2, parent, got, key)
@@ -157,7 +157,7 @@ func TestFundingGapsVietnamese(t *testing.T) {
 			sum.Approved += r.Approved
 			sum.Disbursed += r.Disbursed
 			*sum.Gap += *r.Gap
-			sum.ItemsWithGap += r.ItemsWithGap
+			*sum.ItemsWithGap += *r.ItemsWithGap
 		}
 		checkCells(t, f, sheet, i, parentNames[parent], parent, fundingCells(sum), moneyVI)
 		checkBold(t, f, sheet, "A", i+1)
@@ -244,9 +244,10 @@ func TestCompletion(t *testing.T) {
 	for _, r := range report.Rows {
 		checkCells(t, f, sheet, findRow(t, rows, r.Key), unitLabels[r.Key], r.Key, completionCells(r), "")
 	}
-	// Departments: so_nn has 10 items at 72.5, so_tttt 5 at 91.2: (725 + 456) / 15 = 78.73 → 78.7.
+	// Departments: so_nn has 9 items not cancelled at 72.5 (its cancelled one is no part of
+	// the average), so_tttt 5 at 91.2: (652.5 + 456) / 14 = 79.18 → 79.2.
 	checkCells(t, f, sheet, findRow(t, rows, "department"), "Sở, ban, ngành", "department",
-		[]any{int64(1), int64(3), int64(6), int64(3), int64(1), int64(1), int64(2), 78.7}, "")
+		[]any{int64(1), int64(3), int64(6), int64(3), int64(1), int64(1), int64(2), 79.2}, "")
 	// Localities: h_caolanh 6 items at 40, tp_sadec 5 at 6: (240 + 30) / 11 = 24.54 → 24.5.
 	checkCells(t, f, sheet, findRow(t, rows, "locality"), "Huyện, thành phố", "locality",
 		[]any{int64(6), int64(3), int64(1), int64(0), int64(1), int64(0), int64(4), 24.5}, "")

@@ -38,12 +38,19 @@ const (
 	Resume          = "resume"
 	Cancel          = "cancel"
 	MarkSameAs      = "mark_same_as"
+	// ArrangeOwnFunding: the item needs no separate state funding (regular budget, an
+	// enterprise partner, re-use of an existing system).
+	ArrangeOwnFunding = "arrange_own_funding"
+	// AdoptVersion moves an item in flight to this version, when this version mends the
+	// item's own (Definition.Mends).
+	AdoptVersion = "adopt_version"
 )
 
 // KnownActions lists every action the engine understands, in lifecycle order.
 var KnownActions = []string{
 	Propose, RequestFunding, EndorseFunding, ApproveFunding, RejectFunding, Disburse,
 	ReportProgress, MarkImplemented, Evaluate, Suspend, Resume, Cancel, MarkSameAs,
+	ArrangeOwnFunding, AdoptVersion,
 }
 
 // The stages of API.md. A definition may name no others.
@@ -112,6 +119,11 @@ type Definition struct {
 	Actions   []Action
 	Guards    Guards
 	Deadlines []Deadline
+	// Mends lists the earlier versions whose rules this one mends (a rule that was wrong, not
+	// a change of policy): an item living under one of them may be moved to this version by
+	// the action adopt_version, recorded as an event on the item. Items of versions not
+	// listed keep their rules to the end.
+	Mends []int
 	// Origin is where the definition was read from (a file name, or default.yaml for the
 	// embedded one). It is not part of the rules: two definitions that differ only in Origin
 	// are the same.
@@ -170,6 +182,25 @@ type Deadline struct {
 
 //go:embed default.yaml
 var defaultYAML []byte
+
+// version2YAML is version 2 of the lifecycle: it mends version 1, under which an item that
+// needs no separate state funding could never get past proposed.
+//
+//go:embed version2.yaml
+var version2YAML []byte
+
+var parsedVersion2 = sync.OnceValue(func() *Definition {
+	d, err := Parse(version2YAML, "version2.yaml")
+	if err != nil {
+		panic("workflows/definition: the embedded version2.yaml is broken:\n" + err.Error())
+	}
+	return d
+})
+
+// Builtin returns every version embedded in the binary, oldest first: the default (version 1)
+// and version 2, which mends it. A server loads them all, so that items keep the version they
+// started under and new items start under the newest.
+func Builtin() []*Definition { return []*Definition{Default(), parsedVersion2().clone()} }
 
 // defaultOrigin is the Origin of the embedded definition.
 const defaultOrigin = "default.yaml"
@@ -274,6 +305,7 @@ func (d *Definition) NeedsTwoOfficers(amount money.VND) bool {
 func (d *Definition) clone() *Definition {
 	c := *d
 	c.Stages = slices.Clone(d.Stages)
+	c.Mends = slices.Clone(d.Mends)
 	c.Actions = make([]Action, len(d.Actions))
 	for i, a := range d.Actions {
 		a.From = slices.Clone(a.From)
@@ -306,7 +338,7 @@ func sameRules(a, b *Definition) bool {
 		!slices.Equal(a.Stages, b.Stages) ||
 		!sameThreshold(a.Guards.EndorsementRequired, b.Guards.EndorsementRequired) ||
 		!sameThreshold(a.Guards.TwoOfficers, b.Guards.TwoOfficers) ||
-		len(a.Actions) != len(b.Actions) || len(a.Deadlines) != len(b.Deadlines) {
+		len(a.Actions) != len(b.Actions) || len(a.Deadlines) != len(b.Deadlines) || !slices.Equal(a.Mends, b.Mends) {
 		return false
 	}
 	for i, x := range a.Actions {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -12,6 +13,52 @@ import (
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/domain/role"
 )
+
+// version1Actions are the actions of version 1 (default.yaml): all but those version 2 added.
+var version1Actions = KnownActions[:len(KnownActions)-2]
+
+// Version 2 mends version 1: it has every action, among them arrange_own_funding (an item that
+// needs no separate state funding becomes funded) and adopt_version; it differs from version
+// 1 in nothing else; and both are built in.
+func TestVersion2MendsVersion1(t *testing.T) {
+	t.Parallel()
+	b := Builtin()
+	if len(b) != 2 || b[0].Version != 1 || b[1].Version != 2 {
+		t.Fatalf("Builtin() = %d definitions, want versions 1 and 2", len(b))
+	}
+	v1, v2 := b[0], b[1]
+	if !slices.Equal(v2.Mends, []int{1}) || len(v1.Mends) != 0 {
+		t.Errorf("mends: v1 %v, v2 %v; want none and [1]", v1.Mends, v2.Mends)
+	}
+	if to, err := v2.Allowed(ArrangeOwnFunding, Proposed, role.FocalPoint); err != nil || to != Funded {
+		t.Errorf("v2 Allowed(arrange_own_funding, proposed, focal_point) = %q, %v; want funded", to, err)
+	}
+	if _, err := v1.Allowed(ArrangeOwnFunding, Proposed, role.FocalPoint); err == nil {
+		t.Error("v1 allows arrange_own_funding")
+	}
+	if _, err := v2.Allowed(AdoptVersion, Funded, role.FocalPoint); err == nil {
+		t.Error("v2 lets a focal point move an item to it")
+	}
+	// Nothing else changed: v2 without the two actions and mends is v1.
+	same := v2.clone()
+	same.Version, same.Mends, same.Actions = 1, nil, nil
+	for _, a := range v2.Actions {
+		if a.Name != ArrangeOwnFunding && a.Name != AdoptVersion {
+			same.Actions = append(same.Actions, a)
+		}
+	}
+	same.Stages = v1.Stages // the funded stage's comment changed, not its title
+	if !sameRules(same, v1) {
+		t.Error("version 2 changes more than the two actions it adds")
+	}
+	if _, err := NewRegistry(b...); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := Parse(edit(t, string(version2YAML), "mends: [1]\n", "mends: [2]\n"), "bad.yaml")
+	if err == nil || bad != nil || !strings.Contains(err.Error(), "mends only earlier versions") {
+		t.Errorf("mends: [2] in version 2: err = %v", err)
+	}
+}
 
 func TestDefault(t *testing.T) {
 	t.Parallel()
@@ -34,8 +81,8 @@ func TestDefault(t *testing.T) {
 	for _, a := range d.Actions {
 		actions = append(actions, a.Name)
 	}
-	if !slices.Equal(actions, KnownActions) {
-		t.Errorf("actions = %v, want %v", actions, KnownActions)
+	if !slices.Equal(actions, version1Actions) {
+		t.Errorf("actions = %v, want %v", actions, version1Actions)
 	}
 	for _, s := range d.Stages {
 		if want := s.Name == Evaluated || s.Name == Cancelled; s.Terminal != want {
@@ -128,13 +175,13 @@ func TestAllowedAgreesWithYAML(t *testing.T) {
 			Roles   []string `yaml:"roles"`
 		} `yaml:"actions"`
 	}
-	if err := yaml.Unmarshal(defaultYAML, &raw); err != nil {
+	if err := yaml.Unmarshal(version2YAML, &raw); err != nil {
 		t.Fatal(err)
 	}
 	if len(raw.Actions) != len(KnownActions) {
-		t.Errorf("default.yaml has %d actions, want the %d KnownActions", len(raw.Actions), len(KnownActions))
+		t.Errorf("version2.yaml has %d actions, want the %d KnownActions", len(raw.Actions), len(KnownActions))
 	}
-	d := Default()
+	d := parsedVersion2()
 	actions := append(slices.Clone(KnownActions), "fly", "")
 	stages := append(slices.Clone(KnownStages), "", "previous", "draft")
 	roles := append(slices.Clone(role.All), role.System, "", "mayor")

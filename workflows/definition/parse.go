@@ -294,7 +294,7 @@ func (dc *decoder) names(n *yaml.Node, path string) []string {
 	return out
 }
 
-var topKeys = []string{"version", "name", "title", "initial", "stages", "actions", "guards", "deadlines"}
+var topKeys = []string{"version", "name", "title", "initial", "stages", "actions", "guards", "deadlines", "mends"}
 
 func (dc *decoder) definition(root *yaml.Node) *Definition {
 	d := &Definition{Origin: dc.origin}
@@ -330,6 +330,16 @@ func (dc *decoder) definition(root *yaml.Node) *Definition {
 	}
 	for _, e := range dc.entries(f["deadlines"], "deadlines") {
 		d.Deadlines = append(d.Deadlines, dc.deadline(e))
+	}
+	if n := f["mends"]; n != nil && !dc.alias(n, "mends") {
+		if n.Kind == yaml.SequenceNode {
+			for i, item := range n.Content {
+				d.Mends = append(d.Mends, int(dc.integer(item, index("mends", i), math.MinInt32, math.MaxInt32)))
+			}
+		} else {
+			dc.problem(n, "mends", "want a list of earlier versions, such as [1], got %s", describe(n))
+			dc.lost("mends")
+		}
 	}
 	return d
 }

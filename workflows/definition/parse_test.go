@@ -383,7 +383,7 @@ func TestParseAccepts(t *testing.T) {
 		{"no deadlines, fewer actions", edits(t, def[:strings.Index(def, "# Deadlines")],
 			"  mark_same_as:\n    title: Đánh dấu trùng mô hình\n    from: [proposed, funded, implemented, evaluated, suspended]\n    roles: [steering_committee, admin]\n", ""),
 			func(d *Definition) error {
-				if len(d.Deadlines) != 0 || len(d.Actions) != len(KnownActions)-1 {
+				if len(d.Deadlines) != 0 || len(d.Actions) != len(version1Actions)-1 {
 					return fmt.Errorf("deadlines %+v, %d actions", d.Deadlines, len(d.Actions))
 				}
 				if _, err := d.Allowed(MarkSameAs, Funded, role.Admin); err == nil {

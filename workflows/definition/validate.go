@@ -83,6 +83,30 @@ func (v *validator) check() {
 	v.unusedGuards(used)
 	v.reachable()
 	v.deadlines()
+	v.mends()
+}
+
+// mends checks the versions a definition mends: earlier ones, each once, and someone who may
+// move an item to this version.
+func (v *validator) mends() {
+	d := v.d
+	seen := map[int]bool{}
+	for i, m := range d.Mends {
+		p := index("mends", i)
+		switch {
+		case m < 1 || m >= d.Version:
+			v.report(p, "%d: a definition mends only earlier versions, from 1 to %d", m, d.Version-1)
+		case seen[m]:
+			v.report(p, "version %d is listed twice", m)
+		}
+		seen[m] = true
+	}
+	if _, ok := d.Action(AdoptVersion); ok && len(d.Mends) == 0 && !v.damaged["mends"] {
+		v.report("actions."+AdoptVersion, "%s moves items from the versions this one mends, but it mends none: add mends: [1]", AdoptVersion)
+	}
+	if _, ok := d.Action(AdoptVersion); !ok && len(d.Mends) > 0 && !v.damaged["actions"] {
+		v.report("mends", "no one can move an item to this version: add the action %s with its roles", AdoptVersion)
+	}
 }
 
 func list[T ~string](xs []T) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
@@ -208,4 +209,25 @@ func TestSockPuppetApprovalRefused(t *testing.T) {
 	d3 := path + "/funding-requests/" + rid3 + "/decision"
 	fin1.do("POST", d3, approve).must(t, 200, "first approval of the third")
 	fin2.do("POST", d3, approve).must(t, 200, "second approval of the third")
+}
+
+// Issue 14 point 3: the demo's people — their roles, passwords and first tokens — exist before
+// its requests were recorded, so its officers and committee take part in its two-person rules;
+// the printed sample token works today.
+func TestDemoPeoplePrecedeTheirRequests(t *testing.T) {
+	db := pgtest.New(t)
+	base, token, stop := runDemo(t, db.URL)
+	defer stop()
+	client{t, base, token}.do("GET", "/api/v1/me", nil).must(t, 200, "the printed steering committee token")
+	var lastSet, firstRequest time.Time
+	if err := db.Pool.QueryRow(context.Background(), `SELECT max(recorded_at) FROM events WHERE stream_id LIKE 'user-%'
+		AND event_type IN ('account_created.v1', 'role_granted.v1', 'password_set.v1', 'token_issued.v1')`).Scan(&lastSet); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(context.Background(), `SELECT min(recorded_at) FROM events WHERE event_type LIKE '%.funding_requested.v1'`).Scan(&firstRequest); err != nil {
+		t.Fatal(err)
+	}
+	if !lastSet.Before(firstRequest) {
+		t.Errorf("the demo's accounts were last set at %s, its first request recorded at %s: its officers could not approve it", lastSet, firstRequest)
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -31,12 +32,25 @@ type mergeBody struct {
 	OccurredOn string `json:"occurred_on"`
 }
 
+type splitBody struct {
+	EffectiveDate string          `json:"effective_date"`
+	Parts         []splitPartBody `json:"parts"`
+	RestIntoCode  string          `json:"rest_into_code"`
+	OccurredOn    string          `json:"occurred_on"`
+}
+
+type splitPartBody struct {
+	IntoCode string   `json:"into_code"`
+	ItemIDs  []string `json:"item_ids"`
+}
+
 type unitView struct {
 	Code           string     `json:"code"`
 	Name           string     `json:"name"`
 	Kind           string     `json:"kind"`
 	ParentCode     string     `json:"parent_code"`
 	SuccessorCode  string     `json:"successor_code,omitempty"`
+	Successors     []string   `json:"successors,omitempty"`
 	EffectiveUntil civil.Date `json:"effective_until,omitzero"`
 }
 
@@ -75,7 +89,44 @@ func (a *api) unitRoutes(rt *router) {
 		res, err := a.Handler.MergeUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusOK)
 	}))
+	rt.handle("POST /api/v1/units/{code}/split", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		var (
+			b  splitBody
+			c  unit.SplitUnit
+			on civil.Date
+		)
+		o, ok := a.prepare(w, r, &b, func(f *fields) {
+			on = f.date("occurred_on", b.OccurredOn)
+			c = unit.SplitUnit{Code: r.PathValue("code"), EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate), RestIntoCode: b.RestIntoCode}
+			if b.RestIntoCode == "" {
+				f.add("rest_into_code", "is required")
+			}
+			if len(b.Parts) > 100 {
+				f.add("parts", "at most 100 parts")
+			}
+			for _, p := range b.Parts {
+				c.Parts = append(c.Parts, unit.SplitPart{IntoCode: p.IntoCode, ItemIDs: p.ItemIDs})
+			}
+		})
+		if !ok {
+			return
+		}
+		o.OccurredOn = on
+		res, err := a.Handler.SplitUnit(r.Context(), actor(r, u), c, o)
+		a.respond(w, r, res, err, http.StatusOK)
+	}))
 	rt.handle("GET /api/v1/units", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
+		var (
+			f    fields
+			asOf civil.Date
+		)
+		if s := r.URL.Query().Get("as_of"); s != "" {
+			asOf = f.date("as_of", s)
+		}
+		if err := f.err(); err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		d, err := a.Handler.Units(r.Context())
 		if err != nil {
 			a.fail(w, r, err)
@@ -83,12 +134,16 @@ func (a *api) unitRoutes(rt *router) {
 		}
 		items := []unitView{}
 		for _, s := range d.All() {
-			v := unitView{Code: s.Code, Name: s.Name, Kind: string(s.Kind), ParentCode: s.ParentCode, SuccessorCode: s.MergedInto}
-			switch {
-			case !s.MergedOn.IsZero():
-				v.EffectiveUntil = s.MergedOn
-			case !s.DissolvedOn.IsZero():
-				v.EffectiveUntil = s.DissolvedOn
+			if !asOf.IsZero() && asOf.Before(s.Registered) {
+				continue // not yet a unit that day
+			}
+			v := unitView{Code: s.Code, Name: s.Name, Kind: string(s.Kind), ParentCode: s.ParentCode}
+			// As of a day, a unit ended later still stood on its own then.
+			if end := s.EndedOn(); !end.IsZero() && (asOf.IsZero() || !end.After(asOf)) {
+				v.SuccessorCode, v.EffectiveUntil = s.MergedInto, end
+				if s.Split != nil {
+					v.Successors = s.Successors()
+				}
 			}
 			items = append(items, v)
 		}
@@ -139,10 +194,14 @@ func (a *api) userRoutes(rt *router) {
 			bad.add("password", "must have 12 to 72 characters")
 		}
 		if b.UnitCode != "" {
-			if d, err := a.Handler.Units(r.Context()); err == nil {
-				if _, ok := d.Lookup(b.UnitCode); !ok {
-					bad.add("unit_code", "no such unit")
+			// Only a unit that exists today takes an account (issue 14: not a merged one).
+			if err := a.Handler.CheckBindable(r.Context(), "unit_code", b.UnitCode); err != nil {
+				var fe *unit.FieldError
+				if !errors.As(err, &fe) {
+					a.fail(w, r, err)
+					return
 				}
+				bad.add("unit_code", fe.Reason)
 			}
 		}
 		if len(bad) > 0 {

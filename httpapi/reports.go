@@ -59,7 +59,35 @@ func listQuery(r *http.Request, kind string) (projections.ListQuery, error) {
 	if len(q.Q) > 200 {
 		f.add("q", "at most 200 characters")
 	}
+	if s := v.Get("as_of"); s != "" {
+		q.AsOf = f.date("as_of", s)
+	}
 	return q, f.err()
+}
+
+// unitFamily makes a list's unit_code follow successors as the reports do: the items that
+// belong to the unit at the end of the list's day (as_of, default today), its merged and
+// split predecessors' included.
+func (a *api) unitFamily(ctx context.Context, q *projections.ListQuery) error {
+	if q.AsOf.After(a.Handler.Today()) {
+		var f fields
+		f.add("as_of", "must not be after today")
+		return f.err()
+	}
+	if q.UnitCode == "" {
+		return nil
+	}
+	d, err := a.Handler.Units(ctx)
+	if err != nil {
+		return err
+	}
+	day := q.AsOf
+	if day.IsZero() {
+		day = a.Handler.Today()
+	}
+	fam := d.FamilyAsOf(q.UnitCode, day)
+	q.Units, q.ExceptItems, q.ItemIDs, q.UnitCode = fam.Units, fam.Except, fam.Items, ""
+	return nil
 }
 
 // reportQuery reads as_of and known_at; a bad one is a 400 naming the parameter.
@@ -113,6 +141,9 @@ func (a *api) reportRoutes(rt *router) {
 	for coll, kind := range map[string]string{"models": "model", "projects": "project"} {
 		rt.handle("GET /api/v1/"+coll, a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 			q, err := listQuery(r, kind)
+			if err == nil {
+				err = a.unitFamily(r.Context(), &q)
+			}
 			if err != nil {
 				a.fail(w, r, err)
 				return

@@ -40,7 +40,8 @@ var (
 	knownAtParam = param{"known_at", "only what had been recorded by then (RFC 3339 or YYYY-MM-DD)", nil}
 	listParams   = []param{{"unit_code", "unit", nil}, {"stage", "stage", []string{"proposed", "funded", "implemented", "evaluated", "suspended", "cancelled"}},
 		{"pillar", "pillar", []string{"government", "economy", "society"}}, {"sector", "sector code", nil},
-		{"q", "search in titles, tone marks ignored", nil}, {"limit", "page size, 1 to 200", nil}, {"cursor", "next_cursor of the previous page", nil}}
+		{"q", "search in titles, tone marks ignored", nil}, {"limit", "page size, 1 to 200", nil}, {"cursor", "next_cursor of the previous page", nil},
+		{"as_of", "only items proposed by the end of this day; unit_code follows the successors of that day", nil}}
 	itemWriter = "focal_point (own unit)"
 )
 
@@ -53,7 +54,8 @@ var docs = map[string]doc{
 	"GET /api/v1/openapi.json":                    {summary: "this document", who: "any", status: 200},
 	"POST /api/v1/units":                          {summary: "register a unit", who: "admin", body: unitBody{}, status: 201},
 	"POST /api/v1/units/{code}/merge":             {summary: "merge a unit into its successor from an effective date", who: "admin", body: mergeBody{}, status: 200},
-	"GET /api/v1/units":                           {summary: "units, with their successors", who: "any", status: 200},
+	"POST /api/v1/units/{code}/split":             {summary: "dissolve a unit, handing each item (and the rights over it) to a named successor from an effective date", who: "admin", body: splitBody{}, status: 200},
+	"GET /api/v1/units":                           {summary: "units, with their successors", who: "any", query: []param{asOfParam}, status: 200},
 	"POST /api/v1/users":                          {summary: "create a user; the token is shown once", who: "admin", body: userBody{}, status: 201},
 	"GET /api/v1/users":                           {summary: "users, without tokens or password hashes", who: "admin", status: 200},
 	"POST /api/v1/users/{id}/suspend":             {summary: "suspend: every session and token of the user stops at once", who: "admin", body: suspendBody{}, status: 200},

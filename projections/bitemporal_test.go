@@ -313,8 +313,8 @@ func (rp replayed) key(s item.State, g string) string {
 	switch g {
 	case "unit":
 		return rp.successor(s.UnitCode)
-	case "unit_kind":
-		return rp.kinds[rp.successor(s.UnitCode)]
+	case "unit_kind": // the kind of the item's own unit, whatever became of it (DESIGN.md invariant 12)
+		return rp.kinds[s.UnitCode]
 	case "pillar":
 		return string(s.Pillar)
 	}

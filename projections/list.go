@@ -20,8 +20,14 @@ type ListQuery struct {
 	Sector   string
 	// Q matches titles, ignoring tone marks, case and punctuation (see readmodel.FoldTitle).
 	Q string
-	// Units, when not empty, keeps items of any of these units (a unit and those merged into it).
-	Units []string
+	// Units, when not empty, keeps items of any of these units (a unit and those merged into it)
+	// but those in ExceptItems; ItemIDs adds items by id (those a split handed to the unit).
+	// With either set, only those items are listed.
+	Units, ExceptItems, ItemIDs []string
+	// AsOf, when set, lists the items as they stood at the end of that day: those proposed by
+	// then, with the stage, money and progress they had (the reports' fold), Stage filtering on
+	// that stage. A page may then hold fewer than Limit items while next_cursor goes on.
+	AsOf civil.Date
 	// PastEndBefore, when set, keeps open items (proposed, funded, suspended) whose planned end
 	// is before that day: the overdue ones.
 	PastEndBefore civil.Date
@@ -61,13 +67,16 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 			EXISTS (SELECT 1 FROM pj_item_facts f WHERE f.item_id = i.item_id AND f.fact = 'stage' AND f.stage = 'funded'
 				AND f.ref <> '') AS own_funding -- item.OwnFundingArranged (readmodel/fold.go)
 		FROM pj_items i JOIN pj_item_current c USING (item_id)
-		WHERE ($1 = '' OR i.kind = $1) AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR c.stage = $3)
+		WHERE ($1 = '' OR i.kind = $1) AND ($2 = '' OR i.unit_code = $2) AND ($3 = '' OR $13::date IS NOT NULL OR c.stage = $3)
 		  AND ($4 = '' OR i.pillar = $4) AND ($5 = '' OR i.sector = $5)
 		  AND ($6 = '' OR strpos(i.title_folded, $6) > 0) AND ($7 = '' OR i.item_id < $7)
-		  AND (coalesce(cardinality($9::text[]), 0) = 0 OR i.unit_code = ANY($9))
+		  AND (coalesce(cardinality($9::text[]), 0) + coalesce(cardinality($12::text[]), 0) = 0
+		       OR (i.unit_code = ANY($9) AND NOT i.item_id = ANY(coalesce($11::text[], '{}'))) OR i.item_id = ANY($12))
 		  AND ($10::date IS NULL OR (i.end_date < $10 AND c.stage IN ('proposed', 'funded', 'suspended')))
+		  AND ($13::date IS NULL OR i.proposed_on <= $13)
 		ORDER BY i.item_id DESC LIMIT $8`,
-		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, readmodel.FoldTitle(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore))
+		q.Kind, q.UnitCode, q.Stage, q.Pillar, q.Sector, readmodel.FoldTitle(q.Q), q.Cursor, q.Limit+1, q.Units, dateOrNil(q.PastEndBefore),
+		q.ExceptItems, q.ItemIDs, dateOrNil(q.AsOf))
 	if err != nil {
 		return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
 	}
@@ -97,7 +106,44 @@ func (r *Reports) List(ctx context.Context, q ListQuery) ([]ListItem, string, er
 		items = items[:q.Limit]
 		next = items[len(items)-1].ID
 	}
+	if !q.AsOf.IsZero() {
+		if items, err = r.asOf(ctx, items, q); err != nil {
+			return nil, "", fmt.Errorf("list %ss: %w", q.Kind, err)
+		}
+	}
 	return items, next, nil
+}
+
+// asOf sets the page's items to what they were at the end of q.AsOf, as known now, and keeps
+// those in q.Stage then.
+func (r *Reports) asOf(ctx context.Context, items []ListItem, q ListQuery) ([]ListItem, error) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	_, knownAt := r.resolve(Query{})
+	parts, err := readmodel.ItemPartsOf(ctx, r.pool, ids, q.AsOf, knownAt)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]readmodel.ItemPart, len(parts))
+	for _, p := range parts {
+		byID[p.ItemID] = p
+	}
+	out := items[:0]
+	for _, it := range items {
+		p, ok := byID[it.ID]
+		if !ok || (q.Stage != "" && string(p.Stage) != q.Stage) {
+			continue
+		}
+		it.Stage, it.Requested, it.Approved, it.Disbursed, it.Progress = string(p.Stage), p.Requested, p.Approved, p.Disbursed, int(p.Progress)
+		it.Gap = 0
+		if p.Stage != item.StageCancelled {
+			it.Gap = p.Gap
+		}
+		out = append(out, it)
+	}
+	return out, nil
 }
 
 // Due lists the items that may have a deadline due on today: in one of the stages

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/projections/readmodel"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,11 +64,13 @@ func (r *Reports) resolve(q Query) (asOf civil.Date, knownAt time.Time) {
 	return asOf, knownAt
 }
 
-// snapshot holds the units as merged on asOf, as known at knownAt.
+// snapshot holds the units as merged and split on asOf, as known at knownAt.
 type snapshot struct {
 	asOf  civil.Date
 	units map[string]string // code → kind
 	merge map[string]string // code → successor, merges in effect
+	// split: code → item id → successor, splits in effect; item id "" is the rest's.
+	split map[string]map[string]string
 }
 
 // part is a partial aggregate: items of one unit, pillar, sector and stage, summed. Both paths
@@ -75,6 +78,8 @@ type snapshot struct {
 // deltas, both written by the one fold of projections/readmodel (fold.go) — and the reports
 // combine parts the same way, so the two cannot disagree on how a row is counted.
 type part struct {
+	// resolved: unit is already the successor the item went to (splitAway), not its own unit.
+	resolved                                                 bool
 	unit, pillar, sector                                     string
 	stage                                                    item.Stage
 	items, distinct, overdue, withGap                        int64
@@ -97,7 +102,7 @@ type sourceYear struct {
 
 // units reads the units and the merges in effect on asOf, as known at knownAt.
 func (r *Reports) units(ctx context.Context, asOf civil.Date, knownAt time.Time) (*snapshot, error) {
-	s := &snapshot{asOf: asOf, units: map[string]string{}, merge: map[string]string{}}
+	s := &snapshot{asOf: asOf, units: map[string]string{}, merge: map[string]string{}, split: map[string]map[string]string{}}
 	rows, err := r.pool.Query(ctx, `SELECT code, kind FROM pj_units WHERE recorded_at <= $1`, knownAt)
 	if err != nil {
 		return nil, err
@@ -119,15 +124,104 @@ func (r *Reports) units(ctx context.Context, asOf civil.Date, knownAt time.Time)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var code, into string
 		if err := rows.Scan(&code, &into); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		s.merge[code] = into
 	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = r.pool.Query(ctx, `SELECT code, item_id, into_code FROM pj_unit_splits WHERE effective_date <= $1 AND recorded_at <= $2`,
+		asOf.Time(utc), knownAt)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, id, into string
+		if err := rows.Scan(&code, &id, &into); err != nil {
+			return nil, err
+		}
+		if s.split[code] == nil {
+			s.split[code] = map[string]string{}
+		}
+		s.split[code][id] = into
+	}
 	return s, rows.Err()
+}
+
+// throughSplit reports whether the history of unit code passes a split in effect: its items
+// then go to successors that depend on the item.
+func (s *snapshot) throughSplit(code string) bool {
+	for range len(s.merge) + len(s.split) + 1 {
+		if into, ok := s.merge[code]; ok {
+			code = into
+			continue
+		}
+		return s.split[code] != nil
+	}
+	return false
+}
+
+// splitAway replaces, for a report grouped by unit, the parts of the units whose history
+// passes a split in effect by their items' own parts (readmodel.ItemParts, the same fold),
+// each keyed by the unit the item went to: a group row cannot say that.
+func (r *Reports) splitAway(ctx context.Context, s *snapshot, parts []part, kind string, knownAt time.Time) ([]part, error) {
+	if len(s.split) == 0 {
+		return parts, nil
+	}
+	var units []string
+	for code := range s.units {
+		if s.throughSplit(code) {
+			units = append(units, code)
+		}
+	}
+	if len(units) == 0 {
+		return parts, nil
+	}
+	kept := parts[:0]
+	for _, p := range parts {
+		if !s.throughSplit(p.unit) {
+			kept = append(kept, p)
+		}
+	}
+	items, err := readmodel.ItemParts(ctx, r.pool, units, kind, s.asOf, knownAt)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		kept = append(kept, part{unit: s.itemSuccessor(it.Unit, it.ItemID), pillar: it.Pillar, sector: it.Sector, stage: it.Stage,
+			items: it.Items, distinct: it.Distinct, overdue: it.Overdue, withGap: it.WithGap, estimated: it.Estimated,
+			requested: it.Requested, approved: it.Approved, disbursed: it.Disbursed, gap: it.Gap, progress: it.Progress,
+			resolved: true})
+	}
+	return kept, nil
+}
+
+// itemSuccessor follows the merges and splits in effect on the snapshot's day from the item's
+// unit.
+func (s *snapshot) itemSuccessor(code, itemID string) string {
+	for range len(s.merge) + len(s.split) + 1 {
+		if into, ok := s.merge[code]; ok {
+			code = into
+			continue
+		}
+		sp, ok := s.split[code]
+		if !ok {
+			return code
+		}
+		into, ok := sp[itemID]
+		if !ok {
+			into = sp[""]
+		}
+		code = into
+	}
+	return code
 }
 
 // parts returns the partial aggregates of the items of kind ("" for all) as they stood on the
@@ -162,6 +256,9 @@ func (r *Reports) parts(ctx context.Context, q Query, kind, groupBy string, mone
 		} else {
 			parts, moneys, err = r.deltaParts(ctx, asOf, knownAt, kind, dim, money)
 		}
+	}
+	if err == nil && groupBy == "unit" {
+		parts, err = r.splitAway(ctx, s, parts, kind, knownAt)
 	}
 	return s, parts, moneys, err
 }
@@ -415,24 +512,22 @@ const moneyDeltasSQL = `SELECT source, year, sum(requested_vnd)::bigint, sum(app
 	GROUP BY source, year
 	HAVING sum(requested_vnd) <> 0 OR sum(approved_vnd) <> 0 OR sum(disbursed_vnd) <> 0`
 
-// successor follows the merges in effect on the snapshot's day.
-func (s *snapshot) successor(code string) string {
-	for range len(s.merge) + 1 {
-		into, ok := s.merge[code]
-		if !ok {
-			return code
-		}
-		code = into
-	}
-	return code
-}
+// successor follows the merges (and of splits, the rest) in effect on the snapshot's day.
+func (s *snapshot) successor(code string) string { return s.itemSuccessor(code, "") }
 
+// key is the row a part counts in. Grouped by unit, the successor its items belong to on the
+// report's day; grouped by unit kind, the kind of the unit the items belonged to when their
+// facts happened — the item's own unit, whatever became of it (DESIGN.md invariant 12: a 2022
+// district registration stays "district" in every report).
 func (s *snapshot) key(p part, groupBy string) string {
 	switch groupBy {
 	case "unit":
+		if p.resolved {
+			return p.unit
+		}
 		return s.successor(p.unit)
 	case "unit_kind":
-		return s.units[s.successor(p.unit)]
+		return s.units[p.unit]
 	case "pillar":
 		return p.pillar
 	}

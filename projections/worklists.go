@@ -23,14 +23,16 @@ type Attention struct {
 	PastEnd bool
 }
 
-// Attention lists the open items of units that miss a funding request, a progress report
+// Attention lists the open items of units (but except; and the items itemIDs: a unit's family,
+// unit.Family) that miss a funding request, a progress report
 // within noProgressDays, or their end date, oldest first.
-func (r *Reports) Attention(ctx context.Context, units []string, today civil.Date, noProgressDays int) ([]Attention, error) {
+func (r *Reports) Attention(ctx context.Context, units, except, itemIDs []string, today civil.Date, noProgressDays int) ([]Attention, error) {
 	rows, err := r.pool.Query(ctx, `SELECT i.item_id, i.kind, i.title, c.stage, c.requested_vnd,
 			coalesce(c.last_progress_on, c.first_funded_on), i.end_date
 		FROM pj_items i JOIN pj_item_current c USING (item_id)
-		WHERE i.unit_code = ANY($1) AND c.stage IN ('proposed', 'funded', 'suspended')
-		ORDER BY i.item_id`, units)
+		WHERE ((i.unit_code = ANY($1) AND NOT i.item_id = ANY(coalesce($2::text[], '{}'))) OR i.item_id = ANY($3))
+		  AND c.stage IN ('proposed', 'funded', 'suspended')
+		ORDER BY i.item_id`, units, except, itemIDs)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}

@@ -159,6 +159,16 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, rq *request) 
 		s.failErr(w, r, rq, err)
 		return
 	}
+	// Units in Vietnamese name order, as an official looks for them.
+	if d.GapBy == "unit" {
+		byName(d.Gaps.Rows, func(r projections.FundingGapRow) string { return n.of("unit", r.Key) })
+	}
+	if d.CountBy == "unit" {
+		byName(d.Counts.Rows, func(r projections.ModelCountRow) string { return n.of("unit", r.Key) })
+	}
+	if d.DoneBy == "unit" {
+		byName(d.Done.Rows, func(r projections.CompletionRow) string { return n.of("unit", r.Key) })
+	}
 	s.render(w, http.StatusOK, "dashboard", p)
 }
 

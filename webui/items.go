@@ -32,6 +32,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/units", s.signedIn(s.adminUnits))
 	mux.HandleFunc("POST /admin/units", s.form(s.registerUnit))
 	mux.HandleFunc("POST /admin/units/{code}/merge", s.form(s.mergeUnit))
+	mux.HandleFunc("GET /admin/units/{code}/split", s.signedIn(s.splitPage))
+	mux.HandleFunc("POST /admin/units/{code}/split", s.form(s.splitUnit))
 	mux.HandleFunc("GET /admin/users", s.signedIn(s.adminUsers))
 	mux.HandleFunc("GET /admin/reports", s.signedIn(s.reportsHealth))
 	mux.HandleFunc("POST /admin/users", s.form(s.createUser))
@@ -40,23 +42,18 @@ func (s *server) routes(mux *http.ServeMux) {
 
 var kindOf = map[string]item.Kind{"model": item.Model, "project": item.Project}
 
-// family is the unit codes whose successor on day is code (code itself included): the items
-// a row of a report grouped by unit stands for.
-func family(units *unit.Directory, code string, day civil.Date) []string {
-	var out []string
-	for _, u := range units.All() {
-		if units.SuccessorAsOf(u.Code, day) == code {
-			out = append(out, u.Code)
-		}
-	}
-	return out
+// family is what belongs to unit code on day (its own items, its merged and split
+// predecessors'): the items a row of a report grouped by unit stands for.
+func family(units *unit.Directory, code string, day civil.Date) unit.Family {
+	return units.FamilyAsOf(code, day)
 }
 
-// kindFamily is the unit codes whose successor on day is of kind k.
-func kindFamily(units *unit.Directory, k string, day civil.Date) []string {
+// kindFamily is the unit codes of kind k: a report grouped by unit kind counts an item under
+// the kind of its own unit, whatever became of it.
+func kindFamily(units *unit.Directory, k string) []string {
 	var out []string
 	for _, u := range units.All() {
-		if s, ok := units.Lookup(units.SuccessorAsOf(u.Code, day)); ok && string(s.Kind) == k {
+		if string(u.Kind) == k {
 			out = append(out, u.Code)
 		}
 	}
@@ -97,16 +94,18 @@ func (s *server) items(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	switch {
 	case d.Unit != "":
-		if q.Units = family(n.units, d.Unit, day); len(q.Units) == 0 {
-			q.Units = []string{d.Unit}
-		}
+		fam := family(n.units, d.Unit, day)
+		q.Units, q.ExceptItems, q.ItemIDs = fam.Units, fam.Except, fam.Items
 	case d.UnitKind != "":
-		if q.Units = kindFamily(n.units, d.UnitKind, day); len(q.Units) == 0 {
+		if q.Units = kindFamily(n.units, d.UnitKind); len(q.Units) == 0 {
 			q.Units = []string{"-"}
 		}
 	}
 	if d.Overdue {
 		q.PastEndBefore = s.Handler.Today()
+	}
+	if d.AsOf != "" {
+		q.AsOf = day
 	}
 	var err error
 	if d.Items, d.Next, err = s.Reports.List(ctx, q); err != nil {

@@ -42,15 +42,12 @@ func (s *server) myUnit(w http.ResponseWriter, r *http.Request, rq *request) {
 	}
 	d := &myData{names: n, Unit: rq.user.UnitCode}
 	fam := family(n.units, rq.user.UnitCode, s.Handler.Today())
-	if len(fam) == 0 {
-		fam = []string{rq.user.UnitCode}
-	}
 	var err error
-	if d.Attention, err = s.Reports.Attention(ctx, fam, s.Handler.Today(), noProgressDays); err != nil {
+	if d.Attention, err = s.Reports.Attention(ctx, fam.Units, fam.Except, fam.Items, s.Handler.Today(), noProgressDays); err != nil {
 		s.failErr(w, r, rq, err)
 		return
 	}
-	if d.Items, _, err = s.Reports.List(ctx, projections.ListQuery{Units: fam, Limit: 200}); err != nil {
+	if d.Items, _, err = s.Reports.List(ctx, projections.ListQuery{Units: fam.Units, ExceptItems: fam.Except, ItemIDs: fam.Items, Limit: 200}); err != nil {
 		s.failErr(w, r, rq, err)
 		return
 	}
@@ -60,7 +57,10 @@ func (s *server) myUnit(w http.ResponseWriter, r *http.Request, rq *request) {
 }
 
 type newItemData struct {
-	Kind    string
+	Kind string
+	// Units the focal point may register for: their own and those theirs took over (for
+	// history dated before the merger or split); a choice only when there are several.
+	Units   []unitOption
 	Form    *form
 	Pillars []string
 	Sectors []string
@@ -82,8 +82,17 @@ func (s *server) renderNewItem(w http.ResponseWriter, r *http.Request, rq *reque
 		return
 	}
 	p := s.newPage(r, rq, tr(rq.lang, "my.new."+kind))
-	p.Data = &newItemData{Kind: kind, Form: f, Pillars: []string{"government", "economy", "society"}, Sectors: item.DefaultSectors,
+	d := &newItemData{Kind: kind, Form: f, Pillars: []string{"government", "economy", "society"}, Sectors: item.DefaultSectors,
 		Today: s.Handler.Today().String()}
+	if rq.user.Role == identity.RoleFocalPoint {
+		units, err := s.Handler.Units(r.Context())
+		if err != nil {
+			s.failErr(w, r, rq, err)
+			return
+		}
+		d.Units = s.ownUnits(rq, units)
+	}
+	p.Data = d
 	s.render(w, status, "new", p)
 }
 
@@ -101,6 +110,8 @@ func (s *server) newItem(w http.ResponseWriter, r *http.Request, rq *request) {
 		StartDate: rd.date("start_date", false), EndDate: rd.date("end_date", false)}
 	if rq.user.Role == identity.RoleAdmin {
 		c.UnitCode = rd.required("unit_code")
+	} else if u := rd.text("unit_code"); u != "" {
+		c.UnitCode = u // a unit theirs took over, for history dated before that; the handler checks
 	}
 	s.write(w, r, rq, rd, "new", s.renderNewItem, func() (string, error) {
 		res, err := s.Handler.Propose(r.Context(), rq.actor(), c, options(r, "web /my/new"))
@@ -224,7 +235,7 @@ func (s *server) renderUnits(w http.ResponseWriter, r *http.Request, rq *request
 		return
 	}
 	all := units.All()
-	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
+	byName(all, func(u unit.State) string { return u.Name })
 	p := s.newPage(r, rq, tr(rq.lang, "nav.units"))
 	p.Data = &unitsData{Units: all, Kinds: []string{"province", "department", "district", "commune"}, Form: f, Today: s.Handler.Today().String()}
 	s.render(w, status, "units", p)

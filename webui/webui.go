@@ -43,7 +43,7 @@ type Reports interface {
 	Completion(ctx context.Context, kind, groupBy string, q projections.Query) (projections.CompletionReport, error)
 	DuplicateCandidates(ctx context.Context) ([]projections.DuplicateCandidate, error)
 	List(ctx context.Context, q projections.ListQuery) ([]projections.ListItem, string, error)
-	Attention(ctx context.Context, units []string, today civil.Date, noProgressDays int) ([]projections.Attention, error)
+	Attention(ctx context.Context, units, except, itemIDs []string, today civil.Date, noProgressDays int) ([]projections.Attention, error)
 	Undecided(ctx context.Context, limit int) ([]item.Ref, error)
 	// WaitFor returns once the read models have applied the write at position, or a
 	// *projections.StaleError after limit.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,10 +81,15 @@ func (h *Handler) Propose(ctx context.Context, a Actor, c item.Propose, o Option
 	if err != nil {
 		return Result{}, refusal(a, ActPropose, err)
 	}
-	if a.Role == role.FocalPoint && c.UnitCode != a.UnitCode {
-		return Result{}, &ForbiddenError{Role: a.Role, Action: ActPropose, Reason: "a focal point registers items of their own unit only"}
+	if err := h.checkProposer(ctx, a, c.UnitCode); err != nil {
+		return Result{}, err
 	}
-	if err := h.checkUnitActive(ctx, c.UnitCode, h.Today()); err != nil {
+	if on := c.On; !on.IsZero() && !on.After(h.Today()) {
+		err = h.checkUnitActive(ctx, c.UnitCode, on) // the unit as of the item's business date
+	} else {
+		err = h.checkUnitActive(ctx, c.UnitCode, h.Today())
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	if !slices.Contains(h.sectors(), c.Sector) {
@@ -211,7 +217,7 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 		return nil, refusal(a, action, err)
 	}
 	if a.Role == role.FocalPoint {
-		if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
+		if err := h.checkOwnUnit(ctx, a, it.UnitCode, it.ID); err != nil {
 			return nil, &ForbiddenError{Role: a.Role, Action: action, Reason: err.Error()}
 		}
 	}
@@ -223,6 +229,9 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 	switch c := cmd.(type) {
 	case *item.RequestFunding:
 		c.Meta, c.RequestID = withMeta(c.Meta, meta), newID()
+		if err := checkSourceLive(string(c.Source), cmp.Or(c.On, meta.Today), c.Year); err != nil {
+			return nil, err
+		}
 	case *item.EndorseFunding:
 		c.Meta = withMeta(c.Meta, meta)
 	case *item.DecideFunding:
@@ -297,7 +306,7 @@ func (h *Handler) AdoptVersion(ctx context.Context, a Actor, k item.Kind, id str
 			}
 		}
 		if a.Role == role.FocalPoint {
-			if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
+			if err := h.checkOwnUnit(ctx, a, it.UnitCode, it.ID); err != nil {
 				return nil, &ForbiddenError{Role: a.Role, Action: ActAdoptVersion, Reason: err.Error()}
 			}
 		}
@@ -422,7 +431,7 @@ func (h *Handler) Permitted(ctx context.Context, a Actor, it Item) ([]string, er
 		return nil, err
 	}
 	if a.Role == role.FocalPoint {
-		if err := h.checkOwnUnit(ctx, a, it.UnitCode); err != nil {
+		if err := h.checkOwnUnit(ctx, a, it.UnitCode, it.ID); err != nil {
 			return nil, nil
 		}
 	}

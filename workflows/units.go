@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/eventstore"
@@ -137,7 +139,63 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	return Result{ID: c.UnitCode(), Version: res.ToVersion, Created: current.Version == 0, Position: positionOf(res)}, nil
 }
 
-// checkUnitActive: items are registered by units that exist and have not been merged away.
+// SplitUnit dissolves a unit and hands its items to successors from an effective date (admin
+// only): each item named in a part to that part's successor, the rest to RestIntoCode. Every
+// item named must be the unit's on the day before (its own, or of a unit merged into it).
+func (h *Handler) SplitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Options) (Result, error) {
+	if a.Role != role.Admin {
+		return Result{}, &ForbiddenError{Role: a.Role, Action: "split a unit", Reason: "only an administrator manages units"}
+	}
+	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
+		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
+	}
+	d, err := h.Units(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	current, ok := d.Lookup(c.Code)
+	if !ok {
+		return Result{}, fmt.Errorf("unit %s: %w", c.Code, ErrNotFound)
+	}
+	if _, err := unit.Decide(current, c); err != nil { // the fields first, then what spans streams
+		return Result{}, err
+	}
+	if err := d.CheckSplit(c.Code, c.Parts, c.RestIntoCode, c.EffectiveDate); err != nil {
+		return Result{}, err
+	}
+	before := c.EffectiveDate.AddDays(-1)
+	for i, p := range c.Parts {
+		for _, id := range p.ItemIDs {
+			it, err := h.loadAnyItem(ctx, id)
+			if err == nil && d.ItemSuccessorAsOf(it.UnitCode, id, before) != c.Code {
+				err = fmt.Errorf("belongs to unit %s", d.ItemSuccessorAsOf(it.UnitCode, id, before))
+			}
+			if err != nil {
+				return Result{}, &unit.FieldError{Field: fmt.Sprintf("parts[%d].item_ids", i), Code: "workflows.not_the_units_item",
+					Args: []any{id, c.Code}, Reason: fmt.Sprintf("item %s is not an item of unit %s on the day before the split: %v", id, c.Code, err)}
+			}
+		}
+	}
+	return h.unitCommand(ctx, a, current, c, o)
+}
+
+// loadAnyItem loads the model or project with the given id.
+func (h *Handler) loadAnyItem(ctx context.Context, id string) (Item, error) {
+	if len(id) > 64 {
+		return Item{}, ErrNotFound
+	}
+	it, err := h.LoadItem(ctx, item.Model, id)
+	if errors.Is(err, ErrNotFound) {
+		it, err = h.LoadItem(ctx, item.Project, id)
+	}
+	return it, err
+}
+
+// checkUnitActive: an item is registered for a unit that had not ended (merged, split or
+// dissolved) by the item's business date (DESIGN.md invariant 12): history entered late goes
+// under the unit it belonged to then. A date before the unit's registration is let be: a
+// unit registered without a date is registered on the day it was entered, not the day it
+// came to be.
 func (h *Handler) checkUnitActive(ctx context.Context, code string, on civil.Date) error {
 	d, err := h.Units(ctx)
 	if err != nil {
@@ -147,28 +205,92 @@ func (h *Handler) checkUnitActive(ctx context.Context, code string, on civil.Dat
 	if !ok {
 		return &unit.FieldError{Field: "unit_code", Code: "workflows.no_such_unit", Reason: "no such unit"}
 	}
-	if !u.ActiveOn(on) {
-		return &unit.FieldError{Field: "unit_code", Code: "workflows.unit_merged", Args: []any{code, u.MergedInto},
-			Reason: fmt.Sprintf("unit %s no longer exists on its own (merged into %s)", code, u.MergedInto)}
+	if ended(u, on) {
+		return unitGone("unit_code", u)
 	}
 	return nil
 }
 
-// checkOwnUnit: a focal point acts on their own unit's items, and on the items of units that
-// were merged into theirs.
-func (h *Handler) checkOwnUnit(ctx context.Context, a Actor, itemUnit string) error {
+// ended reports whether unit u had been merged, split or dissolved by the end of day on.
+func ended(u unit.State, on civil.Date) bool {
+	end := u.EndedOn()
+	return !end.IsZero() && !on.Before(end)
+}
+
+// unitGone says that unit u no longer existed: merged, split or dissolved.
+func unitGone(field string, u unit.State) error {
+	succ := strings.Join(u.Successors(), ", ")
+	if succ == "" {
+		succ = "-"
+	}
+	return &unit.FieldError{Field: field, Code: "workflows.unit_ended", Args: []any{u.Code, u.EndedOn(), succ},
+		Reason: fmt.Sprintf("unit %s no longer exists from %s (successor: %s)", u.Code, u.EndedOn(), succ)}
+}
+
+// CheckBindable refuses to bind an account to a unit that does not exist today (issue 14): a
+// focal point acts for a unit that lives. The error names field.
+func (h *Handler) CheckBindable(ctx context.Context, field, code string) error {
+	d, err := h.Units(ctx)
+	if err != nil {
+		return err
+	}
+	u, ok := d.Lookup(code)
+	if !ok {
+		return &unit.FieldError{Field: field, Code: "workflows.no_such_unit", Reason: "no such unit"}
+	}
+	if ended(u, h.Today()) {
+		return unitGone(field, u)
+	}
+	return nil
+}
+
+// checkProposer: a focal point registers items of their unit and, for a business date before
+// a merger or split, of the unit it belonged to then whose items their unit now succeeds
+// (the items a split names in no part: a new item is in none).
+func (h *Handler) checkProposer(ctx context.Context, a Actor, itemUnit string) error {
+	if a.Role != role.FocalPoint {
+		return nil
+	}
+	if err := h.checkOwnUnit(ctx, a, itemUnit, ""); err != nil {
+		return &ForbiddenError{Role: a.Role, Action: ActPropose, Reason: "a focal point registers items of their own unit only: " + err.Error()}
+	}
+	return nil
+}
+
+// checkOwnUnit: a focal point acts on the items their unit holds today (DESIGN.md invariant
+// 12, issue 14): their own unit's, and the items of units merged into theirs or handed to it
+// by a split, once effective. A focal point whose unit has been merged or split away acts on
+// nothing: the successor's focal points act for its items.
+func (h *Handler) checkOwnUnit(ctx context.Context, a Actor, itemUnit, itemID string) error {
 	if a.UnitCode == "" {
 		return errors.New("the focal point is bound to no unit")
-	}
-	if itemUnit == a.UnitCode {
-		return nil
 	}
 	d, err := h.Units(ctx)
 	if err != nil {
 		return err
 	}
-	if d.SuccessorAsOf(itemUnit, h.Today()) == a.UnitCode {
+	today := h.Today()
+	if u, ok := d.Lookup(a.UnitCode); ok && ended(u, today) {
+		return fmt.Errorf("unit %s no longer exists from %s; its items are acted on by its successor's focal points (%s)",
+			u.Code, u.EndedOn(), strings.Join(u.Successors(), ", "))
+	}
+	if succ := d.ItemSuccessorAsOf(itemUnit, itemID, today); succ != a.UnitCode {
+		return fmt.Errorf("the item belongs to unit %s today, not %s", succ, a.UnitCode)
+	}
+	return nil
+}
+
+// checkSourceLive refuses money asked of a funding source that did not exist on the
+// request's business date or for its budget year (the district budget ended with the
+// districts, 01/07/2025).
+func checkSourceLive(source string, on civil.Date, year int) error {
+	life := unit.SourceLife(source)
+	if life.Until.IsZero() {
 		return nil
 	}
-	return fmt.Errorf("the item belongs to unit %s, not %s", itemUnit, a.UnitCode)
+	if !life.On(on) || year > life.Until.Year {
+		return &unit.FieldError{Field: "source", Code: "workflows.source_ended", Args: []any{source, life.Until},
+			Reason: fmt.Sprintf("the source %s no longer exists from %s", source, life.Until)}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 var samples = map[string]string{
 	"/api/v1/units":               `{"code":"SO-TEST","name":"Sở thử","kind":"department","parent_code":"DT"}`,
 	"/api/v1/units/{code}/merge":  `{"into_code":"SO-YT","effective_date":"2024-01-01"}`,
+	"/api/v1/units/{code}/split":  `{"effective_date":"2024-01-01","rest_into_code":"SO-YT","parts":[]}`,
 	"/api/v1/users":               `{"name":"Người thử","role":"steering_committee"}`,
 	"/api/v1/models":              `{"title":"Mô hình thử","unit_code":"SO-YT","pillar":"society","sector":"health"}`,
 	"/api/v1/projects":            `{"title":"Dự án thử","unit_code":"SO-YT","pillar":"society","sector":"health","estimated_cost_vnd":1000,"start_date":"2024-01-01","end_date":"2030-01-01"}`,

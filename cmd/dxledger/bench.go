@@ -21,6 +21,9 @@ const benchUsage = `Usage:
                           projection benchmarks; then: dxledger rebuild
   dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--warmup 2] [--json]
                           append → visible in every projection, followed as serve does
+  dxledger bench catchup  [--events 5000] [--batch 10] [--json]
+                          the projections' cost per event at a fixed batch size: append, then
+                          follow as serve does until caught up
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
   dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
@@ -34,7 +37,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if len(args) > 0 && args[0] == "http" {
 		return cmdBenchHTTP(ctx, args[1:], environ, stdout, stderr)
 	}
-	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "reports"}, args[0]) {
+	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "catchup", "reports"}, args[0]) {
 		fmt.Fprint(stderr, benchUsage)
 		return errUsage
 	}
@@ -50,7 +53,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
 		fs.IntVar(&events, "events", 0, "events to append or read (default 20000 for append, 100000 for read)")
-		fs.IntVar(&batch, "batch", 1000, "events per ReadAll call")
+		fs.IntVar(&batch, "batch", 0, "events per ReadAll call (read, default 1000); events per batch (catchup, default 10)")
 		fs.BoolVar(&floor, "floor", false, "also measure the floor with pgbench before and after")
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 		fs.IntVar(&rate, "rate", 1000, "events per second (lag)")
@@ -65,7 +68,11 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	if events == 0 {
-		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "reports": 1}[kind]
+		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "catchup": 5000, "reports": 1}[kind]
+	}
+	if batch == 0 {
+		batch = map[string]int{"catchup": 10}[kind]
+		batch = cmp.Or(batch, 1000)
 	}
 	if writers < 1 || writers > 500 || events < 1 || batch < 1 {
 		return errors.New("bench: --writers must be 1..500, --events and --batch positive")
@@ -106,6 +113,8 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: events, Writers: writers, Recent: recent})
 	case "lag":
 		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds, ItemsAlone: itemsAlone, Warmup: cmp.Or(warmup, -1)})
+	case "catchup":
+		res, err = bench.CatchUp(ctx, db.Pool, store, bench.CatchUpOptions{Events: events, Batch: batch})
 	case "reports":
 		timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: iters, Location: cfg.Location})
 		if err != nil {

@@ -14,13 +14,13 @@ import (
 
 // runDemo starts `dxledger demo` in-process and returns its base URL, the steering
 // committee's sample token and a stop function.
-func runDemo(t *testing.T, url string) (base, token string, stop func()) {
+func runDemo(t *testing.T, url string, env ...string) (base, token string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0"}, []string{"DXLEDGER_DATABASE_URL=" + url}, pw, io.Discard)
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0"}, append([]string{"DXLEDGER_DATABASE_URL=" + url}, env...), pw, io.Discard)
 		pw.Close()
 	}()
 	lines := make(chan string, 100)

@@ -15,6 +15,7 @@ const (
 	typeRenamed    = "unit.renamed.v1"
 	typeMerged     = "unit.merged.v1"
 	typeDissolved  = "unit.dissolved.v1"
+	typeSplit      = "unit.split.v1"
 )
 
 // ErrUnknownEventType: the type name is not one this package stores.
@@ -31,6 +32,8 @@ func Encode(e Event) (typ string, data []byte, err error) {
 		typ = typeMerged
 	case Dissolved:
 		typ = typeDissolved
+	case Split:
+		typ = typeSplit
 	default:
 		return "", nil, fmt.Errorf("encode %T: %w", e, ErrUnknownEventType)
 	}
@@ -52,6 +55,8 @@ func Decode(typ string, data []byte) (Event, error) {
 		return decode[Merged](typ, data)
 	case typeDissolved:
 		return decode[Dissolved](typ, data)
+	case typeSplit:
+		return decode[Split](typ, data)
 	}
 	return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
 }

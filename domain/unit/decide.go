@@ -48,6 +48,19 @@ type Dissolve struct {
 	EffectiveDate civil.Date
 }
 
+// SplitUnit dissolves Code from EffectiveDate and hands its items to successors: each item named
+// in a part to that part's IntoCode, the others to RestIntoCode. Whether the successors may
+// take them in spans streams: check it first with Directory.CheckSplit.
+type SplitUnit struct {
+	Code          string
+	EffectiveDate civil.Date
+	Parts         []SplitPart
+	RestIntoCode  string
+}
+
+// UnitCode is the code of the unit to split.
+func (c SplitUnit) UnitCode() string { return c.Code }
+
 // UnitCode is the code of the unit to register.
 func (c Register) UnitCode() string { return c.Code }
 
@@ -60,10 +73,11 @@ func (c Merge) UnitCode() string { return c.Code }
 // UnitCode is the code of the unit to dissolve.
 func (c Dissolve) UnitCode() string { return c.Code }
 
-func (Register) command() {}
-func (Rename) command()   {}
-func (Merge) command()    {}
-func (Dissolve) command() {}
+func (Register) command()  {}
+func (Rename) command()    {}
+func (Merge) command()     {}
+func (Dissolve) command()  {}
+func (SplitUnit) command() {}
 
 // MaxNameLen is the longest name a unit may have, in characters.
 const MaxNameLen = 300
@@ -80,6 +94,8 @@ func Decide(s State, c Command) ([]Event, error) {
 		return merge(s, c)
 	case Dissolve:
 		return dissolve(s, c)
+	case SplitUnit:
+		return split(s, c)
 	}
 	return nil, fmt.Errorf("command %T: %w", c, ErrInvalid)
 }
@@ -98,6 +114,10 @@ func register(s State, c Register) ([]Event, error) {
 	}
 	if err := errors.Join(checkCode("code", c.Code), nameErr, kindErr, parentErr, checkDate(c.On)); err != nil {
 		return nil, err
+	}
+	if life := KindLife(c.Kind); !life.On(c.On) {
+		return nil, &FieldError{Field: "kind", Code: "unit.kind_ended", Args: []any{string(c.Kind), life.Until},
+			Reason: fmt.Sprintf("no unit of kind %s is registered from %s on: that level no longer exists", c.Kind, life.Until)}
 	}
 	if !parentFits(c) {
 		return nil, &ParentError{Code: c.Code, Kind: c.Kind, ParentCode: c.ParentCode, ParentKind: c.ParentKind}
@@ -152,6 +172,50 @@ func dissolve(s State, c Dissolve) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{Dissolved{Code: c.Code, EffectiveDate: c.EffectiveDate}}, nil
+}
+
+func split(s State, c SplitUnit) ([]Event, error) {
+	errs := []error{checkDate(c.EffectiveDate)}
+	if c.RestIntoCode == "" {
+		errs = append(errs, &FieldError{Field: "rest_into_code", Code: "unit.required", Reason: "is required"})
+	} else {
+		errs = append(errs, checkCode("rest_into_code", c.RestIntoCode))
+	}
+	seen := map[string]string{}
+	parts := make([]SplitPart, 0, len(c.Parts))
+	for i, p := range c.Parts {
+		field := fmt.Sprintf("parts[%d]", i)
+		errs = append(errs, checkCode(field+".into_code", p.IntoCode))
+		if len(p.ItemIDs) == 0 {
+			errs = append(errs, &FieldError{Field: field + ".item_ids", Code: "unit.required", Reason: "name at least one item"})
+		}
+		ids := make([]string, 0, len(p.ItemIDs))
+		for _, id := range p.ItemIDs {
+			if prev, ok := seen[id]; ok {
+				errs = append(errs, &FieldError{Field: field + ".item_ids", Code: "unit.item_twice", Args: []any{id},
+					Reason: fmt.Sprintf("item %s is named twice (also in %s)", id, prev)})
+				continue
+			}
+			seen[id] = field
+			ids = append(ids, id)
+		}
+		parts = append(parts, SplitPart{IntoCode: p.IntoCode, ItemIDs: ids})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := changeable(s, c.Code, c.EffectiveDate); err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		if p.IntoCode == c.Code {
+			return nil, &CycleError{Chain: []string{c.Code, c.Code}}
+		}
+	}
+	if c.RestIntoCode == c.Code {
+		return nil, &CycleError{Chain: []string{c.Code, c.Code}}
+	}
+	return []Event{Split{Code: c.Code, EffectiveDate: c.EffectiveDate, Parts: parts, RestIntoCode: c.RestIntoCode}}, nil
 }
 
 // changeable refuses a change dated on to the unit code, whose state is s: the unit must be

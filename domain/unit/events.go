@@ -38,6 +38,37 @@ type Dissolved struct {
 	EffectiveDate civil.Date `json:"effective_date"`
 }
 
+// Split: from EffectiveDate the unit no longer exists; each item named in a part (and the
+// rights over it) goes to that part's successor, every other item to RestIntoCode. Items are
+// the unit's own and those of units merged into it before.
+type Split struct {
+	Code          string      `json:"code"`
+	EffectiveDate civil.Date  `json:"effective_date"`
+	Parts         []SplitPart `json:"parts"`
+	RestIntoCode  string      `json:"rest_into_code"`
+}
+
+// SplitPart is one successor of a split and the items it takes.
+type SplitPart struct {
+	IntoCode string   `json:"into_code"`
+	ItemIDs  []string `json:"item_ids"`
+}
+
+// IntoFor is the successor that takes the item with the given id.
+func (e *Split) IntoFor(itemID string) string {
+	for _, p := range e.Parts {
+		for _, id := range p.ItemIDs {
+			if id == itemID {
+				return p.IntoCode
+			}
+		}
+	}
+	return e.RestIntoCode
+}
+
+// UnitCode is the split unit's code.
+func (e Split) UnitCode() string { return e.Code }
+
 // UnitCode is the registered unit's code.
 func (e Registered) UnitCode() string { return e.Code }
 
@@ -54,3 +85,4 @@ func (Registered) event() {}
 func (Renamed) event()    {}
 func (Merged) event()     {}
 func (Dissolved) event()  {}
+func (Split) event()      {}

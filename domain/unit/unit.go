@@ -43,7 +43,45 @@ type State struct {
 	MergedInto  string
 	MergedOn    civil.Date
 	DissolvedOn civil.Date
-	Version     int64 // events applied
+	// Split is how the unit was divided when it was dissolved by a split (DissolvedOn is its
+	// effective date): nil for a unit never split.
+	Split   *Split
+	Version int64 // events applied
+}
+
+// EndedOn is the first day the unit no longer exists on its own (merged, split or dissolved),
+// zero while it lives.
+func (s State) EndedOn() civil.Date {
+	if !s.MergedOn.IsZero() {
+		return s.MergedOn
+	}
+	return s.DissolvedOn
+}
+
+// Successors are the units that take over the unit's items when it ends: its merger's
+// successor, or a split's successors in the order the split names them (the rest's last),
+// each once; none for a unit that lives or was dissolved without successor.
+func (s State) Successors() []string {
+	if s.MergedInto != "" {
+		return []string{s.MergedInto}
+	}
+	if s.Split == nil {
+		return nil
+	}
+	var out []string
+	add := func(c string) {
+		for _, o := range out {
+			if o == c {
+				return
+			}
+		}
+		out = append(out, c)
+	}
+	for _, p := range s.Split.Parts {
+		add(p.IntoCode)
+	}
+	add(s.Split.RestIntoCode)
+	return out
 }
 
 // ActiveOn reports whether the unit existed at the end of day d: registered on or before d,
@@ -65,6 +103,8 @@ func Evolve(s State, e Event) State {
 		s.MergedInto, s.MergedOn = e.IntoCode, e.EffectiveDate
 	case Dissolved:
 		s.DissolvedOn = e.EffectiveDate
+	case Split:
+		s.DissolvedOn, s.Split = e.EffectiveDate, &e
 	}
 	s.Version++
 	return s

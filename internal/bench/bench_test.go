@@ -54,6 +54,8 @@ func TestBenchmarksRun(t *testing.T) {
 	if time.Since(start) > 30*time.Second {
 		t.Errorf("lag took %s", time.Since(start))
 	}
+	res, err = bench.CatchUp(ctx, db.Pool, store, bench.CatchUpOptions{Events: 100, Batch: 10})
+	check("catchup", res, err, 100, `^catch-up, FollowAll catching up, batches of 10: 100 events applied in [0-9.]+s \(\d+/s, [0-9.]+ ms of wall time per event\)\nbatches: 10, 10.0 events each; transaction p50 [0-9.]+ ms`)
 
 	timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: 2, Location: time.UTC})
 	if err != nil {

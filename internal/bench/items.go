@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -508,4 +509,142 @@ func Reports(ctx context.Context, pool *pgxpool.Pool, o ReportsOptions) (ReportT
 			EventsPerSec: float64(iters) / time.Since(start).Seconds(), P50Millis: p50, P99Millis: p99})
 	}
 	return out, nil
+}
+
+// CatchUpOptions configures CatchUp.
+type CatchUpOptions struct {
+	Events int // appended while no follower runs (default 5000)
+	Batch  int // events per transaction when the follower catches up (default 10)
+}
+
+// CatchUp measures the projections' cost per event at a fixed batch size, without the
+// timing of a live run: it appends o.Events events of the lag benchmark's kind (proposals of
+// recent items) while no follower runs, then follows every projection as serve does
+// (Runner.FollowAllWith) with batches of o.Batch events until it has caught up. The batches'
+// transaction times, and what PostgreSQL counts meanwhile (pg_stat_statements), are the
+// projector's cost of an event at that batch size; on a shared machine they vary less than a
+// lag run, whose batch sizes follow the load.
+func CatchUp(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o CatchUpOptions) (Result, error) {
+	o.Events = cmp.Or(o.Events, 5000)
+	o.Batch = cmp.Or(o.Batch, 10)
+	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: pool, Store: store, Projections: readmodel.All(),
+		BatchSize: o.Batch})
+	if err != nil {
+		return Result{}, err
+	}
+	var (
+		mu   sync.Mutex
+		took []time.Duration
+		last eventstore.Position
+	)
+	follow := func(until eventstore.Position) (time.Duration, error) {
+		fctx, stop := context.WithCancel(ctx)
+		defer stop()
+		mu.Lock()
+		took, last = took[:0], eventstore.Position{}
+		mu.Unlock()
+		followed := make(chan error, 1)
+		start := time.Now()
+		checked := start
+		go func() {
+			followed <- runner.FollowAllWith(fctx, func(p eventstore.Position, _ int, d time.Duration) {
+				mu.Lock()
+				took, last = append(took, d), p
+				mu.Unlock()
+			})
+		}()
+		for {
+			select {
+			case err := <-followed:
+				return 0, fmt.Errorf("catch-up: following stopped: %v", err)
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+			mu.Lock()
+			done := !last.Less(until)
+			mu.Unlock()
+			if !done && time.Since(checked) > 200*time.Millisecond {
+				// Nothing to apply (no batch, no callback): the checkpoints say so.
+				checked, done = time.Now(), true
+				for _, p := range runner.Projections() {
+					cp, err := runner.Checkpoint(ctx, p.Name())
+					if err != nil {
+						return 0, err
+					}
+					done = done && !cp.Position.Less(until)
+				}
+			}
+			if done {
+				wall := time.Since(start)
+				stop()
+				<-followed
+				return wall, nil
+			}
+		}
+	}
+	head, err := store.LastCommitted(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if head != (eventstore.Position{}) {
+		if _, err := follow(head); err != nil {
+			return Result{}, err
+		}
+	}
+	// Append with a few writers: one event per append, as the lag benchmark does.
+	run := ulid.Make().String()
+	var (
+		next   atomic.Int64
+		wg     sync.WaitGroup
+		failed atomic.Pointer[error]
+	)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 3))
+			for i := next.Add(1) - 1; i < int64(o.Events); i = next.Add(1) - 1 {
+				id := fmt.Sprintf("cu%s%07d", run, i)
+				kind, evs := life(rng, id, true)
+				typ, data, err := item.Encode(kind, evs[0])
+				if err == nil {
+					_, err = store.Append(ctx, string(kind)+"-"+id, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}})
+				}
+				if err != nil {
+					failed.Store(&err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		return Result{}, *err
+	}
+	if head, err = store.LastCommitted(ctx); err != nil {
+		return Result{}, err
+	}
+	wall, err := follow(head)
+	if err != nil {
+		return Result{}, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	st := LagStats{Path: fmt.Sprintf("FollowAll catching up, batches of %d", o.Batch), Batches: len(took),
+		EventsPerBatch: float64(o.Events) / float64(max(1, len(took)))}
+	if len(took) > 0 {
+		st.BatchP50Millis, st.BatchP99Millis = percentiles(took)
+		st.BatchMaxMillis = float64(took[len(took)-1].Microseconds()) / 1000
+	}
+	return Result{Benchmark: "catch-up", Events: o.Events, Seconds: wall.Seconds(),
+		EventsPerSec: float64(o.Events) / wall.Seconds(), Lag: &st, text: printCatchUp}, nil
+}
+
+func printCatchUp(w io.Writer, r Result) {
+	st := r.Lag
+	fmt.Fprintf(w, "catch-up, %s: %d events applied in %.2fs (%.0f/s, %.3f ms of wall time per event)\n",
+		st.Path, r.Events, r.Seconds, r.EventsPerSec, 1000*r.Seconds/float64(max(1, r.Events)))
+	fmt.Fprintf(w, "batches: %d, %.1f events each; transaction p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+		st.Batches, st.EventsPerBatch, st.BatchP50Millis, st.BatchP99Millis, st.BatchMaxMillis)
 }

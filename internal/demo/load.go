@@ -248,9 +248,13 @@ func Load(ctx context.Context, rec *Recorder, ids *identity.Store) (Summary, err
 	l.unit(unit.Register{Code: "SO-NNMT", Name: "Sở Nông nghiệp và Môi trường", Kind: unit.Department, ParentCode: "DT", On: day("2025-03-01")})
 	march := day("2025-03-01")
 	for _, mg := range [][2]string{{"SO-KHDT", "SO-TC"}, {"SO-TTTT", "SO-KHCN"}, {"SO-GTVT", "SO-XD"},
-		{"SO-TNMT", "SO-NNMT"}, {"SO-NNPTNT", "SO-NNMT"}, {"SO-LDTBXH", "SO-NV"}} {
+		{"SO-TNMT", "SO-NNMT"}, {"SO-NNPTNT", "SO-NNMT"}} {
 		l.merge(mg[0], mg[1], march)
 	}
+	// Sở LĐ-TB&XH is split, not merged (GLOSSARY.md): social protection to Sở Y tế, labour and
+	// employment (the rest) to Sở Nội vụ; the demo has no vocational-education item for Sở GD&ĐT.
+	l.split(unit.SplitUnit{Code: "SO-LDTBXH", EffectiveDate: march, RestIntoCode: "SO-NV",
+		Parts: []unit.SplitPart{{IntoCode: "SO-YT", ItemIDs: []string{ids2["d19"]}}}})
 	july := day("2025-07-01")
 	for _, d := range Districts {
 		l.merge(d.code, "DT", july) // the district level ends
@@ -275,6 +279,16 @@ func Load(ctx context.Context, rec *Recorder, ids *identity.Store) (Summary, err
 		sum.Tokens = append(sum.Tokens, Token{Who: l.names[label], Role: string(a.Role), Unit: a.UnitCode, Token: tok})
 	}
 	return sum, nil
+}
+
+func (l *loader) split(c unit.SplitUnit) {
+	if l.err != nil {
+		return
+	}
+	l.record("split:"+c.Code, "", c.EffectiveDate, 0, 4)
+	if _, err := l.h.SplitUnit(l.ctx, l.actors["admin"], c, opts("split:"+c.Code)); err != nil {
+		l.err = fmt.Errorf("split %s: %w", c.Code, err)
+	}
 }
 
 func (l *loader) merge(code, into string, on civil.Date) {

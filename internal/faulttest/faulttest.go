@@ -113,8 +113,8 @@ func cases() []Case {
 		{Name: "unit.BeforeRegistrationError", Err: &unit.BeforeRegistrationError{Code: "H-A", Registered: day, On: day.AddDays(-3)},
 			Status: rule, Form: true},
 		{Name: "unit.CycleError", Err: &unit.CycleError{Chain: []string{"C", "A", "B", "C"}}, Status: rule, Form: true},
-		{Name: "unit.FieldError of workflows", Err: &unit.FieldError{Field: "unit_code", Code: "workflows.unit_merged",
-			Reason: "unit H-A no longer exists on its own (merged into H-B)", Args: []any{"H-A", "H-B"}},
+		{Name: "unit.FieldError of workflows", Err: &unit.FieldError{Field: "unit_code", Code: "workflows.unit_ended",
+			Reason: "unit H-A no longer exists from 2025-07-01 (successor: H-B)", Args: []any{"H-A", day, "H-B"}},
 			Status: rule, Form: true, Fields: []string{"unit_code"}},
 
 		{Name: "workflows.ErrForbidden", Err: wrap(workflows.ErrForbidden), Status: forbidden},

@@ -266,6 +266,10 @@ type buckets struct {
 	facts  []int64
 	maxRec []int64
 	size   int64
+	// seen is the latest moment of any fact counted before the batch (math.MinInt64 when
+	// none): every delta row already written is recorded at or before it, since a row's
+	// moment is one of its item's facts' moments and every fact is counted.
+	seen int64
 }
 
 func loadBuckets(rows pgx.Rows, size int64) (*buckets, error) {
@@ -292,6 +296,7 @@ func loadBuckets(rows pgx.Rows, size int64) (*buckets, error) {
 		b.starts, b.facts, b.maxRec = []int64{math.MinInt64}, []int64{0}, []int64{math.MinInt64}
 	}
 	b.first = len(b.starts) - 1
+	b.seen = b.maxRec[0]
 	return b, nil
 }
 
@@ -482,33 +487,17 @@ func (in *batchInput) compute() *deltaSet {
 // writeDeltas adds the batch's deltas to the tables, keeps the month sums of the closed
 // buckets and records where the buckets stand.
 func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk *buckets) error {
-	// The single rows.
-	n := len(ds.groups)
-	g := struct {
-		kind, unit, pillar, sector, stage []string
-		m                                 [nMetrics][]int64
-	}{}
-	days := make([]time.Time, 0, n)
-	recs := make([]time.Time, 0, n)
-	g.kind, g.unit, g.pillar, g.sector, g.stage = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
-		make([]string, 0, n), make([]string, 0, n)
-	for j := range g.m {
-		g.m[j] = make([]int64, 0, n)
-	}
+	// The single rows: those recorded after every row already written are new rows, inserted
+	// plainly; the others (a batch that continues an append's moment, or a transaction that
+	// committed after later ones) are added to what may be there.
+	var fresh, old deltaCols
 	type lateKey struct {
 		bucket int
 		month  int64
 		g      groupKey
 	}
 	lateGroups := map[lateKey]*metrics{}
-	type openKey struct {
-		bucket    int
-		dim       string
-		month     int64
-		kind, key string
-		stage     item.Stage
-	}
-	open := map[openKey]*metrics{}
+	open := map[lateKey]*metrics{} // the same key: bucket, month, group
 	all := map[allKey]*metrics{}
 	allMoney := map[allMoneyKey]*moneySums{}
 	first := bk.first
@@ -517,22 +506,18 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			continue
 		}
 		addAll(all, k.g, k.day, m)
-		days, recs = append(days, dayTime(k.day)), append(recs, time.UnixMicro(k.rec).UTC())
-		g.kind, g.unit, g.pillar, g.sector, g.stage = append(g.kind, k.g.kind), append(g.unit, k.g.unit),
-			append(g.pillar, k.g.pillar), append(g.sector, k.g.sector), append(g.stage, string(k.g.stage))
-		for j := range m {
-			g.m[j] = append(g.m[j], m[j])
+		if k.rec > bk.seen {
+			fresh.add(k, m)
+		} else {
+			old.add(k, m)
 		}
 		if bucket := bk.of(k.rec); bucket >= first {
-			month := monthOf(k.day).Unix()
-			for _, x := range [...][2]string{{"unit", k.g.unit}, {"pillar", k.g.pillar}, {"sector", k.g.sector}} {
-				ok := openKey{bucket, x[0], month, k.g.kind, x[1], k.g.stage}
-				if open[ok] == nil {
-					open[ok] = &metrics{}
-				}
-				for j := range m {
-					open[ok][j] += m[j]
-				}
+			ok := lateKey{bucket, monthOf(k.day).Unix(), k.g}
+			if open[ok] == nil {
+				open[ok] = &metrics{}
+			}
+			for j := range m {
+				open[ok][j] += m[j]
 			}
 		} else {
 			lk := lateKey{bucket, monthOf(k.day).Unix(), k.g}
@@ -545,7 +530,18 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		}
 	}
 	groupsAt, moneyAt := -1, -1
-	if len(days) > 0 {
+	if len(fresh.days) > 0 {
+		g := &fresh
+		b.Queue(`INSERT INTO pj_group_deltas (day, recorded_at, kind, unit_code, pillar, sector, stage, items, distinct_models,
+				with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+			SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+				$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+				$15::bigint[], $16::bigint[], $17::bigint[])`,
+			g.days, g.recs, g.kind, g.unit, g.pillar, g.sector, g.stage,
+			g.m[0], g.m[1], g.m[2], g.m[3], g.m[4], g.m[5], g.m[6], g.m[7], g.m[8], g.m[9])
+	}
+	if len(old.days) > 0 {
+		g := &old
 		groupsAt = b.Len()
 		b.Queue(`WITH up AS (
 				INSERT INTO pj_group_deltas AS g (day, recorded_at, kind, unit_code, pillar, sector, stage, items, distinct_models,
@@ -561,15 +557,10 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 					gap_vnd = g.gap_vnd + EXCLUDED.gap_vnd, progress = g.progress + EXCLUDED.progress
 				RETURNING day, recorded_at, kind, unit_code, pillar, sector, stage, `+zeroGroup+` AS zero)
 			SELECT day, recorded_at, kind, unit_code, pillar, sector, stage FROM up WHERE zero`,
-			days, recs, g.kind, g.unit, g.pillar, g.sector, g.stage,
+			g.days, g.recs, g.kind, g.unit, g.pillar, g.sector, g.stage,
 			g.m[0], g.m[1], g.m[2], g.m[3], g.m[4], g.m[5], g.m[6], g.m[7], g.m[8], g.m[9])
 	}
-	var (
-		mDays, mRecs       []time.Time
-		mKind, mSource     []string
-		mYear              []int32
-		mReq, mAppr, mDisb []int64
-	)
+	var freshMoney, oldMoney moneyDeltaCols
 	type lateMoneyKey struct {
 		bucket       int
 		month        int64
@@ -583,9 +574,11 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			continue
 		}
 		addAllMoney(allMoney, k.kind, k.source, k.year, k.day, m)
-		mDays, mRecs = append(mDays, dayTime(k.day)), append(mRecs, time.UnixMicro(k.rec).UTC())
-		mKind, mSource, mYear = append(mKind, k.kind), append(mSource, k.source), append(mYear, int32(k.year))
-		mReq, mAppr, mDisb = append(mReq, m[0]), append(mAppr, m[1]), append(mDisb, m[2])
+		if k.rec > bk.seen {
+			freshMoney.add(k, m)
+		} else {
+			oldMoney.add(k, m)
+		}
 		bucket := bk.of(k.rec)
 		if bucket >= first {
 			ok := lateMoneyKey{bucket, monthOf(k.day).Unix(), k.kind, k.source, k.year}
@@ -605,7 +598,13 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			}
 		}
 	}
-	if len(mDays) > 0 {
+	if m := &freshMoney; len(m.days) > 0 {
+		b.Queue(`INSERT INTO pj_money_deltas (day, recorded_at, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+			SELECT * FROM unnest($1::date[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[],
+				$8::bigint[])`,
+			m.days, m.recs, m.kind, m.source, m.year, m.req, m.appr, m.disb)
+	}
+	if m := &oldMoney; len(m.days) > 0 {
 		moneyAt = b.Len()
 		b.Queue(`WITH up AS (
 				INSERT INTO pj_money_deltas AS g (day, recorded_at, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
@@ -616,7 +615,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 					disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd
 				RETURNING day, recorded_at, kind, source, year, `+zeroMoney+` AS zero)
 			SELECT day, recorded_at, kind, source, year FROM up WHERE zero`,
-			mDays, mRecs, mKind, mSource, mYear, mReq, mAppr, mDisb)
+			m.days, m.recs, m.kind, m.source, m.year, m.req, m.appr, m.disb)
 	}
 	// Every recording moment's sums, per day and month, for the reports as of a day alone.
 	allAt, allMoneyAt := queueAllSums(b, all, allMoney)
@@ -681,31 +680,39 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	}
 	// The sums of the buckets still open when the batch began, and of those it opens.
 	openAt, openMoneyAt := -1, -1
+	// Per group and month, not per report dimension (migration 00018): one row per group
+	// delta, made the three dimensions' sums when the bucket closes.
 	if len(open) > 0 {
 		var (
-			bs                      []int32
-			dims, kinds, ks, stages []string
-			months                  []time.Time
-			ms                      [nMetrics][]int64
+			bs                                []int32
+			months                            []time.Time
+			kind, unit, pillar, sector, stage []string
+			ms                                [nMetrics][]int64
 		)
 		for k, m := range open {
-			bs, dims, months = append(bs, int32(k.bucket)), append(dims, k.dim), append(months, time.Unix(k.month, 0).UTC())
-			kinds, ks, stages = append(kinds, k.kind), append(ks, k.key), append(stages, string(k.stage))
+			if *m == (metrics{}) {
+				continue
+			}
+			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
+			kind, unit, pillar, sector, stage = append(kind, k.g.kind), append(unit, k.g.unit), append(pillar, k.g.pillar),
+				append(sector, k.g.sector), append(stage, string(k.g.stage))
 			for j := range m {
 				ms[j] = append(ms[j], m[j])
 			}
 		}
-		openAt = b.Len()
-		b.Queue(`WITH up AS (
-				INSERT INTO pj_group_open_sums AS s (bucket, dim, month, kind, key, stage, items, distinct_models, with_gap,
-					overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
-				SELECT * FROM unnest($1::int[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+		if len(bs) > 0 {
+			openAt = b.Len()
+			b.Queue(`WITH up AS (
+				INSERT INTO pj_group_open_sums AS s (bucket, month, kind, unit_code, pillar, sector, stage, items, distinct_models,
+					with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+				SELECT * FROM unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
-					$15::bigint[], $16::bigint[])
-				ON CONFLICT (bucket, dim, month, kind, key, stage) DO UPDATE SET `+addGroup+`
+					$15::bigint[], $16::bigint[], $17::bigint[])
+				ON CONFLICT (bucket, month, kind, unit_code, pillar, sector, stage) DO UPDATE SET `+addGroup+`
 				RETURNING `+zeroGroup+` AS zero)
 			SELECT count(*) FILTER (WHERE zero) FROM up`,
-			bs, dims, months, kinds, ks, stages, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
+				bs, months, kind, unit, pillar, sector, stage, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
+		}
 	}
 	if len(openMoney) > 0 {
 		var (
@@ -750,7 +757,15 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 					coalesce(p.gap_vnd, 0) + coalesce(o.gap_vnd, 0) AS gap_vnd,
 					coalesce(p.progress, 0) + coalesce(o.progress, 0) AS progress
 				FROM (SELECT * FROM pj_group_delta_sums WHERE bucket = $1::int - 1) p
-				FULL JOIN (SELECT * FROM pj_group_open_sums WHERE bucket = $1::int) o USING (dim, month, kind, key, stage)) s
+				FULL JOIN (
+					SELECT x.dim, o.month, o.kind, x.key, o.stage, sum(o.items)::bigint AS items, sum(o.distinct_models)::bigint AS distinct_models,
+						sum(o.with_gap)::bigint AS with_gap, sum(o.overdue)::bigint AS overdue, sum(o.estimated_vnd)::bigint AS estimated_vnd,
+						sum(o.requested_vnd)::bigint AS requested_vnd, sum(o.approved_vnd)::bigint AS approved_vnd,
+						sum(o.disbursed_vnd)::bigint AS disbursed_vnd, sum(o.gap_vnd)::bigint AS gap_vnd, sum(o.progress)::bigint AS progress
+					FROM pj_group_open_sums o
+					CROSS JOIN LATERAL (VALUES ('unit', o.unit_code), ('pillar', o.pillar), ('sector', o.sector)) AS x(dim, key)
+					WHERE o.bucket = $1::int
+					GROUP BY x.dim, o.month, o.kind, x.key, o.stage) o USING (dim, month, kind, key, stage)) s
 			WHERE NOT `+zeroGroup, n)
 		b.Queue(`DELETE FROM pj_group_open_sums WHERE bucket = $1`, n)
 		b.Queue(`INSERT INTO pj_money_delta_sums (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
@@ -840,6 +855,42 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		}
 	}
 	return nil
+}
+
+// openGroupKey is a row of pj_group_open_sums in its bucket: a month's deltas of one group.
+type openGroupKey struct {
+	month int64
+	g     groupKey
+}
+
+// deltaCols are rows of pj_group_deltas, column by column, as unnest takes them.
+type deltaCols struct {
+	days, recs                        []time.Time
+	kind, unit, pillar, sector, stage []string
+	m                                 [nMetrics][]int64
+}
+
+func (c *deltaCols) add(k groupDeltaKey, m *metrics) {
+	c.days, c.recs = append(c.days, dayTime(k.day)), append(c.recs, time.UnixMicro(k.rec).UTC())
+	c.kind, c.unit, c.pillar, c.sector, c.stage = append(c.kind, k.g.kind), append(c.unit, k.g.unit),
+		append(c.pillar, k.g.pillar), append(c.sector, k.g.sector), append(c.stage, string(k.g.stage))
+	for j := range m {
+		c.m[j] = append(c.m[j], m[j])
+	}
+}
+
+// moneyDeltaCols are rows of pj_money_deltas, column by column.
+type moneyDeltaCols struct {
+	days, recs      []time.Time
+	kind, source    []string
+	year            []int32
+	req, appr, disb []int64
+}
+
+func (c *moneyDeltaCols) add(k moneyDeltaKey, m *moneySums) {
+	c.days, c.recs = append(c.days, dayTime(k.day)), append(c.recs, time.UnixMicro(k.rec).UTC())
+	c.kind, c.source, c.year = append(c.kind, k.kind), append(c.source, k.source), append(c.year, int32(k.year))
+	c.req, c.appr, c.disb = append(c.req, m[0]), append(c.appr, m[1]), append(c.disb, m[2])
 }
 
 // The keys of the rows a batch brought to zero, column by column, as RETURNING gives them and

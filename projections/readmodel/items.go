@@ -365,6 +365,21 @@ func queueCurrent(b *pgx.Batch, items []*itemHistory) {
 		mYears                                []int32
 		mReq, mAppr, mDisb                    []int64
 	)
+	// The items with no fact before the batch come first: they have no row yet.
+	isFresh := func(h *itemHistory) bool { return h.info != nil && h.nOld == 0 }
+	ordered := make([]*itemHistory, 0, len(items))
+	for _, h := range items {
+		if isFresh(h) {
+			ordered = append(ordered, h)
+		}
+	}
+	nFresh := len(ordered)
+	for _, h := range items {
+		if !isFresh(h) {
+			ordered = append(ordered, h)
+		}
+	}
+	items = ordered
 	for _, h := range items {
 		var after figures
 		after, buf, diff = ch.item(h, buf[:0], diff[:0])
@@ -382,6 +397,20 @@ func queueCurrent(b *pgx.Batch, items []*itemHistory) {
 			mIDs, mSources, mYears = append(mIDs, h.id), append(mSources, d.source), append(mYears, int32(d.year))
 			mReq, mAppr, mDisb = append(mReq, d.sums[0]), append(mAppr, d.sums[1]), append(mDisb, d.sums[2])
 		}
+	}
+	if n := nFresh; n > 0 {
+		// Items with no fact before the batch have no row yet: a plain INSERT, no arbiter.
+		b.Queue(`INSERT INTO pj_item_current (item_id, kind, unit_code, pillar, sector, estimated_vnd, end_date,
+				requested_vnd, approved_vnd, disbursed_vnd, stage, progress, same_as, first_funded_on, last_progress_on,
+				flagged_on, overdue_since)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::date[],
+				$8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::int[], $13::text[], $14::date[], $15::date[],
+				$16::date[], $17::date[])`,
+			ids[:n], kinds[:n], units[:n], pillars[:n], sectors[:n], est[:n], ends[:n], req[:n], appr[:n], disb[:n],
+			stages[:n], progress[:n], sameAs[:n], funded[:n], progressed[:n], flagged[:n], od[:n])
+		ids, kinds, units, pillars, sectors, est, ends = ids[n:], kinds[n:], units[n:], pillars[n:], sectors[n:], est[n:], ends[n:]
+		req, appr, disb, stages, progress, sameAs = req[n:], appr[n:], disb[n:], stages[n:], progress[n:], sameAs[n:]
+		funded, progressed, flagged, od = funded[n:], progressed[n:], flagged[n:], od[n:]
 	}
 	if len(ids) > 0 {
 		b.Queue(`INSERT INTO pj_item_current AS c (item_id, kind, unit_code, pillar, sector, estimated_vnd, end_date,
@@ -410,11 +439,14 @@ func queueCurrent(b *pgx.Batch, items []*itemHistory) {
 }
 
 // queue queues the change of today's group tables; a group every item has left is not kept
-// (a rebuild never makes it).
+// (a rebuild never makes it). A row reaches zero only when the batch lowers it, so only the
+// rows it lowers are looked at again, by their keys (no index names a figure: the updates
+// of these rows, made by nearly every batch, stay HOT; migration 00017).
 func (c *currentChange) queue(b *pgx.Batch) {
 	var (
 		kinds, units, pillars, sectors, stages []string
 		ms                                     [nMetrics][]int64
+		lowered                                groupKeyCols
 	)
 	for g, m := range c.groups {
 		if *m == (metrics{}) {
@@ -424,6 +456,9 @@ func (c *currentChange) queue(b *pgx.Batch) {
 			append(sectors, g.sector), append(stages, string(g.stage))
 		for j := range m {
 			ms[j] = append(ms[j], m[j])
+		}
+		if m[mItems] < 0 {
+			lowered.add(g)
 		}
 	}
 	if len(kinds) > 0 {
@@ -439,14 +474,20 @@ func (c *currentChange) queue(b *pgx.Batch) {
 				progress = g.progress + EXCLUDED.progress`,
 			kinds, units, pillars, sectors, stages, ms[mItems], ms[mDistinct], ms[mWithGap], ms[mEstimated], ms[mRequested],
 			ms[mApproved], ms[mDisbursed], ms[mGap], ms[mProgress])
-		// Partial indexes of migration 00014 find these rows.
-		b.Queue(`DELETE FROM pj_group_current WHERE items = 0`)
+	}
+	if g := &lowered; len(g.kinds) > 0 {
+		b.Queue(`DELETE FROM pj_group_current d
+			USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS z(kind, unit_code, pillar, sector, stage)
+			WHERE d.kind = z.kind AND d.unit_code = z.unit_code AND d.pillar = z.pillar AND d.sector = z.sector
+			  AND d.stage = z.stage AND d.items = 0`,
+			g.kinds, g.units, g.pillars, g.sectors, g.stages)
 	}
 	// New slices: the statement queued above holds the others until the batch is sent.
 	kinds, units, pillars, sectors, stages = nil, nil, nil, nil, nil
 	var (
-		months []time.Time
-		ns     []int64
+		months, lowMonths []time.Time
+		ns                []int64
+		low               groupKeyCols
 	)
 	for k, n := range c.openEnd {
 		if n == 0 {
@@ -455,19 +496,31 @@ func (c *currentChange) queue(b *pgx.Batch) {
 		kinds, units, pillars, sectors, stages = append(kinds, k.g.kind), append(units, k.g.unit), append(pillars, k.g.pillar),
 			append(sectors, k.g.sector), append(stages, string(k.g.stage))
 		months, ns = append(months, time.Unix(k.month, 0).UTC()), append(ns, n)
+		if n < 0 {
+			low.add(k.g)
+			lowMonths = append(lowMonths, time.Unix(k.month, 0).UTC())
+		}
 	}
 	if len(months) > 0 {
 		b.Queue(`INSERT INTO pj_group_open_end AS o (kind, unit_code, pillar, sector, stage, end_month, items)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bigint[])
 			ON CONFLICT (kind, unit_code, pillar, sector, stage, end_month) DO UPDATE SET items = o.items + EXCLUDED.items`,
 			kinds, units, pillars, sectors, stages, months, ns)
-		b.Queue(`DELETE FROM pj_group_open_end WHERE items = 0`)
+	}
+	if len(lowMonths) > 0 {
+		b.Queue(`DELETE FROM pj_group_open_end d
+			USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
+				AS z(kind, unit_code, pillar, sector, stage, end_month)
+			WHERE d.kind = z.kind AND d.unit_code = z.unit_code AND d.pillar = z.pillar AND d.sector = z.sector
+			  AND d.stage = z.stage AND d.end_month = z.end_month AND d.items = 0`,
+			low.kinds, low.units, low.pillars, low.sectors, low.stages, lowMonths)
 	}
 	var (
 		mKinds, mSources []string
 		cancelled        []bool
 		years            []int32
 		req, appr, disb  []int64
+		lowMoney         int
 	)
 	for k, m := range c.money {
 		if *m == (moneySums{}) {
@@ -476,6 +529,9 @@ func (c *currentChange) queue(b *pgx.Batch) {
 		mKinds, cancelled, mSources, years = append(mKinds, k.kind), append(cancelled, k.cancelled), append(mSources, k.source),
 			append(years, int32(k.year))
 		req, appr, disb = append(req, m[0]), append(appr, m[1]), append(disb, m[2])
+		if m[0] < 0 || m[1] < 0 || m[2] < 0 {
+			lowMoney++
+		}
 	}
 	if len(mKinds) > 0 {
 		b.Queue(`INSERT INTO pj_group_money AS g (kind, cancelled, source, year, requested_vnd, approved_vnd, disbursed_vnd)
@@ -484,6 +540,19 @@ func (c *currentChange) queue(b *pgx.Batch) {
 				requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
 				disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd`,
 			mKinds, cancelled, mSources, years, req, appr, disb)
-		b.Queue(`DELETE FROM pj_group_money WHERE requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0`)
+		if lowMoney > 0 { // a small table (kinds × sources × years): no keys needed
+			b.Queue(`DELETE FROM pj_group_money WHERE requested_vnd = 0 AND approved_vnd = 0 AND disbursed_vnd = 0`)
+		}
 	}
+}
+
+// groupKeyCols are group keys, column by column, as unnest takes them.
+type groupKeyCols struct {
+	kinds, units, pillars, sectors, stages []string
+}
+
+func (c *groupKeyCols) add(g groupKey) {
+	c.kinds, c.units, c.pillars, c.sectors = append(c.kinds, g.kind), append(c.units, g.unit), append(c.pillars, g.pillar),
+		append(c.sectors, g.sector)
+	c.stages = append(c.stages, string(g.stage))
 }

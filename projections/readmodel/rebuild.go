@@ -192,7 +192,7 @@ func (Items) Tables() []string {
 }
 
 // Tables are the units' tables, those Reset empties (units.go).
-func (Units) Tables() []string { return []string{"pj_units", "pj_unit_merges"} }
+func (Units) Tables() []string { return []string{"pj_units", "pj_unit_merges", "pj_unit_splits"} }
 
 // Load writes the unit events, a few hundred, in one short transaction.
 func (u *unitsBulk) Load(ctx context.Context, conn *pgx.Conn) error {
@@ -449,6 +449,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 	// Every recording moment's sums per day and month (pj_group_all_sums), as the live batches add them up.
 	all := map[allKey]*metrics{}
 	allMoney := map[allMoneyKey]*moneySums{}
+	openOwn := map[openGroupKey]*metrics{}
 	order := make([]int32, 0, len(deltas.keys))
 	for i, k := range deltas.keys {
 		m := &deltas.vals[i]
@@ -460,6 +461,18 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 		addAll(all, g, int64(k.day), m)
 		n := bk.of(k.rec)
 		month := monthOf(int64(k.day)).Unix()
+		if n == open { // the open bucket's own sums are kept per group (migration 00018)
+			ok := openGroupKey{month, g}
+			s := openOwn[ok]
+			if s == nil {
+				s = &metrics{}
+				openOwn[ok] = s
+			}
+			for j := range m {
+				s[j] += m[j]
+			}
+			continue
+		}
 		for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
 			sk := sumKey{x[0], month, g.kind, x[1], g.stage}
 			s := own[n][sk]
@@ -621,9 +634,10 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 			}
 		}
 	}
-	for k, s := range own[open] {
-		if *s != (metrics{}) {
-			openRows = append(openRows, sumRow(open, k, s))
+	for k, m := range openOwn {
+		if *m != (metrics{}) {
+			openRows = append(openRows, []any{int32(open), time.Unix(k.month, 0).UTC(), k.g.kind, k.g.unit, k.g.pillar,
+				k.g.sector, string(k.g.stage), m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]})
 		}
 	}
 	for k, s := range ownMoney[open] {
@@ -654,7 +668,9 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 		{"pj_delta_buckets", []string{"bucket", "starts_at", "facts", "max_recorded_at"}, bucketRows},
 		{"pj_group_delta_sums", sumCols, sumRows},
 		{"pj_money_delta_sums", moneyCols, moneyRows},
-		{"pj_group_open_sums", sumCols, openRows},
+		{"pj_group_open_sums", []string{"bucket", "month", "kind", "unit_code", "pillar", "sector", "stage", "items",
+			"distinct_models", "with_gap", "overdue", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd",
+			"gap_vnd", "progress"}, openRows},
 		{"pj_money_open_sums", moneyCols, openMoneyRows},
 		{"pj_group_all_sums", []string{"dim", "span", "day", "kind", "key", "stage", "items", "distinct_models", "with_gap",
 			"overdue", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"}, allRows},

@@ -75,6 +75,8 @@ func TestRebuildEqualsLive(t *testing.T) {
 	}
 	wg.Wait()
 	pjtest.AppendUnit(t, store, unit.Merged{Code: "SO-KHDT", IntoCode: "SO-TC", EffectiveDate: pjtest.Day("2025-03-01")}, 1)
+	pjtest.AppendUnit(t, store, unit.Split{Code: "SO-NNPTNT", EffectiveDate: pjtest.Day("2025-03-01"), RestIntoCode: "SO-GDDT",
+		Parts: []unit.SplitPart{{IntoCode: "SO-YT", ItemIDs: []string{"w0-0000", "w1-0001"}}}}, 1)
 	n, err := store.Count(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -558,3 +558,36 @@ func TestHeadingSaysWhatIsSetAside(t *testing.T) {
 		}
 	}
 }
+
+// Units are listed in Vietnamese name order, not by code (issue 12 point 8): Sở Kế hoạch và
+// Đầu tư (so_khdt) before Sở Khoa học và Công nghệ (so_khcn), whose code sorts first; "Đ"
+// after "D".
+func TestUnitsInVietnameseNameOrder(t *testing.T) {
+	t.Parallel()
+	labels := map[string]string{"so_khcn": "Sở Khoa học và Công nghệ", "so_khdt": "Sở Kế hoạch và Đầu tư",
+		"so_dl": "Sở Du lịch", "so_dt": "Sở Đào tạo", "department": "Sở, ban, ngành"}
+	parents := map[string]string{"so_khcn": "department", "so_khdt": "department", "so_dl": "department", "so_dt": "department"}
+	var rows []projections.ModelCountRow
+	for _, k := range []string{"so_dl", "so_dt", "so_khcn", "so_khdt"} { // code order, as reports answer
+		rows = append(rows, projections.ModelCountRow{Key: k, Registrations: 1, DistinctModels: 1})
+	}
+	report := projections.ModelCountReport{Rows: rows}
+	for _, parent := range []map[string]string{nil, parents} {
+		var buf bytes.Buffer
+		h := export.Heading{Produced: produced, Location: vn}
+		if err := export.ModelCounts(&buf, h, []export.Group[projections.ModelCountReport]{{By: "unit", Report: report, Labels: labels, Parent: parent}}); err != nil {
+			t.Fatal(err)
+		}
+		f := open(t, &buf)
+		sheet := f.GetSheetList()[0]
+		var got []string
+		for _, r := range sheetRows(t, f, sheet) {
+			if len(r) > 1 && strings.HasPrefix(r[1], "so_") {
+				got = append(got, r[1])
+			}
+		}
+		if want := []string{"so_dl", "so_dt", "so_khdt", "so_khcn"}; !slices.Equal(got, want) {
+			t.Errorf("parents %v: units in the order %v, want %v", parent != nil, got, want)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/collate"
+	xlanguage "golang.org/x/text/language"
 )
 
 // kind is what a column holds, which decides its number format and width.
@@ -173,6 +175,10 @@ func lines[R any](rep report[R], wd *words, rows []R, total R, labels, parent ma
 		}
 		return key
 	}
+	// Rows in Vietnamese name order (units by name, not by code), under their parents.
+	coll := collate.New(xlanguage.Vietnamese)
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, func(a, b R) int { return coll.CompareString(label(rep.key(a)), label(rep.key(b))) })
 	var out []line[R]
 	if parent == nil {
 		for _, r := range rows {
@@ -196,7 +202,7 @@ func lines[R any](rep report[R], wd *words, rows []R, total R, labels, parent ma
 				return 1
 			case b == "":
 				return -1
-			case a < b:
+			case a < b: // the unit kinds in their own order: departments, then localities
 				return -1
 			}
 			return 1

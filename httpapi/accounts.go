@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/role"
+	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/workflows"
 )
@@ -200,7 +202,11 @@ func (a *api) accountRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		rl, bad := a.checkRole(r, b.Role, b.UnitCode)
+		rl, bad, err := a.checkRole(r, b.Role, b.UnitCode)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		if len(bad) > 0 {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
@@ -220,7 +226,7 @@ func onceOf(r *http.Request, fingerprint []byte) (identity.Once, error) {
 }
 
 // checkRole checks a role and the unit that goes with it.
-func (a *api) checkRole(r *http.Request, roleName, unitCode string) (role.Role, fields) {
+func (a *api) checkRole(r *http.Request, roleName, unitCode string) (role.Role, fields, error) {
 	var bad fields
 	rl, err := role.Parse(roleName)
 	if err != nil {
@@ -233,11 +239,14 @@ func (a *api) checkRole(r *http.Request, roleName, unitCode string) (role.Role, 
 		bad.add("unit_code", "only a focal point is bound to a unit")
 	}
 	if unitCode != "" && a.Handler != nil {
-		if d, err := a.Handler.Units(r.Context()); err == nil {
-			if _, ok := d.Lookup(unitCode); !ok {
-				bad.add("unit_code", "no such unit")
+		// Only a unit that exists today takes an account (as POST /users: not a merged one).
+		if err := a.Handler.CheckBindable(r.Context(), "unit_code", unitCode); err != nil {
+			var fe *unit.FieldError
+			if !errors.As(err, &fe) {
+				return rl, nil, err
 			}
+			bad.add("unit_code", fe.Reason)
 		}
 	}
-	return rl, bad
+	return rl, bad, nil
 }

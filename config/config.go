@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -81,6 +82,24 @@ type Config struct {
 	// Token is the terminal client's bearer token (key token; environment or file only). It
 	// is a secret: never log it.
 	Token string
+	// TokenTTL is how long a bearer token lives when its maker does not say (key token_ttl,
+	// a Go duration).
+	TokenTTL time.Duration
+	// SessionIdleTimeout ends a web session not used for this long (key
+	// session_idle_timeout).
+	SessionIdleTimeout time.Duration
+	// SessionTTL is the longest a web session lasts, however busy (key session_ttl).
+	SessionTTL time.Duration
+	// MetricsAddr, when set, serves /metrics on this host:port alone instead of the main
+	// address (key metrics_addr).
+	MetricsAddr string
+	// MetricsToken, when set, is the bearer token /metrics on the main address asks for (key
+	// metrics_token; environment or file only). With neither, /metrics answers loopback
+	// clients only.
+	MetricsToken string
+	// TrustedProxies are the comma-separated addresses or CIDR ranges of proxies whose
+	// X-Forwarded-For names the client (key trusted_proxies); from anyone else it is ignored.
+	TrustedProxies string
 	// File is the config file Load read, or "" if it read none. It is not a setting.
 	File string
 }
@@ -89,15 +108,18 @@ type Config struct {
 // anything. Location is nil only if the machine cannot load the default time zone.
 func Default() Config {
 	c := Config{
-		HTTPAddr:        "127.0.0.1:8080",
-		DataDir:         "./dxledger-data",
-		Timezone:        "Asia/Ho_Chi_Minh",
-		LogLevel:        "info",
-		LogFormat:       "text",
-		ShutdownTimeout: 15 * time.Second,
-		ReadinessMaxLag: 30 * time.Second,
-		DBMaxConns:      20,
-		APIURL:          "http://127.0.0.1:8080",
+		HTTPAddr:           "127.0.0.1:8080",
+		DataDir:            "./dxledger-data",
+		Timezone:           "Asia/Ho_Chi_Minh",
+		LogLevel:           "info",
+		LogFormat:          "text",
+		ShutdownTimeout:    15 * time.Second,
+		ReadinessMaxLag:    30 * time.Second,
+		DBMaxConns:         20,
+		APIURL:             "http://127.0.0.1:8080",
+		TokenTTL:           90 * 24 * time.Hour,
+		SessionIdleTimeout: 30 * time.Minute,
+		SessionTTL:         12 * time.Hour,
 	}
 	if loc, err := time.LoadLocation(c.Timezone); err == nil {
 		c.Location = loc
@@ -146,6 +168,82 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.APIURL }, check: checkAPIURL},
 	{key: "token", usage: "the terminal client's bearer token (environment or file only, never a flag)", secret: true,
 		field: func(c *Config) any { return &c.Token }},
+	{key: "token_ttl", flag: "token-ttl", usage: "how long a bearer token lives unless its maker says (1h to 3650 days)",
+		field: func(c *Config) any { return &c.TokenTTL }, check: checkTokenTTL},
+	{key: "session_idle_timeout", flag: "session-idle-timeout", usage: "a web session unused this long ends",
+		field: func(c *Config) any { return &c.SessionIdleTimeout }, check: checkIdle},
+	{key: "session_ttl", flag: "session-ttl", usage: "the longest a web session lasts",
+		field: func(c *Config) any { return &c.SessionTTL }, check: checkSessions},
+	{key: "metrics_addr", flag: "metrics-addr", usage: "serve /metrics on this host:port alone instead of the main address",
+		field: func(c *Config) any { return &c.MetricsAddr }, check: checkMetricsAddr},
+	{key: "metrics_token", usage: "bearer token /metrics asks for on the main address (environment or file only)", secret: true,
+		field: func(c *Config) any { return &c.MetricsToken }, check: checkMetricsToken},
+	{key: "trusted_proxies", flag: "trusted-proxies", usage: "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed",
+		field: func(c *Config) any { return &c.TrustedProxies }, check: checkTrustedProxies},
+}
+
+func checkTokenTTL(c Config) error {
+	if c.TokenTTL < time.Hour || c.TokenTTL > 3650*24*time.Hour {
+		return fmt.Errorf("%s is not from 1h to 87600h (3650 days)", c.TokenTTL)
+	}
+	return nil
+}
+
+func checkIdle(c Config) error {
+	if c.SessionIdleTimeout < time.Minute {
+		return fmt.Errorf("%s is below 1m", c.SessionIdleTimeout)
+	}
+	return nil
+}
+
+func checkSessions(c Config) error {
+	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
+		return fmt.Errorf("%s is not from 1m to 720h", c.SessionTTL)
+	}
+	return nil
+}
+
+func checkMetricsAddr(c Config) error {
+	if c.MetricsAddr == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		return fmt.Errorf("want host:port: %v", err)
+	}
+	return nil
+}
+
+func checkMetricsToken(c Config) error {
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("use at least 16 characters")
+	}
+	return nil
+}
+
+// ParseProxies reads trusted_proxies: addresses and CIDR ranges, comma-separated.
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func checkTrustedProxies(c Config) error {
+	_, err := ParseProxies(c.TrustedProxies)
+	return err
 }
 
 func checkAPIURL(c Config) error {

@@ -366,7 +366,7 @@ func TestLoadUnknownEnv(t *testing.T) {
 // everyCheckedKey lists the keys Validate checks: all but bootstrap_token and token.
 var everyCheckedKey = []string{
 	"api_url", "data_dir", "database_url", "db_max_conns", "http_addr", "log_format", "log_level",
-	"pg_bin_dir", "readiness_max_lag", "shutdown_timeout", "timezone", "workflow_file",
+	"pg_bin_dir", "readiness_max_lag", "session_idle_timeout", "session_ttl", "shutdown_timeout", "timezone", "token_ttl", "workflow_file",
 }
 
 func TestLoadReportsEveryBadValue(t *testing.T) {
@@ -386,6 +386,9 @@ func TestLoadReportsEveryBadValue(t *testing.T) {
 		"DXLEDGER_PG_BIN_DIR=" + notADir,
 		"DXLEDGER_WORKFLOW_FILE=" + dir,
 		"DXLEDGER_API_URL=ftp://example",
+		"DXLEDGER_TOKEN_TTL=1m",
+		"DXLEDGER_SESSION_IDLE_TIMEOUT=1s",
+		"DXLEDGER_SESSION_TTL=9999h",
 	}
 	_, err := config.Load(config.Sources{WorkDir: dir, Environ: env})
 	if got := badKeys(err); !slices.Equal(got, everyCheckedKey) {

@@ -166,7 +166,13 @@ func (a *api) userRoutes(rt *router) {
 			return
 		}
 		var b userBody
-		if _, err := decode(w, r, &b); err != nil {
+		fp, err := decode(w, r, &b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		once, err := onceOf(r, fp)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -202,14 +208,19 @@ func (a *api) userRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		created, token, err := a.Users.Create(r.Context(), b.Name, string(rl), b.UnitCode, b.Password)
+		created, token, err := a.Users.Create(r.Context(), identity.ActorOf(u, requestID(r.Context())),
+			identity.NewUser{Name: b.Name, Role: string(rl), UnitCode: b.UnitCode, Password: b.Password, TokenName: "first", Once: once})
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		a.setPosition(w, r, "") // every write answers with a position (API.md), accounts too
-		writeJSON(w, http.StatusCreated, map[string]any{"id": created.ID, "token": token, "name": created.Name,
-			"role": created.Role, "unit_code": created.UnitCode})
+		a.setPosition(w, r, "")                     // every write answers with a position (API.md), accounts too
+		w.Header().Set("Cache-Control", "no-store") // the answer carries a token
+		answer := map[string]any{"id": created.ID, "token": token, "name": created.Name, "role": created.Role, "unit_code": created.UnitCode}
+		if token == "" { // a replay: the same account, never its secret again (API.md)
+			delete(answer, "token")
+		}
+		writeJSON(w, http.StatusCreated, answer)
 	}))
 	rt.handle("GET /api/v1/users", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if u.Role != string(role.Admin) {
@@ -226,6 +237,7 @@ func (a *api) userRoutes(rt *router) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": users})
 	}))
+	a.accountRoutes(rt)
 }
 
 // unprocessable is a 422 with the fields that break a rule.

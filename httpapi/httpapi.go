@@ -154,6 +154,9 @@ var errNoToken = fault.New(fault.Unauthenticated, "httpapi.no_token", "send Auth
 // authed wraps a handler that needs a user: no or a bad bearer token is 401.
 func (a *api) authed(h func(http.ResponseWriter, *http.Request, identity.User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answers to a bearer of a secret are that person's, and some carry secrets (a new
+		// token): no cache keeps any of them.
+		w.Header().Set("Cache-Control", "no-store")
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger"`)

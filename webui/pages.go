@@ -336,7 +336,8 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request, rq *request)
 		s.renderUsers(w, r, rq, http.StatusCreated, &usersData{Token: token})
 		return
 	}
-	_, token, err := s.Users.Create(r.Context(), name, rl, unitCode, password)
+	_, token, err := s.Users.Create(r.Context(), identity.ActorOf(rq.user, rq.id),
+		identity.NewUser{Name: name, Role: rl, UnitCode: unitCode, Password: password, TokenName: "first"})
 	if err == nil {
 		s.created.put(key, token)
 	}
@@ -363,7 +364,8 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request, rq *request
 		s.renderUsers(w, r, rq, status, &usersData{Form: f})
 	}
 	s.write(w, r, rq, rd, name, again, func() (string, error) {
-		return "/admin/users?ok=1", s.Users.SetPassword(r.Context(), r.PathValue("id"), password)
+		_, err := s.Users.SetPassword(r.Context(), identity.ActorOf(rq.user, rq.id), r.PathValue("id"), password)
+		return "/admin/users?ok=1", err
 	})
 }
 

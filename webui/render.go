@@ -55,6 +55,9 @@ func (s *server) newPage(r *http.Request, rq *request, title string) *page {
 	}
 	add("/items", "nav.items")
 	add("/indicators", "nav.indicators")
+	if rq.user.ID != "" {
+		add("/account", "nav.account")
+	}
 	if r.URL.Query().Get("ok") != "" {
 		p.Flash = tr(rq.lang, "saved")
 	}

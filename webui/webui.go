@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -64,6 +65,9 @@ type Deps struct {
 	Now             func() time.Time
 	// SessionTTL is how long a sign-in lasts; 12 hours (a working day and some) when zero.
 	SessionTTL time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client (the sign-in
+	// throttle counts failures per client address); from anyone else it is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 type server struct {
@@ -111,6 +115,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /logout", s.form(s.logout))
 	mux.HandleFunc("GET /lang/{lang}", s.switchLang)
 	s.routes(mux)
+	s.accountRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 	return s.recover(s.door(mux)), nil
 }
@@ -161,11 +166,14 @@ func (s *server) recover(next http.Handler) http.Handler {
 					panic(p)
 				}
 				id := w.Header().Get("X-Request-ID")
-				s.Logger.Error("panic serving page", "panic", p, "request_id", id, "path", r.URL.Path)
+				s.Logger.Error("panic serving page", "panic", p, "request_id", id, "path", loggedPath(r))
 				http.Error(w, tr(langOf(r), "err.internal")+" "+id, http.StatusInternalServerError)
 			}
 		}()
 		w.Header().Set("X-Request-ID", ulid.Make().String())
+		// Pages carry the session's form token, a new token or a setup link: no cache keeps
+		// them (static files say otherwise for themselves).
+		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "same-origin")
@@ -285,7 +293,7 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	setCookie(w, r, loginCookie, d.CSRF, time.Hour)
 	switch d.Why {
-	case "expired", "needed", "csrf", "throttled":
+	case "expired", "needed", "csrf", "throttled", "suspended":
 	default:
 		d.Why = ""
 	}
@@ -305,21 +313,54 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, d)
 		return
 	}
-	if !s.throttle.attempt(d.Name) {
-		s.Logger.Warn("sign-in throttled", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
+	// Failures count per client address and per account, never per typed name; what was typed
+	// is never logged (a password typed into the name field would land in the log).
+	addr := clientAddr(r, s.TrustedProxies)
+	reqID := w.Header().Get("X-Request-ID")
+	if ok, retry := s.throttle.admit(addr); !ok {
+		s.Logger.Warn("sign-in throttled", "client", addr, "request_id", reqID)
+		w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
 		d.Why = "throttled"
 		s.renderLogin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
+	accounts, err := s.Users.AccountsNamed(r.Context(), d.Name)
+	if err != nil {
+		s.Logger.Error("sign in", "err", err, "request_id", reqID)
+		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
+		return
+	}
+	wait, ok := s.throttle.pace(accounts)
+	if !ok {
+		s.Logger.Warn("sign-in throttled: too many tries on one account at once", "client", addr, "request_id", reqID)
+		w.Header().Set("Retry-After", "10")
+		d.Why = "throttled"
+		s.renderLogin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	u, err := s.Users.SignIn(r.Context(), d.Name, r.PostForm.Get("password"))
 	if errors.Is(err, identity.ErrBadCredentials) {
-		s.Logger.Info("sign-in refused", "name", d.Name, "request_id", w.Header().Get("X-Request-ID"))
+		s.throttle.failed(accounts)
+		s.Logger.Info("sign-in refused", "client", addr, "accounts", len(accounts), "request_id", reqID)
 		d.Wrong = true
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
 	}
+	if errors.Is(err, identity.ErrSuspended) {
+		s.Logger.Info("sign-in refused: account suspended", "client", addr, "request_id", reqID)
+		d.Why = "suspended"
+		s.renderLogin(w, r, http.StatusUnauthorized, d)
+		return
+	}
 	if err != nil {
-		s.Logger.Error("sign in", "err", err, "request_id", w.Header().Get("X-Request-ID"))
+		s.Logger.Error("sign in", "err", err, "request_id", reqID)
 		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
 		return
 	}
@@ -329,7 +370,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, tr(langOf(r), "err.internal"), http.StatusInternalServerError)
 		return
 	}
-	s.throttle.succeeded(d.Name)
+	s.throttle.succeeded(addr, u.ID)
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		_ = s.Users.EndSession(r.Context(), old.Value) // a browser holds one session
 	}
@@ -413,12 +454,20 @@ func (s *server) failErr(w http.ResponseWriter, r *http.Request, rq *request, er
 	a := answerOf(rq.lang, err)
 	msg := a.Message
 	if a.Status == http.StatusInternalServerError {
-		s.Logger.Error("page failed", "err", err, "request_id", rq.id, "path", r.URL.Path)
+		s.Logger.Error("page failed", "err", err, "request_id", rq.id, "path", loggedPath(r))
 		msg += " " + rq.id
 	}
 	p := s.newPage(r, rq, a.Message)
 	p.Data = errorData{Message: msg, Status: a.Status}
 	s.render(w, a.Status, "error", p)
+}
+
+// loggedPath is a page's path as the log may show it: a setup link's secret left out.
+func loggedPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/setup/") {
+		return "/setup/…"
+	}
+	return r.URL.Path
 }
 
 type errorData struct {

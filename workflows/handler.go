@@ -186,6 +186,8 @@ type Config struct {
 	// Retries bounds how often a command is re-decided after losing a race. Default 5.
 	Retries int
 	Logger  *slog.Logger
+	// Duties checks who may take part in a two-person rule (duties.go); nil checks nothing.
+	Duties Duties
 }
 
 // Handler executes commands.

@@ -281,6 +281,9 @@ func (h *Handler) decide(ctx context.Context, a Actor, it Item, action string, c
 	default:
 		return nil, fmt.Errorf("workflows: no rules for %T", cmd)
 	}
+	if err := h.separateDuties(ctx, a, it, cmd); err != nil { // DESIGN.md invariant 15 (duties.go)
+		return nil, err
+	}
 	return item.Decide(it.State, cmd)
 }
 

@@ -175,12 +175,16 @@ func TestDemoReproducesTheSeedFigures(t *testing.T) {
 	stop()
 
 	var before, after int
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type NOT LIKE '%flagged%' AND event_type NOT LIKE '%overdue%'`).Scan(&before); err != nil {
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type NOT LIKE '%flagged%' AND event_type NOT LIKE '%overdue%'
+		AND event_type <> 'token_issued.v1'`).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
 	_, _, stop = runDemo(t, db.URL)
 	stop()
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type NOT LIKE '%flagged%' AND event_type NOT LIKE '%overdue%'`).Scan(&after); err != nil {
+	// A second run prints fresh sample tokens (the first ones' secrets are not kept): those are
+	// recorded on the people's accounts; nothing else is.
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type NOT LIKE '%flagged%' AND event_type NOT LIKE '%overdue%'
+		AND event_type <> 'token_issued.v1'`).Scan(&after); err != nil {
 		t.Fatal(err)
 	}
 	if after != before {

@@ -50,6 +50,7 @@ Usage:
   dxledger demo      [flags]   serve with the Đồng Tháp 2022 scenario loaded; prints sample tokens
   dxledger migrate   [flags]   apply database migrations and exit
   dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
+  dxledger user create --name N --role R [--unit U] [--token]   create an account; the password is asked on the terminal
   dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
   dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
   dxledger projections retry [units|items ...] [flags]   apply set-aside events again, once their cause is fixed
@@ -87,6 +88,8 @@ func dispatch(ctx context.Context, args []string, environ []string, stdout, stde
 		return cmdMigrate(ctx, args[1:], environ, stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, args[1:], environ, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, args[1:], environ, stdout, stderr)
 	case "projector":
 		return cmdProjector(ctx, args[1:], environ, stdout, stderr)
 	case "rebuild":

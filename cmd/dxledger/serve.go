@@ -6,6 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/dxledger/dxledger/config"
 
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
@@ -62,7 +67,19 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Frameworks: frameworks, Location: cfg.Location, Logger: log})
+	// Accounts are events of the store too; who may take part in a two-person rule is read
+	// from them (DESIGN.md invariant 15).
+	ids := identity.New(db.Pool, identity.Config{Events: store, TokenTTL: cfg.TokenTTL, IdleTimeout: cfg.SessionIdleTimeout})
+	if n, err := ids.Backfill(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("accounts given their first event", "count", n)
+	}
+	proxies, err := config.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Frameworks: frameworks, Location: cfg.Location, Logger: log, Duties: ids})
 	if err != nil {
 		return err
 	}
@@ -103,7 +120,6 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		bridge.Close()
 	}()
 
-	ids := identity.New(db.Pool, nil)
 	if cfg.BootstrapToken != "" {
 		created, err := ids.Bootstrap(ctx, cfg.BootstrapToken)
 		if err != nil {
@@ -130,13 +146,29 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	// The API and the pages read reports through a cache that answers from memory while the
 	// projections' checkpoints stand still.
 	cached := projections.NewCached(reports)
+	metrics := http.Handler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		// /metrics on its own address only: the main one does not serve it.
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		srv := &http.Server{Handler: metrics, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			go func() { <-ctx.Done(); _ = srv.Close() }()
+			_ = srv.Serve(metricsLn)
+		}()
+		metrics = nil
+	} else {
+		metrics = guardMetrics(metrics, cfg.MetricsToken)
+	}
 	api, err := httpapi.New(httpapi.Deps{
 		Handler:    handler,
 		Users:      ids,
 		Reports:    cached,
 		Location:   cfg.Location,
 		Health:     store.Ping,
-		Metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Metrics:    metrics,
 		Registerer: reg,
 		Auth:       ids,
 		Logger:     log,
@@ -147,7 +179,8 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	web, err := webui.New(webui.Deps{Handler: handler, Users: ids, Reports: cached, Location: cfg.Location, Logger: log})
+	web, err := webui.New(webui.Deps{Handler: handler, Users: ids, Reports: cached, Location: cfg.Location, Logger: log,
+		SessionTTL: cfg.SessionTTL, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
@@ -157,7 +190,47 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	}
 	// The one line a person (or a test) looks for: where to connect.
 	fmt.Fprintf(stdout, "dxledger listening on http://%s\n", ln.Addr())
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", metricsLn.Addr())
+	}
+	if err := printSetupLink(ctx, ids, stdout, ln.Addr().String()); err != nil && ctx.Err() == nil {
+		return err
+	}
 	return httpapi.Serve(ctx, ln, routes(api, web), cfg.ShutdownTimeout, log)
+}
+
+// printSetupLink prints, on a store with no administrator, the one-time link where the first
+// administrator chooses a name and password (valid until used or for 24 hours).
+func printSetupLink(ctx context.Context, ids *identity.Store, w io.Writer, addr string) error {
+	secret, err := ids.NewSetupLink(ctx)
+	if err != nil || secret == "" {
+		return err
+	}
+	fmt.Fprintf(w, "First run: no administrator yet. Open http://%s/setup/%s within 24 hours to choose the first administrator's name and password (the link works once).\n", addr, secret)
+	return nil
+}
+
+// guardMetrics serves /metrics to a bearer of token when one is configured, else to loopback
+// clients only: the figures tell an outsider too much about the server.
+func guardMetrics(h http.Handler, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || !identity.SameToken(strings.TrimSpace(got), token) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="dxledger-metrics"`)
+				http.Error(w, "metrics: send Authorization: Bearer <metrics_token>", http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+			return
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.Unmap().IsLoopback() || r.Header.Get("X-Forwarded-For") != "" {
+			http.Error(w, "metrics: served to this machine only; set metrics_token or metrics_addr (README, Configuration)", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // followersOf is the runner's status as the readiness answer shows it.

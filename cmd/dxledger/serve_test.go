@@ -28,11 +28,17 @@ var listenLine = regexp.MustCompile(`dxledger listening on (http://\S+)`)
 // stops it (as SIGTERM would) and returns run's error.
 func startServe(t testing.TB, args, environ []string) (string, func() error) {
 	t.Helper()
+	return startServeTo(t, args, environ, io.Discard)
+}
+
+// startServeTo is startServe with the log written to logs.
+func startServeTo(t testing.TB, args, environ []string, logs io.Writer) (string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, args, environ, pw, io.Discard)
+		done <- run(ctx, args, environ, pw, logs)
 		pw.Close()
 	}()
 	urls := make(chan string, 1)
@@ -113,7 +119,7 @@ func TestServeHealthMetricsAndBootstrap(t *testing.T) {
 	for _, want := range []string{
 		`dxledger_http_requests_total{code="200",route="GET /healthz"} 1`,
 		`dxledger_http_requests_total{code="401",route="GET /api/v1/me"} 2`,
-		"dxledger_store_events 0",
+		"dxledger_store_events 2", // the bootstrap administrator's account: created, token issued
 		"dxledger_store_append_seconds_bucket",
 		"go_goroutines",
 	} {

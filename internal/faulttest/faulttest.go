@@ -143,6 +143,15 @@ func cases() []Case {
 		{Name: "identity.ErrWeakPassword", Err: fmt.Errorf("create user: %w", identity.ErrWeakPassword), Status: rule, Form: true, Fields: []string{"password"}},
 		{Name: "identity.ErrLongPassword", Err: identity.ErrLongPassword, Status: rule, Form: true, Fields: []string{"password"}},
 		{Name: "identity.ErrNoSuchUser", Err: identity.ErrNoSuchUser, Status: notFound},
+		{Name: "identity.ErrNoSuchToken", Err: identity.ErrNoSuchToken, Status: notFound},
+		{Name: "identity.ErrSuspended", Err: identity.ErrSuspended, Status: unauth},
+		{Name: "identity.ErrSelfSuspend", Err: identity.ErrSelfSuspend, Status: rule, Form: true},
+		{Name: "identity.ErrTokenTTL", Err: identity.ErrTokenTTL, Status: rule, Form: true, Fields: []string{"expires_in_days"}},
+		{Name: "identity.ErrSeparationOfDuties", Err: identity.ErrSeparationOfDuties, Status: forbidden},
+		{Name: "identity.SeparationError", Err: fmt.Errorf("approve: %w", &identity.SeparationError{Why: "the role was granted"}), Status: forbidden},
+		{Name: "identity.ErrWrongPassword", Err: identity.ErrWrongPassword, Status: rule, Form: true, Fields: []string{"current_password"}},
+		{Name: "identity.ErrSetupLink", Err: identity.ErrSetupLink, Status: notFound},
+		{Name: "identity.ErrIdempotencyMismatch", Err: identity.ErrIdempotencyMismatch, Status: rule, Form: true},
 
 		{Name: "errors.New", Err: errors.New("connection refused"), Status: internal},
 		// Indicators and the DTI (issue 15).

@@ -7,20 +7,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+func newStore(t *testing.T, db *pgtest.DB, now func() time.Time) *identity.Store {
+	t.Helper()
+	es, err := eventstore.New(db.Pool, eventstore.Config{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(es.Close)
+	return identity.New(db.Pool, identity.Config{Events: es, Now: now})
+}
+
 // Sessions end when they expire and when the password is reset; passwords are checked by
 // bcrypt, with bcrypt's 72-byte limit told as such rather than failing inside it.
 func TestSessionsAndPasswords(t *testing.T) {
 	db := pgtest.New(t)
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	ids := identity.New(db.Pool, func() time.Time { return now })
+	ids := newStore(t, db, func() time.Time { return now })
 	ctx := context.Background()
-	u, _, err := ids.Create(ctx, "Cán bộ đầu mối Sở Y tế", identity.RoleFocalPoint, "SO-YT", "mật-khẩu-ban-đầu")
+	u, _, err := ids.Create(ctx, identity.System, identity.NewUser{Name: "Cán bộ đầu mối Sở Y tế", Role: identity.RoleFocalPoint, UnitCode: "SO-YT", Password: "mật-khẩu-ban-đầu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,13 +60,13 @@ func TestSessionsAndPasswords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ids.SetPassword(ctx, u.ID, "ngắn"); !errors.Is(err, identity.ErrWeakPassword) {
+	if _, err := ids.SetPassword(ctx, identity.System, u.ID, "ngắn"); !errors.Is(err, identity.ErrWeakPassword) {
 		t.Errorf("short password: %v", err)
 	}
-	if err := ids.SetPassword(ctx, u.ID, strings.Repeat("ệ", 25)); !errors.Is(err, identity.ErrLongPassword) {
+	if _, err := ids.SetPassword(ctx, identity.System, u.ID, strings.Repeat("ệ", 25)); !errors.Is(err, identity.ErrLongPassword) {
 		t.Errorf("75-byte password: %v", err)
 	}
-	if err := ids.SetPassword(ctx, u.ID, "mật-khẩu-mới-2026"); err != nil {
+	if _, err := ids.SetPassword(ctx, identity.System, u.ID, "mật-khẩu-mới-2026"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ids.Session(ctx, token); !errors.Is(err, identity.ErrUnauthenticated) {

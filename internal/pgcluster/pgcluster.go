@@ -53,6 +53,10 @@ type Config struct {
 	// verify) use that process's running cluster instead of failing on its lock. The shared
 	// cluster is left running on Stop: it belongs to its owner.
 	Share bool
+	// XIDEpoch, when not zero, is the transaction-id epoch a new cluster starts at (set right
+	// after initdb, before the first start): every xid8 it hands out is above XIDEpoch<<32. A
+	// logical restore uses it so that new appends sort after the restored positions.
+	XIDEpoch uint32
 }
 
 // Cluster is a running private PostgreSQL cluster.
@@ -157,6 +161,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if fresh {
 		if err := c.initdb(ctx); err != nil {
 			return nil, err
+		}
+		if cfg.XIDEpoch != 0 {
+			if err := c.setEpoch(ctx, cfg.XIDEpoch); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := c.start(ctx); err != nil {

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// reports reads the three reports a steering committee meeting looks at, with fields that
+// name the moment of reading left out.
+func reports(t *testing.T, c client) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for _, p := range []string{"/api/v1/reports/funding-gaps?group_by=unit", "/api/v1/reports/model-counts?group_by=unit",
+		"/api/v1/reports/completion?group_by=unit&kind=model"} {
+		r := c.do("GET", p, nil).must(t, 200, p)
+		delete(r.body, "as_of")
+		delete(r.body, "known_at")
+		out[p] = r.body
+	}
+	return out
+}
+
+// sameReports waits (projections catch up after a start) until c's reports equal want.
+func sameReports(t *testing.T, c client, want map[string]any, what string) {
+	t.Helper()
+	var got map[string]any
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if got = reports(t, c); reflect.DeepEqual(got, want) {
+			return
+		}
+	}
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	t.Errorf("%s: reports\n%s\nwant\n%s", what, g, w)
+}
+
+func runCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	var out strings.Builder
+	if err := run(context.Background(), args, nil, &out, io.Discard); err != nil {
+		t.Fatalf("dxledger %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// Issue 13 point 1: `dxledger backup` beside a serving process under write load, `dxledger
+// restore` into a new data directory: every event acknowledged before the backup began is
+// there, an anchor taken before the backup still holds, verify is clean; quiet backups, both
+// physical and logical, restore to the same reports; after a logical restore new appends
+// follow the restored events in the global order (the projections see them).
+func TestBackupUnderLoadAndRestore(t *testing.T) {
+	work := t.TempDir()
+	if err := os.Chmod(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const token = "backup-bootstrap-token-0001"
+	env := []string{"DXLEDGER_BOOTSTRAP_TOKEN=" + token}
+	dataA := filepath.Join(work, "a")
+	base, stopA := startServe(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataA}, env)
+	admin := client{t, base, token}
+	admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Tỉnh Đồng Tháp", "kind": "province"}).must(t, 201, "unit")
+	admin.do("POST", "/api/v1/units", map[string]any{"code": "SO-YT", "name": "Sở Y tế", "kind": "department", "parent_code": "DT"}).must(t, 201, "unit")
+	focal := client{t, base, admin.do("POST", "/api/v1/users", map[string]any{"name": "Nguyễn Văn An", "role": "focal_point", "unit_code": "SO-YT"}).
+		must(t, 201, "user").str("token")}
+	propose := func(c client, n int) reply {
+		return c.do("POST", "/api/v1/models", map[string]any{"title": fmt.Sprintf("Mô hình số %d", n), "unit_code": "SO-YT",
+			"pillar": "society", "sector": "health", "estimated_cost_vnd": 1_000_000_000 + n})
+	}
+	for i := 0; i < 5; i++ {
+		propose(focal, i).must(t, 201, "propose")
+	}
+	anchorBefore := filepath.Join(work, "before.txt")
+	runCmd(t, "verify", "--data-dir", dataA, "--anchor-out", anchorBefore)
+
+	// Writers run all through the backup; each remembers when its write was acknowledged.
+	type ack struct {
+		id string
+		at time.Time
+	}
+	var (
+		mu    sync.Mutex
+		acks  []ack
+		wg    sync.WaitGroup
+		stop  = make(chan struct{})
+		fails []string
+	)
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := propose(focal, 1000*w+i+100)
+				mu.Lock()
+				if r.code == 201 {
+					acks = append(acks, ack{r.str("id"), time.Now()})
+				} else {
+					fails = append(fails, r.raw)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	backupStart := time.Now()
+	out := runCmd(t, "backup", filepath.Join(work, "under-load"), "--data-dir", dataA)
+	t.Log(out)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if len(fails) > 0 {
+		t.Fatalf("%d writes failed during the backup, first: %s", len(fails), fails[0])
+	}
+	var before []string
+	for _, a := range acks {
+		if a.at.Before(backupStart) {
+			before = append(before, a.id)
+		}
+	}
+	if len(before) == 0 || len(before) == len(acks) {
+		t.Fatalf("%d of %d writes acknowledged before the backup: the load did not overlap it", len(before), len(acks))
+	}
+
+	// Quiet backups of both kinds, and the reports they must give back.
+	want := reports(t, admin)
+	time.Sleep(time.Second) // the projections catch up with the last writes
+	want = reports(t, admin)
+	runCmd(t, "backup", filepath.Join(work, "quiet-physical"), "--data-dir", dataA)
+	runCmd(t, "backup", filepath.Join(work, "quiet-logical"), "--logical", "--data-dir", dataA)
+	if err := stopA(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The backup taken under load.
+	dataB := filepath.Join(work, "b")
+	out = runCmd(t, "restore", filepath.Join(work, "under-load"), "--data-dir", dataB)
+	if !strings.Contains(out, "verify clean") {
+		t.Errorf("restore printed %q", out)
+	}
+	runCmd(t, "verify", "--data-dir", dataB, "--anchor", anchorBefore)
+	baseB, stopB := startServe(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataB}, env)
+	readerB := client{t, baseB, focal.token}
+	for _, id := range before {
+		readerB.do("GET", "/api/v1/models/"+id, nil).must(t, 200, "a model acknowledged before the backup")
+	}
+	if err := stopB(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The quiet ones: the same reports; after the logical restore (new positions from a new
+	// server), a new model is counted, so the projections read it after the restored events.
+	for _, kind := range []string{"physical", "logical"} {
+		data := filepath.Join(work, "r-"+kind)
+		runCmd(t, "restore", filepath.Join(work, "quiet-"+kind), "--data-dir", data)
+		runCmd(t, "verify", "--data-dir", data, "--anchor", anchorBefore)
+		b, stop := startServe(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", data}, env)
+		c := client{t, b, focal.token}
+		sameReports(t, c, want, kind+" restore")
+		id := propose(c, 99999).must(t, 201, "propose after the restore").str("id")
+		c.do("GET", "/api/v1/models/"+id, nil).must(t, 200, "the new model")
+		counted := false
+		for deadline := time.Now().Add(30 * time.Second); !counted && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			counted = !reflect.DeepEqual(reports(t, c), want)
+		}
+		if !counted {
+			t.Errorf("%s restore: a model proposed after the restore never reached the reports", kind)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		runCmd(t, "verify", "--data-dir", data, "--anchor", anchorBefore)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxledger/dxledger/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -48,8 +49,13 @@ func sameReports(t *testing.T, c client, want map[string]any, what string) {
 
 func runCmd(t *testing.T, args ...string) string {
 	t.Helper()
+	return runCmdEnv(t, nil, args...)
+}
+
+func runCmdEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
 	var out strings.Builder
-	if err := run(context.Background(), args, nil, &out, io.Discard); err != nil {
+	if err := run(context.Background(), args, env, &out, io.Discard); err != nil {
 		t.Fatalf("dxledger %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return out.String()
@@ -69,6 +75,17 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	env := []string{"DXLEDGER_BOOTSTRAP_TOKEN=" + token}
 	dataA := filepath.Join(work, "a")
 	base, stopA := startServe(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataA}, env)
+	// Before anything is written, the source's transaction counter runs well ahead of a new
+	// cluster's (as a store that has served for a while does): a logical restore must still
+	// put new appends after the restored positions.
+	conn, err := pgx.Connect(context.Background(), "postgres://dxledger@/dxledger?sslmode=disable&host="+url.QueryEscape(filepath.Join(dataA, "pg", "run")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(context.Background(), `DO $$ BEGIN FOR i IN 1..20000 LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP; END $$`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(context.Background())
 	admin := client{t, base, token}
 	admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Tỉnh Đồng Tháp", "kind": "province"}).must(t, 201, "unit")
 	admin.do("POST", "/api/v1/units", map[string]any{"code": "SO-YT", "name": "Sở Y tế", "kind": "department", "parent_code": "DT"}).must(t, 201, "unit")
@@ -141,17 +158,6 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	want := reports(t, admin)
 	time.Sleep(time.Second) // the projections catch up with the last writes
 	want = reports(t, admin)
-	// The source's transaction counter runs well ahead of a new cluster's (as a store that has
-	// served for a while does): a logical restore must still put new appends after the
-	// restored positions.
-	conn, err := pgx.Connect(context.Background(), "postgres://dxledger@/dxledger?sslmode=disable&host="+url.QueryEscape(filepath.Join(dataA, "pg", "run")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(context.Background(), `DO $$ BEGIN FOR i IN 1..20000 LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP; END $$`); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(context.Background())
 	runCmd(t, "backup", filepath.Join(work, "quiet-physical"), "--data-dir", dataA)
 	runCmd(t, "backup", filepath.Join(work, "quiet-logical"), "--logical", "--data-dir", dataA)
 	if err := stopA(); err != nil {
@@ -176,15 +182,34 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 
 	// The quiet ones: the same reports; after the logical restore (new positions from a new
 	// server), a new model is counted, so the projections read it after the restored events.
-	for _, kind := range []string{"physical", "logical"} {
+	// "managed" is the move to a managed PostgreSQL: the logical backup restored into an
+	// empty database of another server (the tests' cluster) through DXLEDGER_DATABASE_URL.
+	managed := pgtest.New(t)
+	if _, err := managed.Pool.Exec(context.Background(), `CREATE DATABASE `+managed.Name+`_moved`); err != nil {
+		t.Fatal(err)
+	}
+	movedURL := strings.Replace(managed.URL, "/"+managed.Name+"?", "/"+managed.Name+"_moved?", 1)
+	for _, kind := range []string{"physical", "logical", "managed"} {
 		data := filepath.Join(work, "r-"+kind)
-		runCmd(t, "restore", filepath.Join(work, "quiet-"+kind), "--data-dir", data)
-		runCmd(t, "verify", "--data-dir", data, "--anchor", anchorBefore)
-		b, stop := startServe(t, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", data}, env)
+		args, serveEnv := []string{"--data-dir", data}, env
+		backup := filepath.Join(work, "quiet-"+kind)
+		if kind == "managed" {
+			backup = filepath.Join(work, "quiet-logical")
+			args, serveEnv = nil, append([]string{"DXLEDGER_DATABASE_URL=" + movedURL}, env...)
+		}
+		restoreStart := time.Now()
+		runCmdEnv(t, serveEnv, append([]string{"restore", backup}, args...)...)
+		runCmdEnv(t, serveEnv, append([]string{"verify", "--anchor", anchorBefore}, args...)...)
+		b, stop := startServe(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), serveEnv)
 		c := client{t, b, focal.token}
 		sameReports(t, c, want, kind+" restore")
 		id := propose(c, 99999).must(t, 201, "propose after the restore").str("id")
 		c.do("GET", "/api/v1/models/"+id, nil).must(t, 200, "the new model")
+		dbURL := movedURL
+		if kind != "managed" {
+			dbURL = "postgres://dxledger@/dxledger?sslmode=disable&host=" + url.QueryEscape(filepath.Join(data, "pg", "run"))
+		}
+		newestIsLast(t, dbURL, "model-"+id, restoreStart)
 		counted := false
 		for deadline := time.Now().Add(30 * time.Second); !counted && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 			counted = !reflect.DeepEqual(reports(t, c), want)
@@ -195,6 +220,31 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
-		runCmd(t, "verify", "--data-dir", data, "--anchor", anchorBefore)
+		runCmdEnv(t, serveEnv, append([]string{"verify", "--anchor", anchorBefore}, args...)...)
+	}
+}
+
+// newestIsLast checks the global order of the store at dbURL: the events of stream, appended
+// after the restore, come after every restored event, and nothing is hidden from readers.
+func newestIsLast(t *testing.T, dbURL, stream string, restoredBefore time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var after, hidden bool
+	var restoredMax, newMin, xmin string
+	if err := conn.QueryRow(ctx, `SELECT
+		(SELECT min(tx_id) FROM events WHERE stream_id = $1) > (SELECT max(tx_id) FROM events WHERE recorded_at < $2),
+		EXISTS (SELECT 1 FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())),
+		(SELECT max(tx_id) FROM events WHERE recorded_at < $2)::text, (SELECT min(tx_id) FROM events WHERE stream_id = $1)::text,
+		pg_snapshot_xmin(pg_current_snapshot())::text`, stream, restoredBefore).Scan(&after, &hidden, &restoredMax, &newMin, &xmin); err != nil {
+		t.Fatal(err)
+	}
+	if !after || hidden {
+		t.Errorf("global order after the restore: the new stream starts at transaction %s, the restored events end at %s, readers see below %s; want the new events last and every event visible",
+			newMin, restoredMax, xmin)
 	}
 }

@@ -68,6 +68,7 @@ func TestCacheWithAnotherHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(other.Close) // its LISTEN connection goes back before the pool closes
 	if _, err := s.Append(ctx, "hist", NoStream, []Event{ev("a.v1", 1)}); err != nil {
 		t.Fatal(err)
 	}

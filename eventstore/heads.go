@@ -3,9 +3,11 @@ package eventstore
 import "sync"
 
 // headCache remembers the newest (version, hash) of recently used streams so that an append
-// after a load needs no extra round trip to chain its hash. It cannot be wrong in a way that
-// matters: the hash of version v of a stream never changes, and if the stream has moved past v
-// in the meantime, the insert of v+1 hits the unique index and the append is a conflict.
+// after a load needs no extra round trip to chain its hash. It never decides anything: the
+// append's statement checks, in the database, that the stream's row at the expected version
+// carries the cached hash (guardSQL), and the unique index refuses a version taken meanwhile.
+// An entry that turns out wrong (a database restored behind this process, a failover to a
+// standby that lags) makes the append insert nothing, and the entry is dropped.
 type headCache struct {
 	mu    sync.Mutex
 	max   int
@@ -45,4 +47,11 @@ func (c *headCache) put(stream string, version int64, hash []byte) {
 		}
 	}
 	c.heads[stream] = head{version, hash}
+}
+
+// drop forgets stream's entry: the next append reads the head from the database.
+func (c *headCache) drop(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.heads, stream)
 }

@@ -122,7 +122,8 @@ func (e *ConflictError) Error() string {
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
-// ErrCommandReused is returned when a command id comes back with another stream or request.
+// ErrCommandReused is returned when a command id comes back with another request or for
+// another existing stream: a command id names one command.
 var ErrCommandReused = errors.New("command id was used before with another request")
 
 // ErrInvalid is matched by errors about a malformed append.

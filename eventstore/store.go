@@ -130,8 +130,9 @@ type appendOptions struct {
 
 // WithCommandID makes the append idempotent: if commandID was appended before with the same
 // fingerprint, Append appends nothing and returns the first result (Duplicate set, StreamID the
-// stream it went to, which for a new stream may differ from the one asked for now); with
-// another fingerprint it returns ErrCommandReused.
+// stream it went to, which for a create — expected NoStream — may differ from the new id asked
+// for now); with another fingerprint, or for another existing stream, it returns
+// ErrCommandReused.
 func WithCommandID(commandID string, fingerprint []byte) AppendOption {
 	return func(o *appendOptions) {
 		o.commandID = commandID
@@ -153,6 +154,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		res, err := s.tryAppend(ctx, stream, expected, events, o)
+		var ce *ConflictError
+		if errors.As(err, &ce) && ce.Actual == expected && expected > 0 && attempt == 1 {
+			// The database is at the expected version but its head is not the one this
+			// append chained on (a stale cache entry, now dropped): once more, from the
+			// database's head.
+			continue
+		}
 		if err != nil && expected == AnyVersion && errors.Is(err, ErrConflict) && attempt < 50 {
 			// AnyVersion only lost a race for the next version number: take the one after,
 			// after a short random pause so that many writers on one stream spread out.
@@ -178,15 +186,21 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	}
 }
 
-// tryAppend reads the stream's head (skipped for a new stream), chains the new events' hashes
-// on it and inserts them in one statement. The unique (stream_id, version) index is the
-// concurrency check: of two writers that read the same head, one inserts head+1 and the
-// other's whole statement fails, which becomes a *ConflictError. No transaction spans the
-// round trips, so an append costs one commit, like a bare INSERT.
+// tryAppend reads the stream's head (from the head cache when it holds the expected version,
+// else from the database; skipped for a new stream), chains the new events' hashes on it and
+// inserts them in one statement. That statement decides the expected-version check itself:
+// it inserts only if the stream's row at the expected version exists with the hash the new
+// events were chained on (the guard "ok" in insertSQL), and the unique (stream_id, version)
+// index makes the loser of a race fail as a whole. So the cache only saves a round trip and
+// never overrules the database: a database behind the cache (a restore under a running
+// server, a failover to an asynchronous standby) inserts nothing, the stream's cache entry is
+// dropped, and the caller gets a *ConflictError with the database's head. No transaction spans
+// the round trips, so an append costs one commit, like a bare INSERT. (Issue 16 may batch
+// several appends in one transaction: each keeps its own guard and its own head.)
 func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, events []Event, o appendOptions) (Result, error) {
 	db := s.runner(ctx)
 	if o.commandID != "" {
-		if res, found, err := s.previousCommand(ctx, db, stream, o); found || err != nil {
+		if res, found, err := s.previousCommand(ctx, db, stream, expected == NoStream, o); found || err != nil {
 			return res, err
 		}
 	}
@@ -214,6 +228,7 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 	actor, role, unit := make([]string, n), make([]string, n), make([]string, n)
 	request, correlation, causation := make([]string, n), make([]string, n), make([]string, n)
 	hashes := make([][]byte, n)
+	headHash := prev
 	for i, e := range events {
 		id := s.newID(now)
 		res.EventIDs[i], ids[i] = id, id
@@ -225,13 +240,13 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 		prev = chainHash(prev, id, stream, head+int64(i)+1, e.Type, e.Data, m)
 		hashes[i] = prev
 	}
-	args := []any{ids, stream, head, now, types, data, occurred, actor, role, unit, request, correlation, causation, hashes}
+	args := []any{ids, stream, head, now, types, data, occurred, actor, role, unit, request, correlation, causation, hashes, headHash}
 	query := insertSQL
 	if n == 1 {
 		// Scalars encode and plan more cheaply than arrays; most appends are one event.
 		query = insertOneSQL
 		args = []any{ids[0], stream, head, now, types[0], data[0], occurred[0], actor[0], role[0], unit[0],
-			request[0], correlation[0], causation[0], hashes[0]}
+			request[0], correlation[0], causation[0], hashes[0], headHash}
 	}
 	if o.commandID != "" {
 		query = insertWithCommandSQL
@@ -245,31 +260,44 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 	if !inserted {
 		err = nil
 	}
+	if err != nil || !inserted {
+		// Whatever went wrong, the cache may be what was wrong: the next append of this
+		// stream reads its head from the database.
+		s.heads.drop(stream)
+	}
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version":
-		actual, _, herr := readHead(ctx, db, stream)
-		if herr != nil {
-			return Result{}, fmt.Errorf("append to %s: %w", stream, errors.Join(ErrConflict, herr))
-		}
-		return Result{}, &ConflictError{Stream: stream, Expected: expected, Actual: actual}
+		return Result{}, s.conflict(ctx, db, stream, expected)
 	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || pgErr.Code == "23514"):
 		return Result{}, fmt.Errorf("append to %s: %s: %w", stream, pgErr.Message, ErrInvalid)
 	case err != nil:
 		return Result{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if o.commandID != "" && !inserted {
-		// Another append of the same command committed while this one ran.
-		res, found, err := s.previousCommand(ctx, db, stream, o)
-		if err == nil && !found {
-			err = fmt.Errorf("append to %s: command %s vanished", stream, o.commandID)
+	if !inserted {
+		// Either another append of the same command committed while this one ran, or the
+		// stream in the database is not at the head this append chained on.
+		if o.commandID != "" {
+			if res, found, err := s.previousCommand(ctx, db, stream, expected == NoStream, o); found || err != nil {
+				return res, err
+			}
 		}
-		return res, err
+		return Result{}, s.conflict(ctx, db, stream, expected)
 	}
 	if _, inTx := db.(pgx.Tx); !inTx { // a test's transaction may still roll back
 		s.heads.put(stream, res.ToVersion, prev)
 	}
 	return res, nil
+}
+
+// conflict is the *ConflictError of an append that the database refused, with the stream's
+// head as the database has it now.
+func (s *Store) conflict(ctx context.Context, db runner, stream string, expected int64) error {
+	actual, _, err := readHead(ctx, db, stream)
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", stream, errors.Join(ErrConflict, err))
+	}
+	return &ConflictError{Stream: stream, Expected: expected, Actual: actual}
 }
 
 // runner is the database an append runs on: the pool, or a test's open transaction.
@@ -297,15 +325,18 @@ func readHead(ctx context.Context, db runner, stream string) (version int64, has
 }
 
 // Previous returns the first result of command commandID, if it was appended (Duplicate set;
-// StreamID is the stream it went to). A command id that comes back with another fingerprint
-// is ErrCommandReused. Callers that must not decide twice look here before deciding; stream
-// only labels errors.
+// StreamID is the stream it went to). Callers that must not decide twice look here before
+// deciding. A command id names one command: it comes back with the same fingerprint and, when
+// stream is given, for the same stream; otherwise it is ErrCommandReused. stream is empty for
+// a create whose new stream id is not known yet (the answer then names the stream created).
 func (s *Store) Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (Result, bool, error) {
-	return s.previousCommand(ctx, s.pool, stream, appendOptions{commandID: commandID, fingerprint: fingerprint})
+	return s.previousCommand(ctx, s.pool, stream, stream == "", appendOptions{commandID: commandID, fingerprint: fingerprint})
 }
 
-// previousCommand returns the first result of command o.commandID, if it was appended.
-func (s *Store) previousCommand(ctx context.Context, db runner, stream string, o appendOptions) (Result, bool, error) {
+// previousCommand returns the first result of command o.commandID, if it was appended. A
+// command recorded for another stream is a reuse, unless create says that stream is the one
+// this caller is about to create (a create's replay chose a new id again).
+func (s *Store) previousCommand(ctx context.Context, db runner, stream string, create bool, o appendOptions) (Result, bool, error) {
 	var (
 		res    Result
 		fp     []byte
@@ -323,6 +354,9 @@ func (s *Store) previousCommand(ctx context.Context, db runner, stream string, o
 	if !bytes.Equal(fp, o.fingerprint) {
 		return Result{}, true, fmt.Errorf("append to %s: command %s: %w", stream, o.commandID, ErrCommandReused)
 	}
+	if stored != stream && !create {
+		return Result{}, true, fmt.Errorf("append to %s: command %s was for stream %s: %w", stream, o.commandID, stored, ErrCommandReused)
+	}
 	res.StreamID, res.Duplicate = stored, true
 	for _, id := range ids {
 		res.EventIDs = append(res.EventIDs, ulid.ULID(id))
@@ -330,17 +364,27 @@ func (s *Store) previousCommand(ctx context.Context, db runner, stream string, o
 	return res, true, nil
 }
 
+// The expected-version guard of every append, decided by the database in the append's own
+// statement: a new stream ($3 = 0) needs nothing more than the unique index; otherwise the
+// stream's row at version $3 must exist and carry the hash ($15) the new events were chained
+// on. When it does not, nothing is inserted and no row comes back.
+const guardSQL = `WITH ok AS (SELECT 1 WHERE $3::bigint = 0
+	OR EXISTS (SELECT 1 FROM events WHERE stream_id = $2 AND version = $3 AND hash = $15::bytea)),
+`
+
 // One multi-row INSERT for the whole batch: one statement, one commit.
 const insertRowsSQL = `INSERT INTO events (event_id, stream_id, version, event_type, data, occurred_on,
 	recorded_at, actor, role, unit, request_id, correlation_id, causation_id, hash)
 SELECT e.id, $2, $3 + e.ord, e.typ, e.data, e.occ, $4, e.actor, e.role, e.unit, e.req, e.corr, e.caus, e.hash
 FROM unnest($1::uuid[], $5::text[], $6::text[]::json[], $7::date[], $8::text[], $9::text[],
 	$10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])
-	WITH ORDINALITY AS e(id, typ, data, occ, actor, role, unit, req, corr, caus, hash, ord)`
+	WITH ORDINALITY AS e(id, typ, data, occ, actor, role, unit, req, corr, caus, hash, ord)
+WHERE EXISTS (SELECT 1 FROM ok)`
 
 const insertOneRowSQL = `INSERT INTO events (event_id, stream_id, version, event_type, data, occurred_on,
 	recorded_at, actor, role, unit, request_id, correlation_id, causation_id, hash)
-SELECT $1::uuid, $2, $3 + 1, $5, $6::json, $7::date, $4, $8, $9, $10, $11, $12, $13, $14::bytea`
+SELECT $1::uuid, $2, $3 + 1, $5, $6::json, $7::date, $4, $8, $9, $10, $11, $12, $13, $14::bytea
+WHERE EXISTS (SELECT 1 FROM ok)`
 
 // Every append answers with the global position of its last event, for the caller's next
 // read (API.md, Dxledger-Position). All rows of one statement share the transaction id.
@@ -348,20 +392,21 @@ const returnPosition = ` RETURNING tx_id, seq)
 SELECT tx_id, max(seq) FROM ins GROUP BY tx_id`
 
 const (
-	insertSQL    = `WITH ins AS (` + insertRowsSQL + returnPosition
-	insertOneSQL = `WITH ins AS (` + insertOneRowSQL + returnPosition
+	insertSQL    = guardSQL + `ins AS (` + insertRowsSQL + returnPosition
+	insertOneSQL = guardSQL + `ins AS (` + insertOneRowSQL + returnPosition
 )
 
-// The same, recording the command in the same statement; if a concurrent append of the same
-// command recorded it first, nothing is inserted (and no row is returned).
-const recordCommand = `WITH cmd AS (
+// The same, recording the command in the same statement (only when the guard holds); if a
+// concurrent append of the same command recorded it first, nothing is inserted (and no row is
+// returned).
+const recordCommand = guardSQL + `cmd AS (
 	INSERT INTO commands (command_id, stream_id, fingerprint, first_version, last_version, event_ids)
-	VALUES ($15, $2, $16, $3 + 1, $17, $18::uuid[]) ON CONFLICT (command_id) DO NOTHING RETURNING 1),
+	SELECT $16, $2, $17, $3 + 1, $18, $19::uuid[] FROM ok ON CONFLICT (command_id) DO NOTHING RETURNING 1),
 ins AS (`
 
 const (
-	insertWithCommandSQL    = recordCommand + insertRowsSQL + ` WHERE EXISTS (SELECT 1 FROM cmd)` + returnPosition
-	insertOneWithCommandSQL = recordCommand + insertOneRowSQL + ` WHERE EXISTS (SELECT 1 FROM cmd)` + returnPosition
+	insertWithCommandSQL    = recordCommand + insertRowsSQL + ` AND EXISTS (SELECT 1 FROM cmd)` + returnPosition
+	insertOneWithCommandSQL = recordCommand + insertOneRowSQL + ` AND EXISTS (SELECT 1 FROM cmd)` + returnPosition
 )
 
 func dateOf(t, now time.Time) time.Time {

@@ -49,7 +49,10 @@ Usage:
   dxledger serve     [flags]   serve the API (starts a private PostgreSQL unless DXLEDGER_DATABASE_URL is set)
   dxledger demo      [flags]   serve with the Đồng Tháp 2022 scenario loaded; prints sample tokens
   dxledger migrate   [flags]   apply database migrations and exit
-  dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand
+  dxledger verify    [flags]   check every stream's hash chain; names rows changed by hand;
+                               --anchor-out FILE writes an anchor, --anchor FILE checks one
+  dxledger backup DIR [flags]  a consistent backup of the store, taken while it serves
+  dxledger restore DIR --data-dir NEW   bring a backup back into a new, empty data directory
   dxledger user create --name N --role R [--unit U] [--token]   create an account; the password is asked on the terminal
   dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
   dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
@@ -90,6 +93,10 @@ func dispatch(ctx context.Context, args []string, environ []string, stdout, stde
 		return cmdVerify(ctx, args[1:], environ, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, args[1:], environ, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], environ, stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args[1:], environ, stdout, stderr)
 	case "projector":
 		return cmdProjector(ctx, args[1:], environ, stdout, stderr)
 	case "rebuild":

@@ -53,6 +53,10 @@ type Config struct {
 	// verify) use that process's running cluster instead of failing on its lock. The shared
 	// cluster is left running on Stop: it belongs to its owner.
 	Share bool
+	// XIDEpoch, when not zero, is the transaction-id epoch a new cluster starts at (set right
+	// after initdb, before the first start): every xid8 it hands out is above XIDEpoch<<32. A
+	// logical restore uses it so that new appends sort after the restored positions.
+	XIDEpoch uint32
 }
 
 // Cluster is a running private PostgreSQL cluster.
@@ -150,9 +154,18 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := c.ownedDir(c.socketDir, 0o700); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(c.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+	fresh, err := c.checkDataDir()
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
 		if err := c.initdb(ctx); err != nil {
 			return nil, err
+		}
+		if cfg.XIDEpoch != 0 {
+			if err := c.setEpoch(ctx, cfg.XIDEpoch); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := c.start(ctx); err != nil {
@@ -269,6 +282,82 @@ func (c *Cluster) command(ctx context.Context, name string, args ...string) *exe
 	return cmd
 }
 
+// ErrUnknownDataDir is returned when the data directory holds something this package did not
+// make and cannot start: it is left exactly as it was.
+var ErrUnknownDataDir = errors.New("the data directory is not a PostgreSQL cluster this server can start; nothing in it was changed")
+
+// checkDataDir says whether the data directory is absent or empty (fresh: initdb may make a
+// cluster there), or holds a cluster of the binaries' major version. Anything else — files
+// without PG_VERSION (a half-copied restore, a lost file), another major version, a file in
+// place of the directory — is refused with what was found and what to do: a start never
+// writes into, let alone deletes, what it did not create.
+func (c *Cluster) checkDataDir() (fresh bool, err error) {
+	fi, err := os.Stat(c.dataDir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("data directory %s: %w", c.dataDir, err)
+	case !fi.IsDir():
+		return false, fmt.Errorf("%s is a file, not a directory: move it away or choose another --data-dir: %w", c.dataDir, ErrUnknownDataDir)
+	}
+	entries, err := os.ReadDir(c.dataDir)
+	if err != nil {
+		return false, fmt.Errorf("data directory %s: %w", c.dataDir, err)
+	}
+	if len(entries) == 0 {
+		return true, nil
+	}
+	raw, err := os.ReadFile(filepath.Join(c.dataDir, "PG_VERSION"))
+	if errors.Is(err, os.ErrNotExist) {
+		names := make([]string, 0, 8)
+		for i, e := range entries {
+			if i == 8 {
+				names = append(names, fmt.Sprintf("and %d more", len(entries)-i))
+				break
+			}
+			names = append(names, e.Name())
+		}
+		return false, fmt.Errorf("%s holds %d entries (%s) but no PG_VERSION: a half-copied or damaged cluster, or not a cluster at all. "+
+			"If it came from a backup, restore it again into an empty directory (dxledger restore DIR --data-dir NEW); "+
+			"if it is a cluster that lost PG_VERSION, copy the directory somewhere safe before repairing it by hand; "+
+			"otherwise move its files away or choose another --data-dir: %w",
+			c.dataDir, len(entries), strings.Join(names, ", "), ErrUnknownDataDir)
+	}
+	if err != nil {
+		return false, fmt.Errorf("data directory %s: %w", c.dataDir, err)
+	}
+	have, perr := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if perr != nil {
+		return false, fmt.Errorf("%s/PG_VERSION reads %q, not a PostgreSQL major version: the cluster is damaged; copy it somewhere safe and restore from a backup: %w",
+			c.dataDir, strings.TrimSpace(string(raw)), ErrUnknownDataDir)
+	}
+	if want := c.majorVersion(); want != 0 && have != want {
+		return false, fmt.Errorf("%s holds a PostgreSQL %d cluster and the server binaries in %s are PostgreSQL %d: "+
+			"point pg_bin_dir at PostgreSQL %d's binaries, or upgrade the cluster with pg_upgrade: %w",
+			c.dataDir, have, c.binDir, want, have, ErrUnknownDataDir)
+	}
+	return false, nil
+}
+
+// majorVersion is the server binaries' major version (postgres --version), 0 if unknown.
+func (c *Cluster) majorVersion() int {
+	if v := versionOf(c.binDir); v != 0 {
+		return v
+	}
+	out, err := c.command(context.Background(), "postgres", "--version").Output()
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(out)) // "postgres (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)"
+	if len(f) < 3 {
+		return 0
+	}
+	major, _, _ := strings.Cut(f[2], ".")
+	v, _ := strconv.Atoi(major)
+	return v
+}
+
 func (c *Cluster) initdb(ctx context.Context) error {
 	c.log.Info("initialising embedded PostgreSQL", "data_dir", c.dataDir, "bin_dir", c.binDir)
 	if err := c.ownedDir(c.dataDir, 0o700); err != nil {
@@ -277,7 +366,8 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	out, err := c.command(ctx, "initdb", "-D", c.dataDir, "-U", SuperUser, "--auth=trust",
 		"--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions").CombinedOutput()
 	if err != nil {
-		// A half-made cluster would block the next start: leave an empty dir instead.
+		// A half-made cluster would block the next start: leave an empty dir instead. The
+		// directory was empty before (checkDataDir), so everything in it is initdb's.
 		entries, _ := os.ReadDir(c.dataDir)
 		for _, e := range entries {
 			os.RemoveAll(filepath.Join(c.dataDir, e.Name()))

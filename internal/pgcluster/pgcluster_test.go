@@ -204,3 +204,45 @@ func TestShareUsesTheOwnersCluster(t *testing.T) {
 		t.Errorf("after the guest stopped, the owner reads %q, want 7 (still running)", got)
 	}
 }
+
+// Issue 13 point 2: a data directory in an unknown state (here, a cluster that lost
+// PG_VERSION, as a half-copied restore would be) is refused with what was found and what to
+// do, and not one of its files is deleted or changed.
+func TestUnknownDataDirIsLeftAlone(t *testing.T) {
+	dir := tempDir(t)
+	data := filepath.Join(dir, "data")
+	files := map[string]string{"base/1/1259": "table pages", "global/pg_control": "control", "postgresql.conf": "port = 5432\n"}
+	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(data, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Start(context.Background(), Config{Dir: dir})
+	if err == nil {
+		c.Stop(context.Background())
+		t.Fatal("Start on a data directory without PG_VERSION succeeded")
+	}
+	if !errors.Is(err, ErrUnknownDataDir) || !strings.Contains(err.Error(), "no PG_VERSION") ||
+		!strings.Contains(err.Error(), "postgresql.conf") || !strings.Contains(err.Error(), "dxledger restore") {
+		t.Errorf("err = %v; want ErrUnknownDataDir naming what was found (no PG_VERSION, postgresql.conf) and what to do", err)
+	}
+	for name, body := range files {
+		got, err := os.ReadFile(filepath.Join(data, name))
+		if err != nil || string(got) != body {
+			t.Errorf("%s after the refused start: %q, %v; want it untouched", name, got, err)
+		}
+	}
+	// A PG_VERSION of another major version is refused too, naming both.
+	if err := os.WriteFile(filepath.Join(data, "PG_VERSION"), []byte("9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(context.Background(), Config{Dir: dir}); !errors.Is(err, ErrUnknownDataDir) || !strings.Contains(err.Error(), "PostgreSQL 9 cluster") {
+		t.Errorf("err = %v; want ErrUnknownDataDir naming PostgreSQL 9", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(data, "base/1/1259")); string(got) != "table pages" {
+		t.Error("a file was changed")
+	}
+}

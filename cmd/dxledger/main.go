@@ -39,6 +39,8 @@ var errHelp = errors.New("help")
 var groups = map[string]string{
 	"bench": benchUsage, "report": clientUsage, "model": clientUsage, "project": clientUsage, "funding": clientUsage,
 	"projections": "usage: dxledger projections retry [units|items ...] [flags]\n",
+	"indicator":   indicatorUsage, "dti": indicatorUsage,
+	"user": "usage: dxledger user create --name NAME --role ROLE [--unit CODE] [--token] [flags]\n",
 }
 
 func isHelp(arg string) bool { return arg == "--help" || arg == "-h" || arg == "help" }

@@ -22,6 +22,7 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgcluster"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"github.com/dxledger/dxledger/projections/readmodel"
 )
 
 // readSide is a serving process with a bootstrap administrator and one province, and helpers
@@ -350,7 +351,7 @@ func TestAStandbyTakesOverFromAKilledProjector(t *testing.T) {
 	}
 	leader := exec.Command(bin, "projector")
 	leader.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DXLEDGER_DATABASE_URL=" + db.URL}
-	var leaderLog strings.Builder
+	var leaderLog lockedBuffer // written by the process's output copier while the test reads it
 	leader.Stdout, leader.Stderr = &leaderLog, &leaderLog
 	if err := leader.Start(); err != nil {
 		t.Fatal(err)
@@ -367,7 +368,7 @@ func TestAStandbyTakesOverFromAKilledProjector(t *testing.T) {
 	waitFor("the projector leads", 30*time.Second, func() bool {
 		var n int
 		_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&n)
-		return n == 2 // units and items
+		return n == len(readmodel.All()) // one lock per projection: units, items, indicators
 	})
 
 	const token = "takeover-bootstrap-token-00001"

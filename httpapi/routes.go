@@ -578,7 +578,7 @@ func (d doc) success(pattern string, sch *schemas) map[string]any {
 		r["content"] = map[string]any{"application/json": map[string]any{"schema": sch.of(reflect.TypeOf(d.resp), false)}}
 	}
 	headers := map[string]any{}
-	if method != http.MethodGet {
+	if method != http.MethodGet && d.ifMatch != "" { // a write (a what-if writes nothing: no position)
 		headers["Dxledger-Position"] = ref("headers", "Dxledger-Position")
 	}
 	if d.etag {

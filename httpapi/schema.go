@@ -92,9 +92,10 @@ var foreign = map[reflect.Type]map[string]string{
 	reflect.TypeFor[indicator.Actual]():            {"method": "enum=method"},
 	reflect.TypeFor[projections.IndicatorReport](): {"year": "min=dti_first_year;max=dti_last_year", "hard_to_reach": "desc=codes of the rows at risk, off track or missed"},
 	reflect.TypeFor[dti.ResultRecorded]():          {"source": "enum=dti_source", "values": "desc=each main index's value, 0 to 1, as given"},
-	reflect.TypeFor[dti.Framework]():               {"from_year": "min=dti_first_year;max=dti_last_year", "to_year": "min=dti_first_year;max=dti_last_year"},
-	reflect.TypeFor[dti.GainLinked]():              {"item_id": "format=ulid", "gain": "desc=the expected gain of the main index's value, a decimal above 0 and at most 1"},
-	reflect.TypeFor[dti.Link]():                    {"gain": "desc=the expected gain of the main index's value, a decimal"},
+	reflect.TypeFor[dti.Framework](): {"from_year": "min=dti_first_year;max=dti_last_year", "to_year": "min=0;max=dti_last_year;desc=the last DTI year it scores, 0 while in force",
+		"indices": "nullable;desc=the main indices and their points, null while the points table is not loaded (complete false)"},
+	reflect.TypeFor[dti.GainLinked](): {"item_id": "format=ulid", "gain": "desc=the expected gain of the main index's value, a decimal above 0 and at most 1"},
+	reflect.TypeFor[dti.Link]():       {"gain": "desc=the expected gain of the main index's value, a decimal"},
 }
 
 // rule is one field's declaration.

@@ -170,7 +170,7 @@ func (s *Store) change(ctx context.Context, by Actor, userID, what string, f fun
 // changeOnce is change for a request a retry must not carry out twice (commandID, "" for
 // none): a retry appends nothing and answers the first change's result, Duplicate.
 func (s *Store) changeOnce(ctx context.Context, by Actor, userID, commandID string, fp []byte, f func(tx pgx.Tx, u User, now time.Time) ([]event, error)) (Change, error) {
-	if res, found, err := s.previous(ctx, commandID, fp); found || err != nil {
+	if res, found, err := s.previous(ctx, StreamID(userID), commandID, fp); found || err != nil {
 		return Change{ID: userID, Version: res.ToVersion, Duplicate: true, first: res}, err
 	}
 	var ch Change

@@ -175,11 +175,13 @@ func (o Once) commandID(by Actor, what string) string {
 var ErrIdempotencyMismatch = fault.New(fault.Refused, "identity.idempotency_mismatch", "idempotency key was used with another request")
 
 // previous returns the account stream a request with this command id already wrote, if any.
-func (s *Store) previous(ctx context.Context, commandID string, fp []byte) (eventstore.Result, bool, error) {
+// stream is the account's stream, or "" for a create (whose replay names a new account id
+// again: the store answers the stream the first one created).
+func (s *Store) previous(ctx context.Context, stream, commandID string, fp []byte) (eventstore.Result, bool, error) {
 	if commandID == "" || s.cfg.Events == nil {
 		return eventstore.Result{}, false, nil
 	}
-	res, found, err := s.cfg.Events.Previous(ctx, StreamPrefix, commandID, fp)
+	res, found, err := s.cfg.Events.Previous(ctx, stream, commandID, fp)
 	if errors.Is(err, eventstore.ErrCommandReused) {
 		return res, true, ErrIdempotencyMismatch
 	}
@@ -189,7 +191,7 @@ func (s *Store) previous(ctx context.Context, commandID string, fp []byte) (even
 // Create registers a user by actor and returns it with its first token, shown only this once
 // ("" when NoToken).
 func (s *Store) Create(ctx context.Context, by Actor, nu NewUser) (User, string, error) {
-	if res, found, err := s.previous(ctx, nu.Once.commandID(by, "create"), nu.Once.Fingerprint); found || err != nil {
+	if res, found, err := s.previous(ctx, "", nu.Once.commandID(by, "create"), nu.Once.Fingerprint); found || err != nil {
 		if err != nil {
 			return User{}, "", err
 		}

@@ -215,6 +215,7 @@ func TestSockPuppetApprovalRefused(t *testing.T) {
 // its requests were recorded, so its officers and committee take part in its two-person rules;
 // the printed sample token works today.
 func TestDemoPeoplePrecedeTheirRequests(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	db := pgtest.New(t)
 	base, token, stop := runDemo(t, db.URL)
 	defer stop()

@@ -67,6 +67,7 @@ func runCmdEnv(t *testing.T, env []string, args ...string) string {
 // physical and logical, restore to the same reports; after a logical restore new appends
 // follow the restored events in the global order (the projections see them).
 func TestBackupUnderLoadAndRestore(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	work := t.TempDir()
 	if err := os.Chmod(work, 0o755); err != nil {
 		t.Fatal(err)

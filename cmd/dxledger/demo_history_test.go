@@ -18,6 +18,7 @@ import (
 // that "as known at the meeting of 05/10/2023" differs from "as of 05/10/2023" — over the API
 // and on the overview page.
 func TestDemoAsTheProgrammeRan(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	db := pgtest.New(t)
 	base, token, stop := runDemo(t, db.URL)
 	defer stop()

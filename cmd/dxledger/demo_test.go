@@ -67,6 +67,7 @@ func runDemo(t *testing.T, url string, env ...string) (base, token string, stop 
 // models and the 12 localities 39 — 69 registrations, 49 distinct models. Loading it twice
 // records nothing new.
 func TestDemoReproducesTheSeedFigures(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	db := pgtest.New(t)
 	base, token, stop := runDemo(t, db.URL)
 	if token == "" {

@@ -133,6 +133,7 @@ func TestDTIScoreAPI(t *testing.T) {
 // what-if. Then, on the pages, the secretary records a 2023 actual late: the 2023 status
 // changes, and "as known at" the moment of the meeting still shows what the meeting saw.
 func TestIndicatorsDemoAndALateActual(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	db := pgtest.New(t)
 	base, token, stop := runDemo(t, db.URL)
 	defer stop()

@@ -15,6 +15,7 @@ import (
 // two unit registrations (409: the demo has them) and the call the README marks 422 may fail,
 // and the project ends evaluated.
 func TestReadmeWalkThroughOnDemo(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl on this machine")
 	}

@@ -18,6 +18,7 @@ import (
 // successors; an administrator splits a unit, choosing each item's successor; a successor's
 // focal point registers history dated before the merger under the unit it belonged to.
 func TestUnitPagesInABrowser(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	db := pgtest.New(t)
 	base, token, stop := runDemo(t, db.URL)
 	defer stop()

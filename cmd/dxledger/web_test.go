@@ -205,6 +205,7 @@ func artifact(t *testing.T, name string, data []byte) {
 // with the API; and the pages hold up on a phone, in English, in print and after a session
 // ends.
 func TestWebPagesInABrowser(t *testing.T) {
+	t.Parallel() // a long end-to-end test on its own database and server: it overlaps another's waits
 	db := pgtest.New(t)
 	base, token, stop := runDemo(t, db.URL)
 	defer stop()

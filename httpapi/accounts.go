@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -15,23 +16,34 @@ import (
 // (identity), answered with {id, version} and its position.
 
 type suspendBody struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" api:"required;maxlen=2000;example=left the department"`
 }
 
 type passwordBody struct {
-	Password string `json:"password"`
+	Password string `json:"password" api:"required;minlen=password_min;maxlen=password_max"`
 	// CurrentPassword is required of a person changing their own password.
-	CurrentPassword string `json:"current_password"`
+	CurrentPassword string `json:"current_password" api:"desc=the current password: required of the account's owner changing their own"`
 }
 
 type tokenBody struct {
-	Name          string `json:"name"`
-	ExpiresInDays *int   `json:"expires_in_days"`
+	Name          string `json:"name" api:"maxlen=200;example=báo cáo tự động"`
+	ExpiresInDays *int   `json:"expires_in_days" api:"min=1;max=token_days;desc=days until the token ends (by default the server's token lifetime)"`
 }
 
 type grantBody struct {
-	Role     string `json:"role"`
-	UnitCode string `json:"unit_code"`
+	Role     string `json:"role" api:"required;enum=role;example=focal_point"`
+	UnitCode string `json:"unit_code" api:"desc=a focal point's unit (only a focal point has one);example=SO-CT"`
+}
+
+// issuedToken is POST /users/{id}/tokens's answer: the secret is shown once.
+type issuedToken struct {
+	TokenID   string    `json:"token_id" api:"desc=the token's id (tok_ and a ULID), for listing and revoking"`
+	Token     string    `json:"token,omitempty" api:"desc=the bearer token, shown once (a replay answers without it)"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	ID        string    `json:"id" api:"format=ulid;desc=the account's id"`
+	Version   int64     `json:"version" api:"min=1;desc=the account stream's version after the write: send it as If-Match"`
 }
 
 // allowed refuses anyone but an administrator; self also lets the account's owner through.
@@ -49,7 +61,7 @@ func (a *api) allowed(w http.ResponseWriter, r *http.Request, u identity.User, a
 
 func (a *api) changed(w http.ResponseWriter, r *http.Request, ch identity.Change, err error, status int) {
 	if err != nil {
-		a.fail(w, r, err)
+		a.fail(w, r, workflows.Conflict(err)) // If-Match not met: 409, as for every stream
 		return
 	}
 	a.setPosition(w, r, ch.Position)
@@ -65,35 +77,25 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b suspendBody
-		if _, err := decode(w, r, &b); err != nil {
+		ctx, err := accountRequest(w, r, &b, true)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		var bad fields
-		if b.Reason == "" || len([]rune(b.Reason)) > 2000 {
-			bad.add("reason", "is required, at most 2000 characters")
-		}
-		if len(bad) > 0 {
-			a.fail(w, r, &unprocessable{fields: bad})
-			return
-		}
-		ch, err := a.Users.Suspend(r.Context(), by(r, u), r.PathValue("id"), b.Reason)
+		ch, err := a.Users.Suspend(ctx, by(r, u), r.PathValue("id"), b.Reason)
 		a.changed(w, r, ch, err, http.StatusOK)
 	}))
 	rt.handle("POST /api/v1/users/{id}/reactivate", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if !a.allowed(w, r, u, "reactivate a user", false) {
 			return
 		}
-		var b noteBody
-		if _, err := decode(w, r, &b); err != nil {
+		var b reactivateBody
+		ctx, err := accountRequest(w, r, &b, true)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		if len([]rune(b.Note)) > 2000 {
-			a.fail(w, r, &unprocessable{fields: []FieldError{{Field: "note", Message: "at most 2000 characters"}}})
-			return
-		}
-		ch, err := a.Users.Reactivate(r.Context(), by(r, u), r.PathValue("id"), b.Note)
+		ch, err := a.Users.Reactivate(ctx, by(r, u), r.PathValue("id"), b.Note)
 		a.changed(w, r, ch, err, http.StatusOK)
 	}))
 	rt.handle("POST /api/v1/users/{id}/password", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
@@ -101,7 +103,10 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b passwordBody
-		if _, err := decode(w, r, &b); err != nil {
+		// Idempotency-Key is not honoured here: its fingerprint of the body would keep a hash
+		// of the password in the store; setting the same password twice is harmless.
+		ctx, err := accountRequest(w, r, &b, false)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -114,7 +119,7 @@ func (a *api) accountRoutes(rt *router) {
 				return
 			}
 		}
-		ch, err := a.Users.SetPassword(r.Context(), by(r, u), id, b.Password)
+		ch, err := a.Users.SetPassword(ctx, by(r, u), id, b.Password)
 		a.changed(w, r, ch, err, http.StatusOK)
 	}))
 	rt.handle("POST /api/v1/users/{id}/tokens", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
@@ -122,7 +127,7 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b tokenBody
-		fp, err := decode(w, r, &b)
+		fp, err := decode(w, r, &b) // expires_in_days 1 to 3650 and name's length: its api tags
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -132,34 +137,25 @@ func (a *api) accountRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		var bad fields
-		var ttl time.Duration
-		if b.ExpiresInDays != nil {
-			if *b.ExpiresInDays < 1 || *b.ExpiresInDays > 3650 {
-				bad.add("expires_in_days", "must be 1 to 3650")
-			}
-			ttl = time.Duration(*b.ExpiresInDays) * 24 * time.Hour
-		}
-		if len([]rune(b.Name)) > 200 {
-			bad.add("name", "at most 200 characters")
-		}
-		if len(bad) > 0 {
-			a.fail(w, r, &unprocessable{fields: bad})
-			return
-		}
-		t, secret, ch, err := a.Users.IssueTokenOnce(r.Context(), by(r, u), r.PathValue("id"), b.Name, ttl, once)
+		ctx, err := withIfMatch(r, identity.Request{})
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
+		var ttl time.Duration
+		if b.ExpiresInDays != nil {
+			ttl = time.Duration(*b.ExpiresInDays) * 24 * time.Hour
+		}
+		t, secret, ch, err := a.Users.IssueTokenOnce(ctx, by(r, u), r.PathValue("id"), b.Name, ttl, once)
+		if err != nil {
+			a.fail(w, r, workflows.Conflict(err))
+			return
+		}
 		a.setPosition(w, r, ch.Position)
 		w.Header().Set("Cache-Control", "no-store") // the answer carries a token
-		answer := map[string]any{"token_id": t.ID, "token": secret, "name": t.Name,
-			"created_at": t.CreatedAt, "expires_at": t.ExpiresAt, "id": ch.ID, "version": ch.Version}
-		if secret == "" { // a replay: the same token, never its secret again (API.md)
-			delete(answer, "token")
-		}
-		writeJSON(w, http.StatusCreated, answer)
+		// A replay answers the same token without its secret (API.md): Token is then left out.
+		writeJSON(w, http.StatusCreated, issuedToken{TokenID: t.ID, Token: secret, Name: t.Name,
+			CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, ID: ch.ID, Version: ch.Version})
 	}))
 	rt.handle("GET /api/v1/users/{id}/tokens", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		if !a.allowed(w, r, u, "list tokens", true) {
@@ -179,7 +175,12 @@ func (a *api) accountRoutes(rt *router) {
 		if !a.allowed(w, r, u, "revoke a token", true) {
 			return
 		}
-		ch, err := a.Users.RevokeToken(r.Context(), by(r, u), r.PathValue("id"), r.PathValue("token_id"))
+		ctx, err := withIfMatch(r, identity.Request{})
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		ch, err := a.Users.RevokeToken(ctx, by(r, u), r.PathValue("id"), r.PathValue("token_id"))
 		a.changed(w, r, ch, err, http.StatusOK)
 	}))
 	rt.handle("GET /api/v1/users/{id}/events", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
@@ -198,7 +199,8 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b grantBody
-		if _, err := decode(w, r, &b); err != nil {
+		ctx, err := accountRequest(w, r, &b, true)
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -211,9 +213,41 @@ func (a *api) accountRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		ch, err := a.Users.Grant(r.Context(), by(r, u), r.PathValue("id"), string(rl), b.UnitCode)
+		ch, err := a.Users.Grant(ctx, by(r, u), r.PathValue("id"), string(rl), b.UnitCode)
 		a.changed(w, r, ch, err, http.StatusOK)
 	}))
+}
+
+// reactivateBody is POST /users/{id}/reactivate's (API.md: note?).
+type reactivateBody struct {
+	Note string `json:"note" api:"maxlen=2000"`
+}
+
+// accountRequest decodes an account change's body into b (its api tags: 422 naming the
+// field) and returns the context the change runs with: If-Match, and Idempotency-Key when
+// once (identity.WithRequest).
+func accountRequest(w http.ResponseWriter, r *http.Request, b any, once bool) (context.Context, error) {
+	fp, err := decode(w, r, b)
+	if err != nil {
+		return nil, err
+	}
+	var req identity.Request
+	if once {
+		if req.Once, err = onceOf(r, fp); err != nil {
+			return nil, err
+		}
+	}
+	return withIfMatch(r, req)
+}
+
+// withIfMatch adds the request's If-Match to req and carries it in the request's context.
+func withIfMatch(r *http.Request, req identity.Request) (context.Context, error) {
+	o, err := options(r, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.IfMatch = o.IfMatch
+	return identity.WithRequest(r.Context(), req), nil
 }
 
 // onceOf reads Idempotency-Key for an account write.

@@ -33,15 +33,15 @@ type mergeBody struct {
 }
 
 type splitBody struct {
-	EffectiveDate string          `json:"effective_date"`
-	Parts         []splitPartBody `json:"parts"`
-	RestIntoCode  string          `json:"rest_into_code"`
-	OccurredOn    string          `json:"occurred_on"`
+	EffectiveDate string          `json:"effective_date" api:"required;format=date;desc=the first day the successors hold the unit's items;example=2025-07-01"`
+	Parts         []splitPartBody `json:"parts" api:"desc=at most 100: the items each named successor takes"`
+	RestIntoCode  string          `json:"rest_into_code" api:"required;desc=the successor that takes every item no part names;example=SO-B"`
+	OccurredOn    string          `json:"occurred_on" api:"format=date;desc=the business date of the split's record (not in the future), by default today"`
 }
 
 type splitPartBody struct {
-	IntoCode string   `json:"into_code"`
-	ItemIDs  []string `json:"item_ids"`
+	IntoCode string   `json:"into_code" api:"required;example=SO-C"`
+	ItemIDs  []string `json:"item_ids" api:"desc=the ids of the unit's models and projects this successor takes"`
 }
 
 type unitView struct {
@@ -98,11 +98,8 @@ func (a *api) unitRoutes(rt *router) {
 		o, ok := a.prepare(w, r, &b, func(f *fields) {
 			on = f.date("occurred_on", b.OccurredOn)
 			c = unit.SplitUnit{Code: r.PathValue("code"), EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate), RestIntoCode: b.RestIntoCode}
-			if b.RestIntoCode == "" {
-				f.add("rest_into_code", "is required")
-			}
 			if len(b.Parts) > 100 {
-				f.add("parts", "at most 100 parts")
+				f.rule("parts", "at most 100 parts")
 			}
 			for _, p := range b.Parts {
 				c.Parts = append(c.Parts, unit.SplitPart{IntoCode: p.IntoCode, ItemIDs: p.ItemIDs})

@@ -24,19 +24,19 @@ type IndicatorReports interface {
 }
 
 type definitionBody struct {
-	Code            string   `json:"code"`
-	NameVI          string   `json:"name_vi"`
-	NameEN          string   `json:"name_en"`
-	Measure         string   `json:"measure"`
-	Numerator       string   `json:"numerator"`
-	Denominator     string   `json:"denominator"`
-	Direction       string   `json:"direction"`
-	Pillar          string   `json:"pillar"`
-	Frameworks      []string `json:"frameworks"`
-	UnitCode        string   `json:"unit_code"`
-	CountsEstimator string   `json:"counts_estimator"`
-	EffectiveDate   string   `json:"effective_date"`
-	OccurredOn      string   `json:"occurred_on"`
+	Code            string   `json:"code" api:"maxlen=40;desc=1 to 40 letters, digits, '.', '_' or '-' (required to define, on a revision the path's code or left out);example=CQS-01"`
+	NameVI          string   `json:"name_vi" api:"required;maxlen=300;example=Tỷ lệ hồ sơ trực tuyến toàn trình"`
+	NameEN          string   `json:"name_en" api:"required;maxlen=300;example=Share of applications handled fully online"`
+	Measure         string   `json:"measure" api:"required;enum=measure"`
+	Numerator       string   `json:"numerator" api:"maxlen=300;desc=what the numerator counts (a ratio needs it)"`
+	Denominator     string   `json:"denominator" api:"maxlen=300;desc=what the denominator counts (a ratio needs it)"`
+	Direction       string   `json:"direction" api:"required;enum=direction;desc=which way is better"`
+	Pillar          string   `json:"pillar" api:"required;enum=pillar"`
+	Frameworks      []string `json:"frameworks" api:"desc=the frameworks that name the indicator, at most 20"`
+	UnitCode        string   `json:"unit_code" api:"desc=the responsible unit;example=SO-CT"`
+	CountsEstimator string   `json:"counts_estimator" api:"maxlen=200;desc=the estimator whose figures count, when several report"`
+	EffectiveDate   string   `json:"effective_date" api:"format=date;desc=from when the definition holds (required on a revision, by default today on a definition)"`
+	OccurredOn      string   `json:"occurred_on" api:"format=date;desc=the business date of the record (not in the future), by default today"`
 }
 
 func (b definitionBody) definition() indicator.Definition {
@@ -46,73 +46,73 @@ func (b definitionBody) definition() indicator.Definition {
 }
 
 type figureBody struct {
-	Scope        string           `json:"scope"`
-	Year         int              `json:"year"`
-	Value        indicator.Number `json:"value"`
-	Source       string           `json:"source"`
-	Illustrative bool             `json:"illustrative"`
-	OccurredOn   string           `json:"occurred_on"`
+	Scope        string           `json:"scope" api:"desc=province (the default) or a unit's code"`
+	Year         int              `json:"year" api:"required;min=dti_first_year;max=dti_last_year;example=2025"`
+	Value        indicator.Number `json:"value" api:"desc=the figure, in the indicator's measure (a percentage 0 to 100)"`
+	Source       string           `json:"source" api:"maxlen=300;desc=where the figure comes from"`
+	Illustrative bool             `json:"illustrative" api:"desc=a target set for illustration, not adopted (targets only)"`
+	OccurredOn   string           `json:"occurred_on" api:"format=date;desc=the business date of the record (not in the future), by default today"`
 }
 
 type actualBody struct {
-	Scope       string           `json:"scope"`
-	Year        int              `json:"year"`
-	Value       indicator.Number `json:"value"`
+	Scope       string           `json:"scope" api:"desc=province (the default) or a unit's code"`
+	Year        int              `json:"year" api:"required;min=dti_first_year;max=dti_last_year;example=2025"`
+	Value       indicator.Number `json:"value" api:"desc=the figure (or give numerator and denominator)"`
 	Numerator   indicator.Number `json:"numerator"`
 	Denominator indicator.Number `json:"denominator"`
-	Date        string           `json:"date"`
-	Method      string           `json:"method"`
-	Estimator   string           `json:"estimator"`
-	Evidence    string           `json:"evidence"`
-	Note        string           `json:"note"`
-	OccurredOn  string           `json:"occurred_on"`
+	Date        string           `json:"date" api:"format=date;desc=the business date of the figure, not before its year began"`
+	Method      string           `json:"method" api:"required;enum=method"`
+	Estimator   string           `json:"estimator" api:"required;maxlen=200;desc=who measured or estimated it"`
+	Evidence    string           `json:"evidence" api:"maxlen=500"`
+	Note        string           `json:"note" api:"maxlen=1000"`
+	OccurredOn  string           `json:"occurred_on" api:"format=date;desc=the business date of the record (not in the future), by default today"`
 }
 
 type scoreBody struct {
-	Framework string                     `json:"framework"`
-	Values    map[string]json.RawMessage `json:"values"`
+	Framework string                     `json:"framework" api:"required;desc=the framework's code;example=922/QĐ-BTTTT"`
+	Values    map[string]json.RawMessage `json:"values" api:"desc=each scored main index's value, a number from 0 to 1 (a missing or out-of-range one is 422)"`
 }
 
 type whatIfBody struct {
-	Province  string                     `json:"province"`
-	Framework string                     `json:"framework"`
-	Values    map[string]json.RawMessage `json:"values"`
-	Changes   map[string]json.RawMessage `json:"changes"`
-	Links     []linkWhatIf               `json:"links"`
-	Target    json.RawMessage            `json:"target"`
-	Place     int                        `json:"place"`
+	Province  string                     `json:"province" api:"desc=the province whose latest values, stored links and published places are used;example=DT"`
+	Framework string                     `json:"framework" api:"desc=by default the base values' framework, else 922/QĐ-BTTTT"`
+	Values    map[string]json.RawMessage `json:"values" api:"desc=the base values, a number from 0 to 1 each (by default the province's latest result)"`
+	Changes   map[string]json.RawMessage `json:"changes" api:"desc=main indices' new values, a number from 0 to 1 each"`
+	Links     []linkWhatIf               `json:"links" api:"desc=items expected to raise a main index, besides the province's stored links"`
+	Target    json.RawMessage            `json:"target" api:"desc=the target total, a number (by default the published total at place)"`
+	Place     int                        `json:"place" api:"min=1;desc=the place whose published total is the target, 25 by default"`
 	links     []dti.Link
 }
 
 type linkWhatIf struct {
-	ItemID string          `json:"item_id"`
-	Index  string          `json:"index"`
-	Gain   json.RawMessage `json:"gain"`
+	ItemID string          `json:"item_id" api:"desc=the model's or project's id"`
+	Index  string          `json:"index" api:"desc=the main index's code"`
+	Gain   json.RawMessage `json:"gain" api:"desc=the expected gain of the index's value, a number"`
 }
 
 type resultBody struct {
-	Year        int                        `json:"year"`
-	Framework   string                     `json:"framework"`
-	Source      string                     `json:"source"`
-	Values      map[string]json.RawMessage `json:"values"`
-	Components  map[string]json.RawMessage `json:"components"`
-	Total       json.RawMessage            `json:"total"`
-	Rank        int                        `json:"rank"`
-	Of          int                        `json:"of"`
-	RegionRank  int                        `json:"region_rank"`
-	RegionOf    int                        `json:"region_of"`
-	PlaceScores map[string]json.RawMessage `json:"place_scores"`
-	Note        string                     `json:"note"`
-	OccurredOn  string                     `json:"occurred_on"`
+	Year        int                        `json:"year" api:"required;min=dti_first_year;max=dti_last_year;example=2024"`
+	Framework   string                     `json:"framework" api:"desc=by default the framework in force for the year"`
+	Source      string                     `json:"source" api:"required;enum=dti_source"`
+	Values      map[string]json.RawMessage `json:"values" api:"desc=each scored main index's value, a number from 0 to 1"`
+	Components  map[string]json.RawMessage `json:"components" api:"desc=component scores, numbers not below 0"`
+	Total       json.RawMessage            `json:"total" api:"desc=the published total, a number, checked against the values"`
+	Rank        int                        `json:"rank" api:"min=1;desc=the province's rank, 1 to of"`
+	Of          int                        `json:"of" api:"min=1;desc=the number of provinces ranked"`
+	RegionRank  int                        `json:"region_rank" api:"min=1"`
+	RegionOf    int                        `json:"region_of" api:"min=1"`
+	PlaceScores map[string]json.RawMessage `json:"place_scores" api:"desc=the published total at each place (by place number), 0 to 1"`
+	Note        string                     `json:"note" api:"maxlen=1000"`
+	OccurredOn  string                     `json:"occurred_on" api:"format=date;desc=the business date of the record (not in the future), by default today"`
 }
 
 type linkBody struct {
-	Year       int             `json:"year"`
-	ItemID     string          `json:"item_id"`
-	Index      string          `json:"index"`
-	Gain       json.RawMessage `json:"gain"`
-	Note       string          `json:"note"`
-	OccurredOn string          `json:"occurred_on"`
+	Year       int             `json:"year" api:"required;min=dti_first_year;max=dti_last_year;example=2025"`
+	ItemID     string          `json:"item_id" api:"required;desc=the model's or project's id"`
+	Index      string          `json:"index" api:"required;desc=a scored main index of the year's framework"`
+	Gain       json.RawMessage `json:"gain" api:"required;desc=the expected gain of the index's value, a number above 0 and at most 1"`
+	Note       string          `json:"note" api:"maxlen=1000"`
+	OccurredOn string          `json:"occurred_on" api:"format=date;desc=the business date of the record (not in the future), by default today"`
 }
 
 // numbers turns JSON numbers into their text; anything else is refused as 422 naming
@@ -146,16 +146,31 @@ func number(field string, raw json.RawMessage, bad *[]FieldError) (string, bool)
 }
 
 type weightedView struct {
-	Code     string          `json:"code"`
-	Value    json.RawMessage `json:"value"`
-	Points   int             `json:"points"`
-	Weighted json.RawMessage `json:"weighted"`
+	Code     string          `json:"code" api:"desc=the main index"`
+	Value    json.RawMessage `json:"value" api:"desc=its value, a number from 0 to 1"`
+	Points   int             `json:"points" api:"min=0"`
+	Weighted json.RawMessage `json:"weighted" api:"desc=value × points ÷ the framework's divisor, a number"`
 }
 
 type scoreView struct {
 	Framework string         `json:"framework"`
-	Total     dti.Fixed4     `json:"total"`
+	Total     dti.Fixed4     `json:"total" api:"desc=the total, to four decimals"`
 	ByIndex   []weightedView `json:"by_index"`
+}
+
+// whatIfView is POST /dti/what-if's answer.
+type whatIfView struct {
+	Framework  string         `json:"framework"`
+	BaseFrom   string         `json:"base_from" api:"desc=where the base values came from: values, or the province's result it took (source and year)"`
+	BaseTotal  dti.Fixed4     `json:"base_total"`
+	NewTotal   dti.Fixed4     `json:"new_total"`
+	Gain       dti.Fixed4     `json:"gain" api:"desc=new_total − base_total"`
+	Target     dti.Fixed4     `json:"target"`
+	TargetFrom string         `json:"target_from" api:"desc=target (given), or the place and year whose published total it is"`
+	Distance   dti.Fixed4     `json:"distance" api:"desc=target − new_total (zero or less: reached)"`
+	Reached    bool           `json:"reached"`
+	Links      []dti.Link     `json:"links" api:"desc=the links counted: those given and the province's stored ones"`
+	ByIndex    []weightedView `json:"by_index" api:"desc=the new score by main index"`
 }
 
 func ratJSON(r *big.Rat) json.RawMessage {
@@ -302,7 +317,7 @@ func (a *api) indicatorRoutes(rt *router) {
 		o, ok := a.prepare(w, r, &b, func(f *fields) {
 			c = indicator.Revise{Definition: b.definition(), EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
 			if b.Code != "" && b.Code != r.PathValue("code") {
-				f.add("code", "the code cannot change: it names the indicator's stream")
+				f.rule("code", "the code cannot change: it names the indicator's stream")
 			}
 		})
 		if !ok {
@@ -474,7 +489,7 @@ func (a *api) whatIf(r *http.Request, reports IndicatorReports, b whatIfBody, ba
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"framework": f.Code, "base_from": baseFrom, "base_total": wi.Base.Total, "new_total": wi.New.Total,
-		"gain": wi.Gain, "target": wi.Target, "target_from": targetFrom, "distance": wi.Distance, "reached": wi.Reached,
-		"links": links, "by_index": viewScore(wi.New).ByIndex}, nil
+	return whatIfView{Framework: f.Code, BaseFrom: baseFrom, BaseTotal: wi.Base.Total, NewTotal: wi.New.Total,
+		Gain: wi.Gain, Target: wi.Target, TargetFrom: targetFrom, Distance: wi.Distance, Reached: wi.Reached,
+		Links: links, ByIndex: viewScore(wi.New).ByIndex}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dxledger/dxledger/domain/dti"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/projections"
 	"github.com/dxledger/dxledger/workflows"
@@ -108,7 +109,7 @@ type (
 	// createdUser is POST /users's answer: the token is shown once.
 	createdUser struct {
 		ID       string `json:"id" api:"format=ulid"`
-		Token    string `json:"token" api:"desc=the bearer token, shown once (a replay answers without it)"`
+		Token    string `json:"token,omitempty" api:"desc=the bearer token, shown once (a replay answers without it)"`
 		Name     string `json:"name"`
 		Role     string `json:"role" api:"enum=role"`
 		UnitCode string `json:"unit_code"`
@@ -145,20 +146,34 @@ var docs = map[string]doc{
 		ifMatch: ifMatchNew, idem: idemStore},
 	"POST /api/v1/units/{code}/merge": {summary: "merge a unit into its successor from an effective date", who: "admin", body: mergeBody{}, status: 200,
 		op: "mergeUnit", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
-	"POST /api/v1/units/{code}/split": {summary: "dissolve a unit, handing each item (and the rights over it) to a named successor from an effective date", who: "admin", body: splitBody{}, status: 200},
-	"GET /api/v1/units":               {summary: "units, with their successors", who: "any", status: 200, op: "listUnits", resp: list[unitView]{}, query: []param{asOfParam}},
-	// POST /users keeps its users table for now; idemStore once its account is an event stream.
+	"POST /api/v1/units/{code}/split": {summary: "dissolve a unit, handing each item (and the rights over it) to a named successor from an effective date", who: "admin", body: splitBody{}, status: 200,
+		op: "splitUnit", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"GET /api/v1/units": {summary: "units, with their successors", who: "any", status: 200, op: "listUnits", resp: list[unitView]{}, query: []param{asOfParam}},
+	// POST /users: a replay of the same key and body answers the same account without its token.
 	"POST /api/v1/users": {summary: "create a user; the token is shown once", who: "admin", body: userBody{}, status: 201, op: "createUser", resp: createdUser{},
-		ifMatch: ifMatchNew, idem: idemNone},
-	"GET /api/v1/users":                           {summary: "users, without tokens or password hashes", who: "admin", status: 200, op: "listUsers", resp: list[identity.User]{}},
-	"POST /api/v1/users/{id}/suspend":             {summary: "suspend: every session and token of the user stops at once", who: "admin", body: suspendBody{}, status: 200},
-	"POST /api/v1/users/{id}/reactivate":          {summary: "the user may sign in again; revoked tokens stay revoked", who: "admin", body: noteBody{}, status: 200},
-	"POST /api/v1/users/{id}/password":            {summary: "a new password; ends every session and token of the user (the owner gives current_password)", who: "admin, or the user for themself", body: passwordBody{}, status: 200},
-	"POST /api/v1/users/{id}/tokens":              {summary: "a new named token, shown once, with its end", who: "admin, or the user for themself", body: tokenBody{}, status: 201},
-	"GET /api/v1/users/{id}/tokens":               {summary: "the user's tokens, never their secrets", who: "admin, or the user for themself", status: 200},
-	"DELETE /api/v1/users/{id}/tokens/{token_id}": {summary: "revoke a token at once", who: "admin, or the user for themself", status: 200},
-	"GET /api/v1/users/{id}/events":               {summary: "the account's history, each change with its actor and time", who: "admin", status: 200},
-	"POST /api/v1/users/{id}/grant":               {summary: "the role (and unit) from now on, as an event", who: "admin", body: grantBody{}, status: 200},
+		ifMatch: ifMatchNew, idem: idemStore},
+	"GET /api/v1/users": {summary: "users, without tokens or password hashes", who: "admin", status: 200, op: "listUsers", resp: list[identity.User]{}},
+	// The account's changes append to its stream (identity): If-Match is checked against it.
+	"POST /api/v1/users/{id}/suspend": {summary: "suspend: every session and token of the user stops at once", who: "admin", body: suspendBody{}, status: 200,
+		op: "suspendUser", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/users/{id}/reactivate": {summary: "the user may sign in again; revoked tokens stay revoked", who: "admin", body: reactivateBody{}, status: 200,
+		op: "reactivateUser", resp: writeResponse{}, optionalBody: true, ifMatch: ifMatchStream, idem: idemStore},
+	// password: Idempotency-Key is not honoured, for its fingerprint of the body would keep a
+	// hash of the password in the store; setting the same password twice is harmless.
+	"POST /api/v1/users/{id}/password": {summary: "a new password; ends every session and token of the user (the owner gives current_password)", who: "admin, or the user for themself", body: passwordBody{}, status: 200,
+		op: "setUserPassword", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemNone},
+	// tokens: a replay of the same key and body answers the same token without its secret.
+	"POST /api/v1/users/{id}/tokens": {summary: "a new named token, shown once, with its end", who: "admin, or the user for themself", body: tokenBody{}, status: 201,
+		op: "issueUserToken", resp: issuedToken{}, optionalBody: true, ifMatch: ifMatchStream, idem: idemStore},
+	"GET /api/v1/users/{id}/tokens": {summary: "the user's tokens, never their secrets", who: "admin, or the user for themself", status: 200,
+		op: "listUserTokens", resp: list[identity.Token]{}},
+	// DELETE is idempotent by itself: revoking a revoked token changes nothing.
+	"DELETE /api/v1/users/{id}/tokens/{token_id}": {summary: "revoke a token at once", who: "admin, or the user for themself", status: 200,
+		op: "revokeUserToken", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemNone},
+	"GET /api/v1/users/{id}/events": {summary: "the account's history, each change with its actor and time", who: "admin", status: 200,
+		op: "listUserEvents", resp: []identity.HistoryEvent{}},
+	"POST /api/v1/users/{id}/grant": {summary: "the role (and unit) from now on, as an event", who: "admin", body: grantBody{}, status: 200,
+		op: "grantUserRole", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
 	"POST /api/v1/models": {summary: "register a model", who: "focal_point (own unit), admin", body: modelBody{}, status: 201, op: "proposeModel",
 		resp: writeResponse{}, ifMatch: ifMatchNew, idem: idemStore},
 	"POST /api/v1/projects": {summary: "propose a project", who: "focal_point (own unit), admin", body: projectBody{}, status: 201, op: "proposeProject",
@@ -209,20 +224,35 @@ var docs = map[string]doc{
 		op: "getPaymentsByDate", resp: projections.PaymentReport{}, requiredQuery: groupBy,
 		query: []param{{"group_by", "grouping", []string{"year", "month"}}, asOfParam, knownAtParam}},
 	// Indicators and the DTI (issue 15; API.md, "The DTI").
-	"POST /api/v1/dti/score":              {summary: "the total of a set of main-index values under a framework, to four decimals (nothing is stored)", who: "any", body: scoreBody{}, status: 200},
-	"POST /api/v1/dti/what-if":            {summary: "a plan to improve the DTI: changed values and projects linked to a main index with an expected gain, the new total and the distance to a target score (default: the 25th place of the last published year)", who: "any", body: whatIfBody{}, status: 200},
-	"GET /api/v1/dti/frameworks":          {summary: "the DTI frameworks: main indices, points, effective years", who: "any", status: 200},
-	"GET /api/v1/dti/{province}":          {summary: "a province's DTI by year (published and self-assessed) and the plan's links", who: "any", status: 200, query: []param{asOfParam, knownAtParam}},
-	"POST /api/v1/dti/{province}/results": {summary: "record a province's DTI result for a year (published or self_assessment), checked against the year's framework", who: "steering_committee, admin", body: resultBody{}, status: 201},
-	"POST /api/v1/dti/{province}/links":   {summary: "link a project or model to the main index it should raise, with the expected gain", who: "steering_committee, admin", body: linkBody{}, status: 201},
+	// The what-ifs store nothing: Idempotency-Key has nothing to keep (idemNone).
+	"POST /api/v1/dti/score": {summary: "the total of a set of main-index values under a framework, to four decimals (nothing is stored)", who: "any", body: scoreBody{}, status: 200,
+		op: "scoreDTI", resp: scoreView{}, idem: idemNone},
+	"POST /api/v1/dti/what-if": {summary: "a plan to improve the DTI: changed values and projects linked to a main index with an expected gain, the new total and the distance to a target score (default: the 25th place of the last published year)", who: "any", body: whatIfBody{}, status: 200,
+		op: "planDTIWhatIf", resp: whatIfView{}, optionalBody: true, idem: idemNone},
+	"GET /api/v1/dti/frameworks": {summary: "the DTI frameworks: main indices, points, effective years", who: "any", status: 200,
+		op: "listDTIFrameworks", resp: list[dti.Framework]{}},
+	"GET /api/v1/dti/{province}": {summary: "a province's DTI by year (published and self-assessed) and the plan's links", who: "any", status: 200, query: []param{asOfParam, knownAtParam},
+		op: "getProvinceDTI", resp: projections.DTIHistory{}},
+	// A province's DTI stream starts with its first result; If-Match is checked against it.
+	"POST /api/v1/dti/{province}/results": {summary: "record a province's DTI result for a year (published or self_assessment), checked against the year's framework", who: "steering_committee, admin", body: resultBody{}, status: 201,
+		op: "recordDTIResult", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/dti/{province}/links": {summary: "link a project or model to the main index it should raise, with the expected gain", who: "steering_committee, admin", body: linkBody{}, status: 201,
+		op: "linkDTIGain", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
 	"GET /api/v1/reports/indicators": {summary: "indicators with a target for the year: target, actual, status (met, exceeded, missed, no_data for an ended year; on_track, at_risk, off_track, no_data for the year in progress)", who: "any", status: 200,
-		query: []param{{"year", "the target year, YYYY", nil}, asOfParam, knownAtParam, {"unit_code", "a unit's own targets instead of the province's", nil}}},
-	"GET /api/v1/indicators":                   {summary: "the indicators' definitions in force", who: "any", status: 200, query: []param{{"unit_code", "the responsible unit", nil}, asOfParam, knownAtParam}},
-	"POST /api/v1/indicators":                  {summary: "define an indicator", who: "steering_committee, admin", body: definitionBody{}, status: 201},
-	"POST /api/v1/indicators/{code}/revisions": {summary: "revise an indicator's definition from an effective date", who: "steering_committee, admin", body: definitionBody{}, status: 201},
-	"POST /api/v1/indicators/{code}/baselines": {summary: "set a baseline for a scope (province or a unit)", who: "steering_committee, admin", body: figureBody{}, status: 201},
-	"POST /api/v1/indicators/{code}/targets":   {summary: "set a yearly target for a scope (province or a unit)", who: "steering_committee, admin", body: figureBody{}, status: 201},
-	"POST /api/v1/indicators/{code}/actuals":   {summary: "report an actual: value (or numerator and denominator), business date, method, estimator, evidence; a correction is a new report", who: "focal_point (responsible unit), steering_committee, admin", body: actualBody{}, status: 201},
+		op: "getIndicatorReport", resp: projections.IndicatorReport{}, requiredQuery: []string{"year"},
+		query: []param{{"year", "the target year, 2000 to 2100", nil}, asOfParam, knownAtParam, {"unit_code", "a unit's own targets instead of the province's", nil}}},
+	"GET /api/v1/indicators": {summary: "the indicators' definitions in force", who: "any", status: 200, query: []param{{"unit_code", "the responsible unit", nil}, asOfParam, knownAtParam},
+		op: "listIndicators", resp: list[projections.IndicatorDefinition]{}},
+	"POST /api/v1/indicators": {summary: "define an indicator", who: "steering_committee, admin", body: definitionBody{}, status: 201,
+		op: "defineIndicator", resp: writeResponse{}, ifMatch: ifMatchNew, idem: idemStore},
+	"POST /api/v1/indicators/{code}/revisions": {summary: "revise an indicator's definition from an effective date", who: "steering_committee, admin", body: definitionBody{}, status: 201,
+		op: "reviseIndicator", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/indicators/{code}/baselines": {summary: "set a baseline for a scope (province or a unit)", who: "steering_committee, admin", body: figureBody{}, status: 201,
+		op: "setIndicatorBaseline", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/indicators/{code}/targets": {summary: "set a yearly target for a scope (province or a unit)", who: "steering_committee, admin", body: figureBody{}, status: 201,
+		op: "setIndicatorTarget", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
+	"POST /api/v1/indicators/{code}/actuals": {summary: "report an actual: value (or numerator and denominator), business date, method, estimator, evidence; a correction is a new report", who: "focal_point (responsible unit), steering_committee, admin", body: actualBody{}, status: 201,
+		op: "reportIndicatorActual", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
 }
 
 // handle registers h under pattern; the pattern must be documented in docs. A write that
@@ -548,7 +578,7 @@ func (d doc) success(pattern string, sch *schemas) map[string]any {
 		r["content"] = map[string]any{"application/json": map[string]any{"schema": sch.of(reflect.TypeOf(d.resp), false)}}
 	}
 	headers := map[string]any{}
-	if method != http.MethodGet {
+	if method != http.MethodGet && d.ifMatch != "" { // a write (a what-if writes nothing: no position)
 		headers["Dxledger-Position"] = ref("headers", "Dxledger-Position")
 	}
 	if d.etag {

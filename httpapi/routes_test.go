@@ -112,6 +112,19 @@ func TestCheckAppliesTheDeclaredRules(t *testing.T) {
 		{&modelBody{Title: "x", UnitCode: "DT", Pillar: "economy"}, []string{"sector"}},
 		{&userBody{Name: "An", Role: "admin", Password: "short"}, []string{"password"}},
 		{&noteBody{}, nil},
+		// The routes of issues 12, 14 and 15, declared by their api tags.
+		{&splitBody{EffectiveDate: "2025-07-01"}, []string{"rest_into_code"}},
+		{&tokenBody{ExpiresInDays: &big}, nil},
+		{&tokenBody{ExpiresInDays: new(int)}, []string{"expires_in_days"}},
+		{&suspendBody{}, []string{"reason"}},
+		{&grantBody{Role: "king"}, []string{"role"}},
+		{&passwordBody{Password: "short"}, []string{"password"}},
+		{&scoreBody{}, []string{"framework"}},
+		{&resultBody{Year: 1999, Source: "rumour"}, []string{"year", "source"}},
+		{&linkBody{Year: 2023, ItemID: "x", Index: "awareness"}, []string{"gain"}},
+		{&definitionBody{NameVI: "a", NameEN: "b", Measure: "kg", Direction: "higher", Pillar: "economy"}, []string{"measure"}},
+		{&figureBody{Year: 2101}, []string{"year"}},
+		{&actualBody{Year: 2025, Method: "guess", Estimator: "Sở"}, []string{"method"}},
 	}
 	for _, c := range cases {
 		var got []string

@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/dti"
+	"github.com/dxledger/dxledger/domain/indicator"
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/domain/role"
@@ -49,6 +51,12 @@ var enums = map[string][]string{
 	"means":          strs(item.AllMeans),
 	"health_status":  {"ok"},
 	"request_status": strs([]item.RequestStatus{item.RequestPending, item.RequestApproved, item.RequestRejected}),
+	"measure":        strs([]indicator.Measure{indicator.Percentage, indicator.Count, indicator.VND, indicator.Ratio}),
+	"direction":      strs([]indicator.Direction{indicator.Higher, indicator.Lower}),
+	"method":         strs([]indicator.Method{indicator.Official, indicator.Estimate, indicator.Automated}),
+	"indicator_status": strs([]indicator.Status{indicator.Met, indicator.Exceeded, indicator.Missed, indicator.OnTrack,
+		indicator.AtRisk, indicator.OffTrack, indicator.NoData}),
+	"dti_source": strs([]dti.Source{dti.Published, dti.SelfAssessment}),
 }
 
 // limits are the named numbers a rule may use (min=first_year), from the domain.
@@ -56,6 +64,7 @@ var limits = map[string]int64{
 	"title": item.MaxTitle, "note": item.MaxNote,
 	"first_year": int64(civil.Earliest.Year), "last_year": int64(civil.Latest.Year),
 	"password_min": identity.MinPasswordLength, "password_max": 72,
+	"dti_first_year": 2000, "dti_last_year": 2100, "token_days": 3650,
 }
 
 func strs[T ~string](vs []T) []string {
@@ -73,6 +82,20 @@ var foreign = map[reflect.Type]map[string]string{
 	reflect.TypeFor[identity.User]():                  {"role": "enum=role", "id": "format=ulid"},
 	reflect.TypeFor[projections.DuplicateCandidate](): {"score": "min=0;max=1"},
 	reflect.TypeFor[workflows.EventView]():            {"data": "desc=the event's fields, as the event type defines them"},
+	reflect.TypeFor[identity.Token]():                 {"token_id": "desc=the token's id (tok_ and a ULID), never its secret"},
+	reflect.TypeFor[identity.HistoryEvent]():          {"id": "format=ulid", "actor_role": "enum=role", "data": "desc=the change's fields, as its event type defines them"},
+	reflect.TypeFor[indicator.Definition](): {"measure": "enum=measure", "direction": "enum=direction", "pillar": "enum=pillar",
+		"unit_code": "desc=the responsible unit"},
+	reflect.TypeFor[projections.IndicatorDefinition](): {"revisions": "min=0"},
+	reflect.TypeFor[indicator.Row](): {"measure": "enum=measure", "direction": "enum=direction", "pillar": "enum=pillar",
+		"status": "enum=indicator_status", "scope": "desc=province, or a unit's code"},
+	reflect.TypeFor[indicator.Actual]():            {"method": "enum=method"},
+	reflect.TypeFor[projections.IndicatorReport](): {"year": "min=dti_first_year;max=dti_last_year", "hard_to_reach": "desc=codes of the rows at risk, off track or missed"},
+	reflect.TypeFor[dti.ResultRecorded]():          {"source": "enum=dti_source", "values": "desc=each main index's value, 0 to 1, as given"},
+	reflect.TypeFor[dti.Framework](): {"from_year": "min=dti_first_year;max=dti_last_year", "to_year": "min=0;max=dti_last_year;desc=the last DTI year it scores, 0 while in force",
+		"indices": "nullable;desc=the main indices and their points, null while the points table is not loaded (complete false)"},
+	reflect.TypeFor[dti.GainLinked](): {"item_id": "format=ulid", "gain": "desc=the expected gain of the main index's value, a decimal above 0 and at most 1"},
+	reflect.TypeFor[dti.Link]():       {"gain": "desc=the expected gain of the main index's value, a decimal"},
 }
 
 // rule is one field's declaration.
@@ -232,6 +255,9 @@ var (
 	dateType = reflect.TypeFor[civil.Date]()
 	timeType = reflect.TypeFor[time.Time]()
 	rawType  = reflect.TypeFor[json.RawMessage]()
+	// Numbers that write themselves as JSON numbers though held as text or fixed point.
+	numberType = reflect.TypeFor[indicator.Number]()
+	fixed4Type = reflect.TypeFor[dti.Fixed4]()
 )
 
 // schemas builds the document's JSON Schemas from Go types: named structs become components
@@ -271,6 +297,10 @@ func (s *schemas) of(t reflect.Type, request bool) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == rawType:
 		return map[string]any{}
+	case t == numberType:
+		return map[string]any{"type": []string{"number", "null"}, "description": "a decimal (null when not set)"}
+	case t == fixed4Type:
+		return map[string]any{"type": "number", "description": "four decimals"}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

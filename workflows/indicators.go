@@ -90,8 +90,8 @@ func (h *Handler) IndicatorCommand(ctx context.Context, a Actor, code string, c 
 		if err != nil {
 			return Result{}, err
 		}
-		if o.IfMatch != nil && *o.IfMatch != s.Version {
-			return Result{}, Conflict(&eventstore.ConflictError{Stream: stream, Expected: *o.IfMatch, Actual: s.Version})
+		if err := CheckIfMatch(o, stream, s.Version); err != nil {
+			return Result{}, err
 		}
 		var (
 			business civil.Date
@@ -306,6 +306,9 @@ func (h *Handler) appendDTI(ctx context.Context, a Actor, e dti.Event, o Options
 			return Result{}, err
 		}
 		v := int64(len(recs))
+		if err := CheckIfMatch(o, stream, v); err != nil {
+			return Result{}, err
+		}
 		res, err := h.cfg.Store.Append(ctx, stream, v, []eventstore.Event{{Type: typ, Data: data, Metadata: metadata(a, on, h.cfg.Location)}}, appendOpts(a, o)...)
 		if errors.Is(err, eventstore.ErrCommandReused) {
 			return Result{}, ErrIdempotencyMismatch

@@ -541,4 +541,141 @@ func (w *walk) all() {
 		}
 		w.do(req{who: "bcd", method: "GET", path: "/api/v1/reports/" + r + "?group_by=" + group + "&as_of=2022-02-30", want: 400})
 	}
+	w.split(today)
+	w.accounts()
+	w.dti(p1)
+	w.indicators(today)
+}
+
+// split walks a unit's split (issue 12): the unit's successors, the split itself, GET /units
+// as of a day.
+func (w *walk) split(today string) {
+	for _, c := range []string{"SO-S", "SO-T", "SO-U"} {
+		w.do(req{who: "admin", method: "POST", path: "/api/v1/units", body: map[string]any{"code": c, "name": "Đơn vị " + c, "kind": "department", "parent_code": "DT"}, want: 201})
+	}
+	split := map[string]any{"effective_date": today, "rest_into_code": "SO-T", "parts": []any{}}
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/units/SO-S/split", body: split, headers: []string{"If-Match", "99"}, want: 409})
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/units/SO-S/split", body: map[string]any{"effective_date": today}, want: 422, refused: true})
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/units/NOPE/split", body: split, want: 404})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/units/SO-S/split", body: split, want: 403})
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/units/SO-S/split", body: split, headers: []string{"If-Match", "1", "Idempotency-Key", "walk-split"}, want: 200})
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/units/SO-S/split", body: split, headers: []string{"Idempotency-Key", "walk-split"}, want: 200})
+	w.do(req{who: "admin", method: "GET", path: "/api/v1/units?as_of=" + ago(400), want: 200})
+	w.do(req{who: "admin", method: "GET", path: "/api/v1/units?as_of=2022-02-30", want: 400})
+}
+
+// accounts walks the account calls (issue 14): a replayed create and token answer the same id
+// without the secret; every change honours If-Match.
+func (w *walk) accounts() {
+	t := w.t
+	create := map[string]any{"name": "Người thử tài khoản", "role": "finance_officer"}
+	key := []string{"Idempotency-Key", "walk-user"}
+	first := w.do(req{who: "admin", method: "POST", path: "/api/v1/users", body: create, headers: key, want: 201})
+	again := w.do(req{who: "admin", method: "POST", path: "/api/v1/users", body: create, headers: key, want: 201})
+	id := str(first, "id")
+	if id == "" || str(again, "id") != id || str(first, "token") == "" || again["token"] != nil {
+		t.Errorf("a replayed POST /users answered %v, the first %v: want the same id, without the token", again, first)
+	}
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/users", body: map[string]any{"name": "x", "role": "admin"}, headers: key, want: 422})
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/users", body: create, headers: []string{"If-Match", "1"}, want: 409})
+	u := "/api/v1/users/" + id
+
+	tok := map[string]any{"name": "báo cáo", "expires_in_days": 30}
+	tkey := []string{"Idempotency-Key", "walk-token"}
+	t1 := w.do(req{who: "admin", method: "POST", path: u + "/tokens", body: tok, headers: tkey, want: 201})
+	t2 := w.do(req{who: "admin", method: "POST", path: u + "/tokens", body: tok, headers: tkey, want: 201})
+	if str(t1, "token") == "" || str(t2, "token_id") != str(t1, "token_id") || t2["token"] != nil {
+		t.Errorf("a replayed POST …/tokens answered %v, the first %v: want the same token_id, without the token", t2, t1)
+	}
+	w.do(req{who: "admin", method: "POST", path: u + "/tokens", body: map[string]any{"expires_in_days": 5000}, want: 422, refused: true})
+	w.do(req{who: "admin", method: "POST", path: u + "/tokens", headers: []string{"If-Match", "99"}, want: 409})
+	w.do(req{who: "admin", method: "GET", path: u + "/tokens", want: 200})
+	w.do(req{who: "focal", method: "GET", path: u + "/tokens", want: 403})
+	w.do(req{who: "admin", method: "DELETE", path: u + "/tokens/" + str(t1, "token_id"), headers: []string{"If-Match", "99"}, want: 409})
+	w.do(req{who: "admin", method: "DELETE", path: u + "/tokens/" + str(t1, "token_id"), want: 200})
+	w.do(req{who: "admin", method: "DELETE", path: u + "/tokens/tok_" + unknownID, want: 404})
+
+	w.do(req{who: "admin", method: "POST", path: u + "/suspend", body: map[string]any{}, want: 422, refused: true})
+	w.do(req{who: "admin", method: "POST", path: u + "/suspend", body: map[string]any{"reason": "nghỉ phép"}, headers: []string{"If-Match", "99"}, want: 409})
+	w.do(req{who: "focal", method: "POST", path: u + "/suspend", body: map[string]any{"reason": "nghỉ phép"}, want: 403})
+	w.do(req{who: "admin", method: "POST", path: u + "/suspend", body: map[string]any{"reason": "nghỉ phép"}, headers: []string{"Idempotency-Key", "walk-suspend"}, want: 200})
+	w.do(req{who: "admin", method: "POST", path: u + "/reactivate", want: 200})
+	w.do(req{who: "admin", method: "POST", path: "/api/v1/users/" + unknownID + "/reactivate", body: map[string]any{"note": "?"}, want: 404})
+	w.do(req{who: "admin", method: "POST", path: u + "/password", body: map[string]any{"password": "ngắn"}, want: 422, refused: true})
+	w.do(req{who: "admin", method: "POST", path: u + "/password", body: map[string]any{"password": "một mật khẩu đủ dài"}, want: 200})
+	w.do(req{who: "admin", method: "POST", path: u + "/grant", body: map[string]any{"role": "king"}, want: 422, refused: true})
+	w.do(req{who: "admin", method: "POST", path: u + "/grant", body: map[string]any{"role": "focal_point"}, want: 422})
+	w.do(req{who: "admin", method: "POST", path: u + "/grant", body: map[string]any{"role": "steering_committee"}, want: 200})
+	w.do(req{who: "admin", method: "GET", path: u + "/events", want: 200})
+	w.do(req{who: "focal", method: "GET", path: u + "/events", want: 403})
+}
+
+// dtiValues are Đà Nẵng's main-index values of 2022 (922/QĐ-BTTTT).
+var dtiValues = map[string]any{"awareness": 1, "institutions": 0.9, "infrastructure": 0.8253, "workforce": 0.8487, "cybersecurity": 0.7578,
+	"digital_government": 0.8575, "digital_economy": 0.7836, "digital_society": 0.5197}
+
+// dti walks the DTI calls (issue 15): the frameworks, a score, a what-if, a province's result
+// and link, its history.
+func (w *walk) dti(project string) {
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/dti/frameworks", want: 200})
+	w.do(req{who: "bad", method: "GET", path: "/api/v1/dti/frameworks", want: 401})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/dti/score", body: map[string]any{"framework": "922/QĐ-BTTTT", "values": dtiValues}, want: 200})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/dti/score", body: map[string]any{"framework": "922/QĐ-BTTTT", "values": map[string]any{"awareness": 1}}, want: 422})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/dti/score", body: map[string]any{"values": dtiValues}, want: 422, refused: true})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/dti/what-if", body: map[string]any{"framework": "922/QĐ-BTTTT", "values": dtiValues,
+		"changes": map[string]any{"digital_society": 0.7}, "target": 0.85}, want: 200})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/dti/what-if", body: map[string]any{"framework": "922/QĐ-BTTTT", "values": dtiValues}, want: 422})
+	result := map[string]any{"year": 2022, "source": "published", "values": dtiValues, "total": 0.8002, "rank": 1, "of": 63}
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/results", body: map[string]any{"year": 2022, "source": "rumour", "values": dtiValues}, want: 422, refused: true})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/dti/DT/results", body: result, want: 403})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/results", body: result, headers: []string{"If-Match", "99"}, want: 409})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/results", body: result, headers: []string{"If-Match", "0", "Idempotency-Key", "walk-dti"}, want: 201})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/results", body: result, headers: []string{"Idempotency-Key", "walk-dti"}, want: 201})
+	link := map[string]any{"year": 2023, "item_id": project, "index": "digital_society", "gain": 0.02, "note": "dữ liệu nông nghiệp"}
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/links", body: link, want: 201})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/links", body: map[string]any{"year": 2023, "item_id": project, "index": "digital_society", "gain": 2}, want: 422})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/dti/DT/links", body: map[string]any{"year": 2023, "index": "digital_society", "gain": 0.01}, want: 422, refused: true})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/dti/DT", headers: []string{"Dxledger-Min-Position", w.lastPosition}, want: 200})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/dti/DT?as_of=2022-02-30", want: 400})
+}
+
+// indicators walks the indicator calls (issue 15): define, revise, baseline, target, actual,
+// the definitions and the report.
+func (w *walk) indicators(today string) {
+	year := today[:4]
+	def := map[string]any{"code": "CQS-01", "name_vi": "Tỷ lệ hồ sơ trực tuyến toàn trình", "name_en": "Share of applications fully online",
+		"measure": "percentage", "direction": "higher", "pillar": "government", "unit_code": "SO-A", "effective_date": ago(60)}
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/indicators", body: def, headers: []string{"If-Match", "1"}, want: 409})
+	w.do(req{who: "focal", method: "POST", path: "/api/v1/indicators", body: def, want: 403})
+	bad := map[string]any{}
+	for k, v := range def {
+		bad[k] = v
+	}
+	bad["measure"] = "kg"
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/indicators", body: bad, want: 422, refused: true})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/indicators", body: def, headers: []string{"Idempotency-Key", "walk-indicator"}, want: 201})
+	ind := "/api/v1/indicators/CQS-01"
+	rev := map[string]any{"name_vi": "Tỷ lệ hồ sơ xử lý trực tuyến toàn trình", "name_en": "Share of applications handled fully online",
+		"measure": "percentage", "direction": "higher", "pillar": "government", "unit_code": "SO-A", "effective_date": ago(30)}
+	w.do(req{who: "bcd", method: "POST", path: ind + "/revisions", body: rev, headers: []string{"If-Match", "99"}, want: 409})
+	w.do(req{who: "bcd", method: "POST", path: ind + "/revisions", body: rev, headers: []string{"If-Match", "1"}, want: 201})
+	w.do(req{who: "bcd", method: "POST", path: ind + "/baselines", body: map[string]any{"year": 1999, "value": 10}, want: 422, refused: true})
+	w.do(req{who: "bcd", method: "POST", path: ind + "/baselines", body: map[string]any{"year": 2022, "value": 30, "source": "Báo cáo 2022"}, want: 201})
+	w.do(req{who: "bcd", method: "POST", path: ind + "/targets", body: map[string]any{"value": 80}, want: 422, refused: true})
+	w.do(req{who: "bcd", method: "POST", path: "/api/v1/indicators/NOPE-9/targets", body: map[string]any{"year": 2025, "value": 80}, want: 404, mayRefuse: true})
+	w.do(req{who: "bcd", method: "POST", path: ind + "/targets", body: map[string]any{"year": year, "value": 80}, want: 400, refused: true})
+	y := 0
+	fmt.Sscan(year, &y)
+	w.do(req{who: "bcd", method: "POST", path: ind + "/targets", body: map[string]any{"year": y, "value": 80}, want: 201})
+	actual := map[string]any{"year": y, "value": 55.5, "date": today, "method": "official", "estimator": "Sở A"}
+	w.do(req{who: "focal", method: "POST", path: ind + "/actuals", body: map[string]any{"year": y, "value": 55.5, "method": "guess", "estimator": "Sở A"}, want: 422, refused: true})
+	w.do(req{who: "focalB", method: "POST", path: ind + "/actuals", body: actual, want: 403})
+	w.do(req{who: "focal", method: "POST", path: ind + "/actuals", body: actual, want: 201})
+	pos := []string{"Dxledger-Min-Position", w.lastPosition}
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/indicators", headers: pos, want: 200})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/indicators?unit_code=SO-A&as_of=" + today, want: 200})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/indicators?as_of=2022-02-30", want: 400})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/reports/indicators?year=" + year, headers: pos, want: 200})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/reports/indicators?year=2022&known_at=" + today, want: 200})
+	w.do(req{who: "focal", method: "GET", path: "/api/v1/reports/indicators", want: 400, refused: true})
 }

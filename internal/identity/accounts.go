@@ -135,13 +135,36 @@ type Change struct {
 	first     eventstore.Result
 }
 
+// Request is what an API call asks of an account change besides the change itself (API.md,
+// "Conventions"): IfMatch, the account stream's version the change must find (else a
+// *eventstore.ConflictError), and Once, its Idempotency-Key. It travels in the context
+// (WithRequest), so the account methods keep their signatures for the pages and loaders.
+type Request struct {
+	IfMatch *int64
+	Once    Once
+}
+
+type requestKey struct{}
+
+// WithRequest carries r to the account change run with the returned context.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+func requestOf(ctx context.Context) Request {
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return r
+}
+
 // change runs one account change: it locks the account's row, lets f change the tables and
 // name the events, appends them to the account's stream at the version the row reflects, and
 // commits. Appending before the commit means an account's tables never run ahead of its
 // history; a failed append rolls the change back. Two changes to one account wait for each
 // other on the row lock.
-func (s *Store) change(ctx context.Context, by Actor, userID string, f func(tx pgx.Tx, u User, now time.Time) ([]event, error)) (Change, error) {
-	return s.changeOnce(ctx, by, userID, "", nil, f)
+// what names the change for Idempotency-Key (a key is scoped by actor and change).
+func (s *Store) change(ctx context.Context, by Actor, userID, what string, f func(tx pgx.Tx, u User, now time.Time) ([]event, error)) (Change, error) {
+	once := requestOf(ctx).Once
+	return s.changeOnce(ctx, by, userID, once.commandID(by, what+":"+userID), once.Fingerprint, f)
 }
 
 // changeOnce is change for a request a retry must not carry out twice (commandID, "" for
@@ -161,6 +184,9 @@ func (s *Store) changeOnce(ctx context.Context, by Actor, userID, commandID stri
 			return err
 		}
 		u.fill()
+		if m := requestOf(ctx).IfMatch; m != nil && *m != u.Version {
+			return &eventstore.ConflictError{Stream: StreamID(u.ID), Expected: *m, Actual: u.Version}
+		}
 		now := s.stamp()
 		evs, err := f(tx, u, now)
 		if err != nil || len(evs) == 0 {
@@ -285,7 +311,7 @@ func (s *Store) Tokens(ctx context.Context, userID string) ([]Token, error) {
 
 // RevokeToken revokes one token of userID at once. Revoking a revoked token changes nothing.
 func (s *Store) RevokeToken(ctx context.Context, by Actor, userID, tokenID string) (Change, error) {
-	return s.change(ctx, by, userID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+	return s.change(ctx, by, userID, "revoke:"+tokenID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 		var revoked *time.Time
 		err := tx.QueryRow(ctx, `SELECT revoked_at FROM api_tokens WHERE user_id = $1 AND token_id = $2`, userID, tokenID).Scan(&revoked)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -329,7 +355,7 @@ func (s *Store) Suspend(ctx context.Context, by Actor, userID, reason string) (C
 	if by.UserID == userID {
 		return Change{}, ErrSelfSuspend
 	}
-	return s.change(ctx, by, userID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+	return s.change(ctx, by, userID, "suspend", func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 		if u.Suspended {
 			return nil, nil
 		}
@@ -346,7 +372,7 @@ func (s *Store) Suspend(ctx context.Context, by Actor, userID, reason string) (C
 
 // Reactivate lets userID sign in again; revoked tokens stay revoked.
 func (s *Store) Reactivate(ctx context.Context, by Actor, userID, note string) (Change, error) {
-	return s.change(ctx, by, userID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+	return s.change(ctx, by, userID, "reactivate", func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 		if !u.Suspended {
 			return nil, nil
 		}
@@ -359,7 +385,7 @@ func (s *Store) Reactivate(ctx context.Context, by Actor, userID, note string) (
 
 // Grant gives userID role (and unit, for a focal point) from now on.
 func (s *Store) Grant(ctx context.Context, by Actor, userID, role, unitCode string) (Change, error) {
-	return s.change(ctx, by, userID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+	return s.change(ctx, by, userID, "grant", func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 		if u.Role == role && u.UnitCode == unitCode {
 			return nil, nil
 		}
@@ -381,7 +407,7 @@ func (s *Store) SetPassword(ctx context.Context, by Actor, userID, password stri
 	if err != nil {
 		return Change{}, err
 	}
-	ch, err := s.change(ctx, by, userID, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+	ch, err := s.change(ctx, by, userID, "password", func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE user_id = $1`, userID, string(hash)); err != nil {
 			return nil, err
 		}
@@ -503,7 +529,7 @@ func (s *Store) Backfill(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
-		_, err := s.change(ctx, System, id, func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
+		_, err := s.change(ctx, System, id, "", func(tx pgx.Tx, u User, now time.Time) ([]event, error) {
 			if u.Version != 0 {
 				return nil, nil
 			}

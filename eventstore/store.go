@@ -308,6 +308,12 @@ type runner interface {
 
 type txKey struct{}
 
+// InTx returns a context whose appends run in tx, so that they commit or roll back with it: for
+// a caller that keeps rows of its own beside a stream and must not have one without the other
+// (internal/identity's accounts). Such appends leave the head cache alone, since tx may still
+// roll back.
+func InTx(ctx context.Context, tx pgx.Tx) context.Context { return context.WithValue(ctx, txKey{}, tx) }
+
 func (s *Store) runner(ctx context.Context) runner {
 	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
 		return tx

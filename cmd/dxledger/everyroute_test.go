@@ -175,7 +175,9 @@ func TestNoServerErrorOnAnyRoute(t *testing.T) {
 	item := "project/" + p.str("id")
 	user := admin2.str("id")
 	pages := []string{"/", "/login", "/dashboard", "/export/funding-gaps", "/items", "/items/" + item, "/my", "/my/new/project",
-		"/queue", "/duplicates", "/admin/units", "/admin/users", "/admin/users/" + user, "/admin/reports", "/account", "/setup/nope", "/lang/en"}
+		"/queue", "/duplicates", "/admin/units", "/admin/users", "/admin/users/" + user, "/admin/reports", "/account", "/setup/nope", "/lang/en",
+		// The pages issues 12 and 15 brought (merged beside this test).
+		"/indicators", "/my/indicators", "/admin/units/SO-YT/split", "/export/indicators.xlsx", "/export/payments-by-date"}
 	for _, pg := range pages {
 		web("GET", pg, nil, 0)
 		web("GET", pg+"?unit_code=%c0%af", nil, 400)
@@ -186,8 +188,15 @@ func TestNoServerErrorOnAnyRoute(t *testing.T) {
 		web("GET", pg, nil, 400)
 	}
 	forms := map[string][]string{
-		"/items/" + item + "/report_progress":                      {"percent", "date", "note"},
-		"/items/" + item + "/requests/" + rid + "/approve_funding": {"approved_vnd", "note", "decision"},
+		"/items/" + item + "/progress":                      {"percent", "date", "note"},
+		"/items/" + item + "/requests/" + rid + "/decision": {"approved_vnd", "note", "decision"},
+		// The forms issues 12 and 15 brought (merged beside this test).
+		"/items/" + item + "/funding-request":              {"source", "amount_vnd", "year", "occurred_on"},
+		"/items/" + item + "/disbursement":                 {"source", "amount_vnd", "date", "request_id", "occurred_on"},
+		"/items/" + item + "/own-funding":                  {"means", "note", "occurred_on"},
+		"/items/" + item + "/workflow-version":             {"to_version", "note", "occurred_on"},
+		"/indicators/actual":                               {"code", "year", "value", "date", "method", "estimator", "evidence", "note", "back"},
+		"/admin/units/SO-YT/split":                         {"effective_date", "rest_into_code", "into_" + p.str("id")},
 		"/my/new/project":                                  {"title", "unit_code", "pillar", "sector", "estimated_cost_vnd", "start_date", "end_date"},
 		"/duplicates/" + m.str("id"):                       {"model_id"},
 		"/admin/units":                                     {"code", "name", "kind", "parent_code"},

@@ -38,7 +38,7 @@ var errHelp = errors.New("help")
 // bench --help" prints it and exits 0.
 var groups = map[string]string{
 	"bench": benchUsage, "report": clientUsage, "model": clientUsage, "project": clientUsage, "funding": clientUsage,
-	"projections": "usage: dxledger projections retry [units|items ...] [flags]\n",
+	"projections": "usage: dxledger projections retry [units|items|indicators ...] [flags]\n",
 	"indicator":   indicatorUsage, "dti": indicatorUsage,
 	"user": "usage: dxledger user create --name NAME --role ROLE [--unit CODE] [--token] [flags]\n",
 }
@@ -57,8 +57,8 @@ Usage:
   dxledger restore DIR --data-dir NEW   bring a backup back into a new, empty data directory
   dxledger user create --name N --role R [--unit U] [--token]   create an account; the password is asked on the terminal
   dxledger projector [flags]   keep the report projections up to date (a worker beside serve)
-  dxledger rebuild   [units|items ...] [flags]   rebuild projections from the first event
-  dxledger projections retry [units|items ...] [flags]   apply set-aside events again, once their cause is fixed
+  dxledger rebuild   [units|items|indicators ...] [flags]   rebuild projections from the first event
+  dxledger projections retry [units|items|indicators ...] [flags]   apply set-aside events again, once their cause is fixed
   dxledger bench append|read|generate|lag|reports|http [flags]   benchmarks (see "dxledger bench")
   dxledger report | model | project | funding ...   the terminal client (see "dxledger report")
   dxledger indicator | dti ...   indicators and the DTI from the terminal (see "dxledger dti")
@@ -105,7 +105,7 @@ func dispatch(ctx context.Context, args []string, environ []string, stdout, stde
 		return cmdRebuild(ctx, args[1:], environ, stdout, stderr)
 	case "projections":
 		if len(args) < 2 || args[1] != "retry" {
-			fmt.Fprint(stderr, "usage: dxledger projections retry [units|items ...] [flags]\n")
+			fmt.Fprint(stderr, "usage: dxledger projections retry [units|items|indicators ...] [flags]\n")
 			return errUsage
 		}
 		return cmdRetry(ctx, args[2:], environ, stdout, stderr)

@@ -82,13 +82,22 @@ func cmdRetry(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	return nil
 }
 
+// projectionNames are the names of the read models, in the order they are kept.
+func projectionNames() []string {
+	var out []string
+	for _, p := range readmodel.All() {
+		out = append(out, p.Name())
+	}
+	return out
+}
+
 // projectionsNamed returns the projections named, or all of them when none is.
 func projectionsNamed(names []string) ([]projector.Projection, error) {
 	var todo []projector.Projection
 	for _, n := range names {
 		p, ok := readmodel.ByName(n)
 		if !ok {
-			return nil, fmt.Errorf("no projection %q (have: units, items)", n)
+			return nil, fmt.Errorf("no projection %q (have: %s)", n, strings.Join(projectionNames(), ", "))
 		}
 		todo = append(todo, p)
 	}

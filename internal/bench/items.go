@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -213,7 +214,11 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	o.Warmup = max(0, o.Warmup)
 	rate, seconds := o.Rate, o.Seconds
 	ps := readmodel.All()
-	path := "FollowAll (units, items)"
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name()
+	}
+	path := "FollowAll (" + strings.Join(names, ", ") + ")"
 	if o.ItemsAlone {
 		ps, path = []projector.Projection{readmodel.Items{}}, "FollowWith (items alone)"
 	}

@@ -158,9 +158,11 @@ func requestOf(ctx context.Context) Request {
 
 // change runs one account change: it locks the account's row, lets f change the tables and
 // name the events, appends them to the account's stream at the version the row reflects, and
-// commits. Appending before the commit means an account's tables never run ahead of its
-// history; a failed append rolls the change back. Two changes to one account wait for each
-// other on the row lock.
+// commits. The append runs in the same transaction (eventstore.InTx): the tables and the
+// history commit together or not at all — a failed append rolls the change back, and a failed
+// commit after the append leaves no event behind (which would put the stream ahead of the
+// row's version, so that every later change of the account was a conflict). Two changes to
+// one account wait for each other on the row lock.
 // what names the change for Idempotency-Key (a key is scoped by actor and change).
 func (s *Store) change(ctx context.Context, by Actor, userID, what string, f func(tx pgx.Tx, u User, now time.Time) ([]event, error)) (Change, error) {
 	once := requestOf(ctx).Once
@@ -193,7 +195,7 @@ func (s *Store) changeOnce(ctx context.Context, by Actor, userID, commandID stri
 			ch = Change{ID: u.ID, Version: u.Version}
 			return err
 		}
-		res, err := s.appendEvents(ctx, by, u.ID, u.Version, evs, commandID, fp)
+		res, err := s.appendEvents(eventstore.InTx(ctx, tx), by, u.ID, u.Version, evs, commandID, fp)
 		if err != nil {
 			return err
 		}

@@ -226,8 +226,9 @@ func (s *Store) create(ctx context.Context, by Actor, nu NewUser, token string, 
 	return s.createUser(ctx, by, nu, token, false, out, &created)
 }
 
-// createUser inserts the account's rows and appends its first events in one transaction: the
-// events are appended before the commit, so an account without its history is never seen.
+// createUser inserts the account's rows and appends its first events in one transaction
+// (eventstore.InTx): an account without its history, or a history without its account, is
+// never seen.
 func (s *Store) createUser(ctx context.Context, by Actor, nu NewUser, token string, onlyIfNoAdmin bool, out *User, created *bool) error {
 	var hash []byte
 	if nu.Password != "" {
@@ -273,7 +274,7 @@ func (s *Store) createUser(ctx context.Context, by Actor, nu NewUser, token stri
 			}
 			evs = append(evs, event{typ: EvTokenIssued, data: tokenIssued{TokenID: t.ID, Name: t.Name, ExpiresAt: t.ExpiresAt}})
 		}
-		res, err := s.appendEvents(ctx, by, u.ID, 0, evs, nu.Once.commandID(by, "create"), nu.Once.Fingerprint)
+		res, err := s.appendEvents(eventstore.InTx(ctx, tx), by, u.ID, 0, evs, nu.Once.commandID(by, "create"), nu.Once.Fingerprint)
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,10 @@
 package dti
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/dxledger/dxledger/domain/internal/strictjson"
 	"regexp"
 	"sort"
 	"strconv"
@@ -104,11 +103,11 @@ func Decode(typ string, data []byte) (Event, error) {
 	switch typ {
 	case TypeResult:
 		var r ResultRecorded
-		err = strictJSON(data, &r)
+		err = strictjson.Object(data, &r)
 		e = r
 	case TypeLink:
 		var l GainLinked
-		err = strictJSON(data, &l)
+		err = strictjson.Object(data, &l)
 		e = l
 	default:
 		return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
@@ -117,21 +116,6 @@ func Decode(typ string, data []byte) (Event, error) {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
 	return e, nil
-}
-
-func strictJSON(data []byte, v any) error {
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return errors.New("want a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
 }
 
 var provinceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)

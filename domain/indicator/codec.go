@@ -1,11 +1,10 @@
 package indicator
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/dxledger/dxledger/domain/internal/strictjson"
 )
 
 // The stored event type names. They never change; a new shape gets a new version.
@@ -62,16 +61,8 @@ func Decode(typ string, data []byte) (Event, error) {
 
 func decode[E Event](typ string, data []byte) (Event, error) {
 	var e E
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return nil, fmt.Errorf("decode %s: want a JSON object", typ)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	if err := strictjson.Object(data, &e); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("decode %s: data after the JSON object", typ)
 	}
 	return e, nil
 }

@@ -1,9 +1,9 @@
 package item
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/dxledger/dxledger/domain/internal/strictjson"
 	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
@@ -155,23 +155,11 @@ func Decode(typ string, data []byte, on civil.Date) (Event, error) {
 	if e == nil {
 		return nil, fmt.Errorf("item codec: unknown event type %q", typ)
 	}
-	if err := strict(data, e); err != nil {
+	if err := strictjson.Object(data, e); err != nil {
 		return nil, fmt.Errorf("item codec: %s: %w", typ, err)
 	}
 	e.setDate(on)
 	return e, nil
-}
-
-func strict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
 }
 
 // proposedV1 is the first shape of Proposed, stored before workflow definitions had
@@ -192,7 +180,7 @@ type proposedV1 struct {
 
 func upcastProposedV1(data []byte, on civil.Date) (Event, error) {
 	var old proposedV1
-	if err := strict(data, &old); err != nil {
+	if err := strictjson.Object(data, &old); err != nil {
 		return nil, fmt.Errorf("item codec: proposed.v1: %w", err)
 	}
 	return &Proposed{Fact: Fact{On: on}, ID: old.ID, Kind: old.Kind, Title: old.Title, UnitCode: old.UnitCode,

@@ -249,6 +249,17 @@ func appendOpts(a Actor, o Options) []eventstore.AppendOption {
 	return nil
 }
 
+// appendTo appends out to stream at expected with the request's command id: a command id used
+// for another command is ErrIdempotencyMismatch, a version conflict a Conflict (which still
+// matches eventstore.ErrConflict, for callers that retry).
+func (h *Handler) appendTo(ctx context.Context, a Actor, o Options, stream string, expected int64, out []eventstore.Event) (eventstore.Result, error) {
+	res, err := h.cfg.Store.Append(ctx, stream, expected, out, appendOpts(a, o)...)
+	if errors.Is(err, eventstore.ErrCommandReused) {
+		return res, ErrIdempotencyMismatch
+	}
+	return res, Conflict(err)
+}
+
 // previous answers a retried request from the store, before anything is decided again.
 func (h *Handler) previous(ctx context.Context, stream string, a Actor, o Options) (eventstore.Result, bool, error) {
 	id := commandID(a, o)

@@ -99,50 +99,35 @@ func (h *Handler) IndicatorCommand(ctx context.Context, a Actor, code string, c 
 		)
 		switch c := c.(type) {
 		case indicator.Define:
+			business = dateOr(&c.EffectiveDate, on)
 			err = errors.Join(mayPlan(a, "define an indicator"), h.checkUnit(ctx, "unit_code", c.UnitCode, true))
-			if c.EffectiveDate.IsZero() {
-				c.EffectiveDate = on
-			}
-			business = c.EffectiveDate
 			if err == nil {
-				err = future("effective_date", c.EffectiveDate)
+				err = future("effective_date", business)
 			}
 			cmd = c
 		case indicator.Revise:
+			business = dateOr(&c.EffectiveDate, on)
 			err = errors.Join(mayPlan(a, "revise an indicator"), h.checkUnit(ctx, "unit_code", c.UnitCode, true))
-			if c.EffectiveDate.IsZero() {
-				c.EffectiveDate = on
-			}
-			business = c.EffectiveDate
 			if err == nil {
-				err = future("effective_date", c.EffectiveDate)
+				err = future("effective_date", business)
 			}
 			cmd = c
 		case indicator.SetBaseline:
+			business = dateOr(&c.On, on)
 			err = errors.Join(mayPlan(a, "set a baseline"), h.checkScope(ctx, c.Scope))
-			if c.On.IsZero() {
-				c.On = on
-			}
-			business = c.On
 			if err == nil {
-				err = future("occurred_on", c.On)
+				err = future("occurred_on", business)
 			}
 			cmd = c
 		case indicator.SetTarget:
+			business = dateOr(&c.On, on)
 			err = errors.Join(mayPlan(a, "set a target"), h.checkScope(ctx, c.Scope))
-			if c.On.IsZero() {
-				c.On = on
-			}
-			business = c.On
 			if err == nil {
-				err = future("occurred_on", c.On)
+				err = future("occurred_on", business)
 			}
 			cmd = c
 		case indicator.ReportActual:
-			if c.Date.IsZero() {
-				c.Date = on
-			}
-			business = c.Date
+			business = dateOr(&c.Date, on)
 			err = h.mayReportActual(ctx, a, s, c.Scope)
 			if err == nil {
 				err = errors.Join(h.checkScope(ctx, c.Scope), future("date", c.Date))
@@ -164,15 +149,12 @@ func (h *Handler) IndicatorCommand(ctx context.Context, a Actor, code string, c 
 			}
 			out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, business, h.cfg.Location)}
 		}
-		res, err := h.cfg.Store.Append(ctx, stream, s.Version, out, appendOpts(a, o)...)
-		if errors.Is(err, eventstore.ErrCommandReused) {
-			return Result{}, ErrIdempotencyMismatch
-		}
+		res, err := h.appendTo(ctx, a, o, stream, s.Version, out)
 		if errors.Is(err, eventstore.ErrConflict) && o.IfMatch == nil && attempt < h.cfg.Retries {
 			continue
 		}
 		if err != nil {
-			return Result{}, Conflict(err)
+			return Result{}, err
 		}
 		return Result{ID: code, Version: res.ToVersion, Created: s.Version == 0, Duplicate: res.Duplicate, Position: positionOf(res)}, nil
 	}
@@ -309,16 +291,21 @@ func (h *Handler) appendDTI(ctx context.Context, a Actor, e dti.Event, o Options
 		if err := CheckIfMatch(o, stream, v); err != nil {
 			return Result{}, err
 		}
-		res, err := h.cfg.Store.Append(ctx, stream, v, []eventstore.Event{{Type: typ, Data: data, Metadata: metadata(a, on, h.cfg.Location)}}, appendOpts(a, o)...)
-		if errors.Is(err, eventstore.ErrCommandReused) {
-			return Result{}, ErrIdempotencyMismatch
-		}
+		res, err := h.appendTo(ctx, a, o, stream, v, []eventstore.Event{{Type: typ, Data: data, Metadata: metadata(a, on, h.cfg.Location)}})
 		if errors.Is(err, eventstore.ErrConflict) && attempt < h.cfg.Retries {
 			continue
 		}
 		if err != nil {
-			return Result{}, Conflict(err)
+			return Result{}, err
 		}
 		return Result{ID: e.ProvinceCode(), Version: res.ToVersion, Created: v == 0, Position: positionOf(res)}, nil
 	}
+}
+
+// dateOr gives a command's business date *d, set to on (the request's date) when left out.
+func dateOr(d *civil.Date, on civil.Date) civil.Date {
+	if d.IsZero() {
+		*d = on
+	}
+	return *d
 }

@@ -382,11 +382,7 @@ func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id strin
 		}
 		out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, e.Date(), h.cfg.Location)}
 	}
-	res, err := h.cfg.Store.Append(ctx, StreamID(k, id), expected, out, appendOpts(a, o)...)
-	if errors.Is(err, eventstore.ErrCommandReused) {
-		return res, ErrIdempotencyMismatch
-	}
-	return res, Conflict(err)
+	return h.appendTo(ctx, a, o, StreamID(k, id), expected, out)
 }
 
 // EventView is one stored event of a stream, for display.

@@ -129,12 +129,9 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 		}
 		out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, on, h.cfg.Location)}
 	}
-	res, err := h.cfg.Store.Append(ctx, stream, current.Version, out, appendOpts(a, o)...)
-	if errors.Is(err, eventstore.ErrCommandReused) {
-		return Result{}, ErrIdempotencyMismatch
-	}
+	res, err := h.appendTo(ctx, a, o, stream, current.Version, out)
 	if err != nil {
-		return Result{}, Conflict(err)
+		return Result{}, err
 	}
 	for _, e := range events {
 		h.units.Apply(e)

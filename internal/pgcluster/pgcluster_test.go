@@ -246,3 +246,41 @@ func TestUnknownDataDirIsLeftAlone(t *testing.T) {
 		t.Error("a file was changed")
 	}
 }
+
+// A cluster that keeps a store (fsync on) runs with the store's settings (storeSettings: more
+// shared buffers, rarer checkpoints, compressed full-page images), durability untouched; a
+// throwaway test cluster keeps PostgreSQL's defaults; Config.Settings overrides either.
+func TestStoreSettings(t *testing.T) {
+	if got := storeSettings(24 << 30)["shared_buffers"]; got != "512MB" {
+		t.Errorf("shared_buffers on 24 GB = %s, want 512MB", got)
+	}
+	if got := storeSettings(2 << 30)["shared_buffers"]; got != "256MB" {
+		t.Errorf("shared_buffers on 2 GB = %s, want 256MB (an eighth)", got)
+	}
+	if got := storeSettings(512 << 20)["shared_buffers"]; got != "128MB" {
+		t.Errorf("shared_buffers on 512 MB = %s, want PostgreSQL's default 128MB", got)
+	}
+	ctx := context.Background()
+	durable, err := Start(ctx, Config{Dir: tempDir(t), Fsync: true, Settings: map[string]string{"max_wal_size": "1GB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { durable.Stop(context.Background()) })
+	want := storeSettings(physicalMemory())["shared_buffers"]
+	for setting, v := range map[string]string{"shared_buffers": want, "wal_compression": "pglz", "checkpoint_timeout": "15min",
+		"max_wal_size": "1GB", "fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"} {
+		if got := query(t, durable, "SHOW "+setting); got != v && !(setting == "wal_compression" && got == "on") {
+			t.Errorf("durable cluster: %s = %s, want %s", setting, got, v)
+		}
+	}
+	throwaway, err := Start(ctx, Config{Dir: tempDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { throwaway.Stop(context.Background()) })
+	for setting, v := range map[string]string{"shared_buffers": "128MB", "checkpoint_timeout": "5min", "fsync": "off"} {
+		if got := query(t, throwaway, "SHOW "+setting); got != v {
+			t.Errorf("test cluster: %s = %s, want %s", setting, got, v)
+		}
+	}
+}

@@ -146,7 +146,7 @@ func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConf
 	var conn *pgxpool.Conn
 	defer func() {
 		if conn != nil {
-			conn.Release()
+			giveBack(conn)
 		}
 	}()
 	read := func() ([]Record, error) {
@@ -155,6 +155,15 @@ func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConf
 		}
 		if conn == nil {
 			c, err := s.pool.Acquire(ctx)
+			if err == nil {
+				// The read is the same statement every time, with a new position: its
+				// generic plan (the global order's index, from the position on) is the plan
+				// every custom one comes to, and planning it anew took 0.2 ms of each read's
+				// 0.25 ms. Set back before the connection goes back to the pool (giveBack).
+				if _, err = c.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+					c.Release()
+				}
+			}
 			if err != nil {
 				return nil, fmt.Errorf("read all after %s: %w", after, err)
 			}
@@ -166,7 +175,7 @@ func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConf
 			recs, err = scanRecords(rows, cfg.BatchSize)
 		}
 		if err != nil {
-			conn.Release() // the pool closes it if it is broken; the next read takes another
+			giveBack(conn) // the pool closes it if it is broken; the next read takes another
 			conn = nil
 			return nil, fmt.Errorf("read all after %s: %w", after, err)
 		}
@@ -211,4 +220,15 @@ func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConf
 			retry = min(2*retry, s.cfg.PollInterval)
 		}
 	}
+}
+
+// giveBack returns a subscription's own connection to the pool with its planning setting
+// back to the default; one that cannot take it back is closed rather than pooled.
+func giveBack(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, `RESET plan_cache_mode`); err != nil {
+		conn.Conn().Close(ctx)
+	}
+	conn.Release()
 }

@@ -327,52 +327,55 @@ func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projecti
 				"event_type", s.rec.Type, "err", s.why)
 		}
 	}()
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		newly = newly[:0]
-		aside, err := lockCheckpoints(ctx, tx, names, cps)
-		if err != nil {
-			return err
+	newly = newly[:0]
+	tx, aside, err := lockCheckpoints(ctx, db.Conn(), names, cps)
+	defer tx.end() // rolls back unless commitWith committed
+	if err != nil {
+		return err
+	}
+	moved, counts := make([]string, 0, len(ps)), make([]int64, 0, len(ps))
+	for i, p := range ps {
+		todo := after(b, cps[i])
+		if len(todo) == 0 {
+			continue
 		}
-		moved, counts := make([]string, 0, len(ps)), make([]int64, 0, len(ps))
-		for i, p := range ps {
-			todo := after(b, cps[i])
-			if len(todo) == 0 {
-				continue
-			}
-			held := aside[p.Name()]
-			var set []setAside
-			if carefully {
-				if set, err = applyCarefully(ctx, tx, p, todo, held); err != nil {
-					return err
-				}
-			} else {
-				keep := todo
-				if len(held) > 0 {
-					keep, set = hold(todo, held)
-				}
-				if len(keep) > 0 {
-					if err := apply(ctx, tx, p, keep); err != nil {
-						return fmt.Errorf("projection %s at %s: %w", p.Name(), keep[0].Position, err)
-					}
-				}
-			}
-			if err := recordSetAside(ctx, tx, p.Name(), set); err != nil {
+		held := aside[p.Name()]
+		var set []setAside
+		if carefully {
+			if set, err = applyCarefully(ctx, tx, p, todo, held); err != nil {
 				return err
 			}
-			for _, s := range set {
-				if s.first {
-					s.projection = p.Name()
-					newly = append(newly, s)
+		} else {
+			keep := todo
+			if len(held) > 0 {
+				keep, set = hold(todo, held)
+			}
+			if len(keep) > 0 {
+				if err := apply(ctx, tx, p, keep); err != nil {
+					return fmt.Errorf("projection %s at %s: %w", p.Name(), keep[0].Position, err)
 				}
 			}
-			moved, counts = append(moved, p.Name()), append(counts, int64(len(todo)))
 		}
-		if len(moved) == 0 {
-			return nil
+		if err := recordSetAside(ctx, tx, p.Name(), set); err != nil {
+			return err
 		}
-		_, err = tx.Exec(ctx, moveCheckpointsSQL, moved, last.TxID, last.Seq, counts)
-		return err
-	})
+		for _, s := range set {
+			if s.first {
+				s.projection = p.Name()
+				newly = append(newly, s)
+			}
+		}
+		moved, counts = append(moved, p.Name()), append(counts, int64(len(todo)))
+	}
+	// The checkpoints' move and the COMMIT in one round trip.
+	var end pgx.Batch
+	if len(moved) > 0 {
+		end.Queue(moveCheckpointsSQL, moved, last.TxID, last.Seq, counts)
+	}
+	if err := tx.commitWith(ctx, &end); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // moveCheckpointsSQL moves the checkpoints of the projections a batch was applied to (their
@@ -381,15 +384,29 @@ const moveCheckpointsSQL = `UPDATE projection_checkpoints c SET tx_id = $2::xid8
 		updated_at = now()
 	FROM unnest($1::text[], $4::bigint[]) AS u(name, n) WHERE c.name = u.name`
 
-// lockCheckpoints locks the checkpoint rows of names for the transaction, checks they stand at
-// cps, and returns each projection's streams that are set aside.
-func lockCheckpoints(ctx context.Context, tx pgx.Tx, names []string, cps []eventstore.Position) (map[string]map[string]bool, error) {
+// lockCheckpoints begins the batch's transaction and, in the same round trip, locks the
+// checkpoint rows of names for it, checks they stand at cps, and returns each projection's
+// streams that are set aside. The transaction is returned whatever fails: its end rolls it
+// back.
+func lockCheckpoints(ctx context.Context, conn *pgx.Conn, names []string, cps []eventstore.Position) (*pipeTx, map[string]map[string]bool, error) {
 	var b pgx.Batch
 	b.Queue(`SET LOCAL synchronous_commit = off`) // see applyBatch
 	b.Queue(`SELECT name, tx_id, seq FROM projection_checkpoints WHERE name = ANY($1) FOR UPDATE`, names)
 	b.Queue(`SELECT projection, stream_id FROM projection_set_aside WHERE projection = ANY($1) GROUP BY 1, 2`, names)
-	res := tx.SendBatch(ctx, &b)
-	defer res.Close()
+	tx, res := beginWith(ctx, conn, &b)
+	aside, err := readLocks(res, names, cps)
+	if cerr := res.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("lock checkpoints: %w", cerr)
+	}
+	return tx, aside, err
+}
+
+// readLocks reads the results of lockCheckpoints' round trip: BEGIN, SET LOCAL, the locked
+// checkpoints and the set-aside streams.
+func readLocks(res pgx.BatchResults, names []string, cps []eventstore.Position) (map[string]map[string]bool, error) {
+	if _, err := res.Exec(); err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
 	if _, err := res.Exec(); err != nil {
 		return nil, fmt.Errorf("asynchronous commit: %w", err)
 	}

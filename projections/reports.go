@@ -259,8 +259,13 @@ func (r *Reports) parts(ctx context.Context, q Query, kind, groupBy string, mone
 		}
 	case plan != nil: // nil: nothing was recorded by then, no parts
 		args := pgx.NamedArgs{"dim": dim, "kind": kind, "day": asOf.Time(utc), "cut": monthCut(asOf).Time(utc),
-			"after": asOf.AddDays(1).Time(utc), "last": monthLast(asOf).Time(utc), "known": knownAt,
-			"bucket": plan.bucket, "starts": plan.starts}
+			"known": knownAt, "bucket": plan.bucket, "starts": plan.starts}
+		if plan.partial { // the days of the quadrant read row by row: up to asOf, or after it
+			args["days"] = daysOf(monthCut(asOf), asOf)
+			if plan.quadrant == 'C' || plan.quadrant == 'D' {
+				args["days"] = daysOf(asOf.AddDays(1), monthLast(asOf))
+			}
+		}
 		queueParts(&b, &out, deltasSQL(groupFamily, plan.quadrant, plan.partial), args, dim)
 		if money {
 			queueMoney(&b, &out, deltasSQL(moneyFamily, plan.quadrant, plan.partial), args)
@@ -549,14 +554,26 @@ func (f family) allOf(span, where string, sign int) string {
 		f.key, f.cols(sign), f.all, f.dim, span, where)
 }
 
-// rawDays selects the single rows of the days from..to recorded before @starts (rec "<") or
-// from it on (">="), one day at a time: with the day fixed, the primary key (day, recorded_at,
-// …) reads only the rows on the right side of @starts, where a range of days would read them
-// all and filter.
-func (f family) rawDays(from, to, rec string, sign int) string {
-	return fmt.Sprintf(`SELECT %s, %s FROM generate_series(%s::date, %s::date, interval '1 day') AS g(d)
-		CROSS JOIN LATERAL (SELECT * FROM %s x WHERE x.day = g.d::date AND x.recorded_at %s @starts
-			AND (@kind = '' OR x.kind = @kind)) x`, f.rawKey, f.cols(sign), from, to, f.raw, rec)
+// rawDays selects the single rows of the days @days recorded before @starts (rec "<") or from
+// it on (">="), one day at a time: with the day fixed, the primary key (day, recorded_at, …)
+// reads only the rows on the right side of @starts, where a range of days would read them all
+// and filter (EXPLAIN on the dense store: every row of the days read, or every row recorded
+// before @starts through the recorded_at index and the heap). The days come as an array, not
+// generate_series: PostgreSQL 15 guesses 1,000 rows for generate_series over dates and then
+// joins by merging a scan of the whole table, with JIT compilation on top (~0.7 s).
+func (f family) rawDays(rec string, sign int) string {
+	return fmt.Sprintf(`SELECT %s, %s FROM unnest(@days::date[]) AS g(d)
+		CROSS JOIN LATERAL (SELECT * FROM %s x WHERE x.day = g.d AND x.recorded_at %s @starts
+			AND (@kind = '' OR x.kind = @kind)) x`, f.rawKey, f.cols(sign), f.raw, rec)
+}
+
+// daysOf lists the days from..to.
+func daysOf(from, to civil.Date) []time.Time {
+	var out []time.Time
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		out = append(out, d.Time(utc))
+	}
+	return out
 }
 
 // deltasSQL sums the deltas of family f dated on or before @day and recorded by @known:
@@ -578,14 +595,14 @@ func deltasSQL(f family, quadrant byte, partial bool) string {
 		days := "day >= @cut AND day <= @day"
 		switch quadrant {
 		case 'A':
-			parts = append(parts, f.rawDays("@cut", "@day", "<", 1))
+			parts = append(parts, f.rawDays("<", 1))
 		case 'B':
-			parts = append(parts, f.allOf("day", days, 1), f.rawDays("@cut", "@day", ">=", -1))
+			parts = append(parts, f.allOf("day", days, 1), f.rawDays(">=", -1))
 		case 'C':
-			parts = append(parts, f.sumsOf("= @cut", 1), f.rawDays("@after", "@last", "<", -1))
+			parts = append(parts, f.sumsOf("= @cut", 1), f.rawDays("<", -1))
 		default:
 			parts = append(parts, f.allOf("day", days, 1), f.sumsOf("= @cut", 1), f.allOf("month", "day = @cut", -1),
-				f.rawDays("@after", "@last", ">=", 1))
+				f.rawDays(">=", 1))
 		}
 	}
 	return fmt.Sprintf(f.outer, strings.Join(parts, "\n\t\tUNION ALL\n\t\t"))

@@ -216,8 +216,8 @@ type reading struct {
 
 // parts returns the partial aggregates of the items of kind ("" for all) as they stood on the
 // query's day, as known at its moment, and, when money is set, their money by source and year.
-// A report grouped by groupBy reads only the dimension it needs: parts of a past day or moment
-// carry only that one of unit, pillar and sector.
+// A report grouped by groupBy reads only the dimension it needs: the parts carry only that one
+// of unit, pillar and sector.
 //
 // Only the completion report counts overdue items; the others pass overdue false and skip
 // that count, the one figure of today that is not kept summed.
@@ -250,7 +250,7 @@ func (r *Reports) parts(ctx context.Context, q Query, kind, groupBy string, mone
 	out.s = queueUnits(&b, asOf, knownAt)
 	switch {
 	case q == (Query{}):
-		finish = queueCurrent(&b, &out, asOf, kind, money, overdue)
+		finish = queueCurrent(&b, &out, asOf, kind, dim, money, overdue)
 	case q.KnownAt.IsZero():
 		args := pgx.NamedArgs{"dim": dim, "kind": kind, "day": asOf.Time(utc), "cut": monthCut(asOf).Time(utc)}
 		queueParts(&b, &out, groupAllSQL, args, dim)
@@ -293,24 +293,29 @@ func (r *Reports) parts(ctx context.Context, q Query, kind, groupBy string, mone
 func queueParts(b *pgx.Batch, out *reading, sql string, args pgx.NamedArgs, dim string) {
 	b.Queue(sql, args).Query(func(rows pgx.Rows) error {
 		var err error
-		out.parts, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (part, error) {
-			var (
-				p   part
-				key string
-			)
-			err := row.Scan(&key, &p.stage, &p.items, &p.distinct, &p.withGap, &p.overdue, &p.estimated, &p.requested,
-				&p.approved, &p.disbursed, &p.gap, &p.progress)
-			switch dim {
-			case "unit":
-				p.unit = key
-			case "pillar":
-				p.pillar = key
-			default:
-				p.sector = key
-			}
-			return p, err
-		})
+		out.parts, err = collectParts(rows, dim)
 		return err
+	})
+}
+
+// collectParts reads parts of one dimension: key, stage and the ten figures.
+func collectParts(rows pgx.Rows, dim string) ([]part, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (part, error) {
+		var (
+			p   part
+			key string
+		)
+		err := row.Scan(&key, &p.stage, &p.items, &p.distinct, &p.withGap, &p.overdue, &p.estimated, &p.requested,
+			&p.approved, &p.disbursed, &p.gap, &p.progress)
+		switch dim {
+		case "unit":
+			p.unit = key
+		case "pillar":
+			p.pillar = key
+		default:
+			p.sector = key
+		}
+		return p, err
 	})
 }
 
@@ -327,29 +332,27 @@ func queueMoney(b *pgx.Batch, out *reading, sql string, args ...any) {
 	})
 }
 
-// queueCurrent queues the reads of today's parts, already summed by the projection
-// (pj_group_current), and of the overdue items, which depend on the day rather than on
-// events: the open items whose planned end falls in a month before this one, kept summed
-// (pj_group_open_end), and this month's open items whose end is before today. The returned
-// function adds the overdue counts to the parts once the batch has been read.
-func queueCurrent(b *pgx.Batch, out *reading, today civil.Date, kind string, money, overdue bool) func() {
-	b.Queue(`SELECT unit_code, pillar, sector, stage, sum(items)::bigint, sum(distinct_models)::bigint,
-			sum(with_gap)::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
+// queueCurrent queues the reads of today's parts of one report dimension (dim), already
+// summed by the projection (pj_group_current), and of the overdue items, which depend on the
+// day rather than on events: the open items whose planned end falls in a month before this
+// one, kept summed (pj_group_open_end), and this month's open items whose end is before today.
+// Both are grouped by the dimension's key and stage in SQL: ~50 rows instead of one per full
+// group (810 on the dense store). The returned function adds the overdue counts to the parts
+// once the batch has been read.
+func queueCurrent(b *pgx.Batch, out *reading, today civil.Date, kind, dim string, money, overdue bool) func() {
+	args := pgx.NamedArgs{"kind": kind, "dim": dim}
+	b.Queue(`SELECT `+dimKey+`, stage, sum(items)::bigint, sum(distinct_models)::bigint,
+			sum(with_gap)::bigint, 0::bigint, sum(estimated_vnd)::bigint, sum(requested_vnd)::bigint, sum(approved_vnd)::bigint,
 			sum(disbursed_vnd)::bigint, sum(gap_vnd)::bigint, sum(progress)::bigint
-		FROM pj_group_current WHERE $1 = '' OR kind = $1
-		GROUP BY unit_code, pillar, sector, stage`, kind).Query(func(rows pgx.Rows) error {
+		FROM pj_group_current WHERE @kind = '' OR kind = @kind
+		GROUP BY 1, stage`, args).Query(func(rows pgx.Rows) error {
 		var err error
-		out.parts, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (part, error) {
-			var p part
-			err := row.Scan(&p.unit, &p.pillar, &p.sector, &p.stage, &p.items, &p.distinct, &p.withGap,
-				&p.estimated, &p.requested, &p.approved, &p.disbursed, &p.gap, &p.progress)
-			return p, err
-		})
+		out.parts, err = collectParts(rows, dim)
 		return err
 	})
 	type groupKey struct {
-		unit, pillar, sector string
-		stage                item.Stage
+		key   string
+		stage item.Stage
 	}
 	type late struct {
 		k groupKey
@@ -357,17 +360,18 @@ func queueCurrent(b *pgx.Batch, out *reading, today civil.Date, kind string, mon
 	}
 	var overdues []late
 	if overdue {
-		monthStart := civil.Date{Year: today.Year, Month: today.Month, Day: 1}.Time(utc)
-		b.Queue(`SELECT unit_code, pillar, sector, stage, sum(n)::bigint FROM (
-				SELECT unit_code, pillar, sector, stage, items AS n FROM pj_group_open_end
-				WHERE end_month < $3 AND ($1 = '' OR kind = $1)
+		oargs := pgx.NamedArgs{"kind": kind, "dim": dim, "today": today.Time(utc),
+			"month": civil.Date{Year: today.Year, Month: today.Month, Day: 1}.Time(utc)}
+		b.Queue(`SELECT key, stage, sum(n)::bigint FROM (
+				SELECT `+dimKey+` AS key, stage, items AS n FROM pj_group_open_end
+				WHERE end_month < @month AND (@kind = '' OR kind = @kind)
 				UNION ALL
-				SELECT unit_code, pillar, sector, stage, 1 FROM pj_item_current
-				WHERE end_date >= $3 AND end_date < $2 AND stage NOT IN ('implemented', 'evaluated', 'cancelled')
-				  AND ($1 = '' OR kind = $1)) o
-			GROUP BY unit_code, pillar, sector, stage`, kind, today.Time(utc), monthStart).Query(func(rows pgx.Rows) error {
+				SELECT `+dimKey+`, stage, 1 FROM pj_item_current
+				WHERE end_date >= @month AND end_date < @today AND stage NOT IN ('implemented', 'evaluated', 'cancelled')
+				  AND (@kind = '' OR kind = @kind)) o
+			GROUP BY key, stage`, oargs).Query(func(rows pgx.Rows) error {
 			var l late
-			_, err := pgx.ForEachRow(rows, []any{&l.k.unit, &l.k.pillar, &l.k.sector, &l.k.stage, &l.n}, func() error {
+			_, err := pgx.ForEachRow(rows, []any{&l.k.key, &l.k.stage, &l.n}, func() error {
 				overdues = append(overdues, l)
 				return nil
 			})
@@ -386,7 +390,7 @@ func queueCurrent(b *pgx.Batch, out *reading, today civil.Date, kind string, mon
 		}
 		index := make(map[groupKey]int, len(out.parts))
 		for i, p := range out.parts {
-			index[groupKey{p.unit, p.pillar, p.sector, p.stage}] = i
+			index[groupKey{p.dimKey(dim), p.stage}] = i
 		}
 		for _, l := range overdues {
 			if i, ok := index[l.k]; ok {
@@ -394,6 +398,20 @@ func queueCurrent(b *pgx.Batch, out *reading, today civil.Date, kind string, mon
 			}
 		}
 	}
+}
+
+// dimKey is the SQL of a group's key in report dimension @dim.
+const dimKey = `CASE @dim::text WHEN 'unit' THEN unit_code WHEN 'pillar' THEN pillar ELSE sector END`
+
+// dimKey is the part's key in report dimension dim.
+func (p part) dimKey(dim string) string {
+	switch dim {
+	case "unit":
+		return p.unit
+	case "pillar":
+		return p.pillar
+	}
+	return p.sector
 }
 
 // monthCut is the first day not summed by whole months for a report as of asOf: the first of

@@ -435,7 +435,9 @@ func (rs ReportTimings) Print(w io.Writer, asJSON bool) error {
 
 // Reports times every report call, today, as of past dates (the end of a month, and a day
 // within one), as known at a past moment (when half of the store's events were recorded) and
-// both together, over what the store holds.
+// both together, over what the store holds: each of funding gaps, model counts and completion
+// in each of the four. It calls projections.Reports directly, never the answer cache of serve
+// (projections.Cached): every call reads the tables.
 func Reports(ctx context.Context, pool *pgxpool.Pool, o ReportsOptions) (ReportTimings, error) {
 	if o.Iterations <= 0 {
 		o.Iterations = 200
@@ -492,11 +494,13 @@ func Reports(ctx context.Context, pool *pgxpool.Pool, o ReportsOptions) (ReportT
 		{"model-counts?group_by=sector&" + mm, counts("sector", midMonth)},
 		{"completion?group_by=sector&" + mm, completion("sector", midMonth)},
 		{"funding-gaps?group_by=unit&" + k, gaps("unit", known)},
+		{"model-counts?group_by=unit&" + k, counts("unit", known)},
 		{"completion?group_by=unit&" + k, completion("unit", known)},
 		{"funding-gaps?group_by=unit&" + mm + "&" + k, gaps("unit", both)},
 		{"funding-gaps?group_by=year&" + mm + "&" + k, gaps("year", both)},
 		{"model-counts?group_by=unit_kind&" + mm + "&" + k, counts("unit_kind", both)},
 		{"completion?group_by=sector&" + mm + "&" + k, completion("sector", both)},
+		{"completion?group_by=unit&" + mm + "&" + k, completion("unit", both)},
 	}
 	var out ReportTimings
 	for _, c := range calls {

@@ -1,0 +1,36 @@
+package projections
+
+import (
+	"testing"
+
+	"github.com/dxledger/dxledger/domain/civil"
+)
+
+// TestPickQuadrant: the quadrant of the day's month read row by row is the one expected to
+// hold the fewest rows: few days up to as_of and few rows recorded before known_at's bucket
+// read those (A); late in the month, the days after it (C, D); known_at late, the rows recorded
+// from its bucket on (B, D). The first bucket has nothing before it: A, which is empty.
+func TestPickQuadrant(t *testing.T) {
+	for _, c := range []struct {
+		day           string
+		bucket        int
+		before, total int64
+		want          byte
+	}{
+		{"2026-09-03", 5, 100, 1000, 'A'},
+		{"2026-09-03", 5, 900, 1000, 'B'},
+		{"2026-09-28", 5, 100, 1000, 'C'},
+		{"2026-09-28", 5, 900, 1000, 'D'},
+		{"2026-09-15", 5, 400, 1000, 'A'}, // 15 of 30 days: A and C weigh the same; A needs no sums
+		{"2026-09-28", 0, 0, 1000, 'A'},
+		{"2026-09-28", 3, 0, 0, 'A'},
+	} {
+		d, err := civil.Parse(c.day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pickQuadrant(d, c.bucket, c.before, c.total); got != c.want {
+			t.Errorf("%s, bucket %d, %d of %d facts before it: quadrant %c, want %c", c.day, c.bucket, c.before, c.total, got, c.want)
+		}
+	}
+}

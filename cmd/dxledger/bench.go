@@ -17,8 +17,10 @@ import (
 const benchUsage = `Usage:
   dxledger bench append   [--writers 16] [--events 20000] [--floor] [--json] [config flags]
   dxledger bench read     [--events 100000] [--batch 1000] [--json] [config flags]
-  dxledger bench generate [--events 1000000] [--writers 4]    item lives (~7 events each) for the
-                          projection benchmarks; then: dxledger rebuild
+  dxledger bench generate [--events 1000000] [--writers 4] [--bulk [--chunk 20000]] [--seed N]
+                          item lives (~7 events each, started 2022-01-01 to a month ago) for the
+                          projection benchmarks; --bulk writes the same rows with COPY, --chunk
+                          events per commit (for 10 M events); then: dxledger rebuild
   dxledger bench lag      [--rate 1000] [--seconds 20] [--items-alone] [--warmup 2] [--json]
                           append → visible in every projection, followed as serve does
   dxledger bench catchup  [--events 5000] [--batch 10] [--json]
@@ -45,6 +47,9 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	var (
 		writers, events, batch int
 		floor, asJSON, recent  bool
+		bulk                   bool
+		chunk                  int
+		seed                   uint64
 		rate, seconds, iters   int
 		itemsAlone             bool
 		warmup                 int
@@ -63,6 +68,9 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&warmup, "warmup", 2, "lag: seconds of events sent first at the same rate and not counted (0: none)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark to this file (go tool pprof)")
 		fs.BoolVar(&recent, "recent", false, "generate: lives within the last 90 days, nothing due for a deadline")
+		fs.BoolVar(&bulk, "bulk", false, "generate: write the rows with COPY in committed chunks instead of one append per life")
+		fs.IntVar(&chunk, "chunk", 20000, "generate --bulk: events per committed COPY")
+		fs.Uint64Var(&seed, "seed", 0, "generate: seed of the lives' random choices (0: the clock)")
 	})
 	if err != nil {
 		return err
@@ -110,7 +118,12 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	case "read":
 		res, err = bench.Read(ctx, store, bench.ReadOptions{Events: events, Batch: batch})
 	case "generate":
-		res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: events, Writers: writers, Recent: recent})
+		o := bench.GenerateOptions{Events: events, Writers: writers, Recent: recent, Seed: seed, Chunk: chunk}
+		if bulk {
+			res, err = bench.GenerateBulk(ctx, db.Pool, store, o)
+		} else {
+			res, err = bench.Generate(ctx, store, o)
+		}
 	case "lag":
 		res, err = bench.Lag(ctx, db.Pool, store, bench.LagOptions{Rate: rate, Seconds: seconds, ItemsAlone: itemsAlone, Warmup: cmp.Or(warmup, -1)})
 	case "catchup":

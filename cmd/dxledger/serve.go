@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strings"
 	"time"
@@ -196,7 +197,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err := printSetupLink(ctx, ids, stdout, ln.Addr().String()); err != nil && ctx.Err() == nil {
 		return err
 	}
-	return httpapi.Serve(ctx, ln, routes(api, web), cfg.ShutdownTimeout, log)
+	return httpapi.Serve(ctx, ln, routes(api, web, guardMetrics(profiles(), cfg.MetricsToken)), cfg.ShutdownTimeout, log)
 }
 
 // printSetupLink prints, on a store with no administrator, the one-time link where the first
@@ -242,9 +243,24 @@ func followersOf(r *projector.Runner) []httpapi.Follower {
 	return out
 }
 
-// routes serves the API under /api/ (with /healthz and /metrics) and the web pages beside it.
-func routes(api, web http.Handler) http.Handler {
+// profiles serves Go's runtime profiles (net/http/pprof: heap, goroutines, CPU), to whoever
+// may read the metrics: what holds a server's memory is found with
+// `go tool pprof http://…/debug/pprof/heap`.
+func profiles() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// routes serves the API under /api/ (with /healthz and /metrics), the runtime profiles under
+// /debug/pprof/ (guarded as /metrics is) and the web pages beside it.
+func routes(api, web, profiles http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/debug/pprof/", profiles)
 	mux.Handle("/api/", api)
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)

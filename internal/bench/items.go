@@ -27,19 +27,32 @@ import (
 
 var units = []string{"SO-YT", "SO-GDDT", "SO-NNPTNT", "SO-TC", "SO-KHCN", "H-LAPVO", "TP-CAOLANH", "TP-SADEC", "H-THAPMUOI"}
 
+// firstStart is the day the generated programme starts; lives start from then until a month
+// before today (2022-01-01 to November 2026 in December 2026: five years of a national
+// programme, as a store of 10 million events would hold).
+var firstStart = civil.Date{Year: 2022, Month: time.January, Day: 1}
+
 // life is a valid life of a model or project: proposal, one or two funding requests,
-// approvals, disbursements, progress and an ending — about seven events — spread over 2022-2023.
-// With recent set, the life fits in the last 90 days and nothing in it is due for a deadline
-// (for load tests that must not share the machine with the deadline manager's work).
+// approvals, disbursements, progress and an ending — about seven events over up to 300 days —
+// starting on a day between 2022-01-01 and a month before today. A life that started lately is
+// still going on: its facts after today are not there yet (a start in November has its
+// proposal, its request and perhaps its approval). Every store, small or large, is spread the
+// same way. With recent set, the life fits in the last 90 days and nothing in it is due for a
+// deadline (for load tests that must not share the machine with the deadline manager's work).
 func life(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event) {
+	return lifeOn(rng, id, recent, civil.Of(time.Now()))
+}
+
+// lifeOn is life with today given.
+func lifeOn(rng *rand.Rand, id string, recent bool, today civil.Date) (item.Kind, []item.Event) {
 	kind := item.Project
 	if rng.IntN(3) == 0 {
 		kind = item.Model
 	}
-	start := civil.Date{Year: 2022, Month: time.January, Day: 1}.AddDays(rng.IntN(700))
+	start := firstStart.AddDays(rng.IntN(max(1, today.DaysSince(firstStart)-30)))
 	step := 1
 	if recent {
-		start, step = civil.Of(time.Now()).AddDays(-(90+rng.IntN(60))/2-10), 0
+		start, step = today.AddDays(-(90+rng.IntN(60))/2-10), 0
 	}
 	f := func(d int) item.Fact {
 		if step == 0 { // recent: compress the life into its first days
@@ -65,6 +78,11 @@ func life(rng *rand.Rand, id string, recent bool) (item.Kind, []item.Event) {
 	case 1:
 		evs = append(evs, &item.ProgressReported{Fact: f(200), Percent: 90})
 	}
+	for i, e := range evs { // the facts of the days to come are not known yet
+		if today.Before(e.Date()) {
+			return kind, evs[:i]
+		}
+	}
 	return kind, evs
 }
 
@@ -77,10 +95,16 @@ type GenerateOptions struct {
 	// Recent puts every life within the last 90 days, nothing due for a deadline (for load
 	// tests that must not share the machine with the deadline manager's work).
 	Recent bool
+	// Seed seeds the lives' random choices (writer w uses the PCG seeded with w and Seed);
+	// 0 seeds from the clock. With one writer and a seed, Generate and GenerateBulk write the
+	// same lives.
+	Seed uint64
+	// Chunk is GenerateBulk's events per committed COPY (default 20,000); Generate ignores it.
+	Chunk int
 }
 
-// Generate appends realistic lives of models and projects (about seven events each, spread
-// over 2022-2023) for the projection benchmarks; the result counts the events it appended.
+// Generate appends realistic lives of models and projects (about seven events each, starting
+// from 2022-01-01 to a month before today) for the projection benchmarks; the result counts the events it appended.
 func Generate(ctx context.Context, store *eventstore.Store, o GenerateOptions) (Result, error) {
 	if o.Events <= 0 {
 		o.Events = 1_000_000
@@ -89,7 +113,7 @@ func Generate(ctx context.Context, store *eventstore.Store, o GenerateOptions) (
 		o.Writers = 4
 	}
 	start := time.Now()
-	n, err := generate(ctx, store, min(o.Writers, 8), o.Events, o.Recent)
+	n, err := generate(ctx, store, min(o.Writers, 8), o.Events, o.Recent, o.Seed)
 	if err != nil {
 		return Result{}, err
 	}
@@ -99,10 +123,13 @@ func Generate(ctx context.Context, store *eventstore.Store, o GenerateOptions) (
 
 // generate appends item lives until the store holds at least events events, with writers
 // concurrent writers, one life per append.
-func generate(ctx context.Context, store *eventstore.Store, writers, events int, recent bool) (int64, error) {
+func generate(ctx context.Context, store *eventstore.Store, writers, events int, recent bool, seed uint64) (int64, error) {
 	have, err := store.Count(ctx)
 	if err != nil {
 		return 0, err
+	}
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
 	}
 	var written atomic.Int64
 	written.Store(have)
@@ -113,7 +140,7 @@ func generate(ctx context.Context, store *eventstore.Store, writers, events int,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			rng := rand.New(rand.NewPCG(uint64(w), seed))
 			for i := 0; written.Load() < int64(events); i++ {
 				id := fmt.Sprintf("%s%02d%07d", run, w, i)
 				kind, evs := life(rng, id, recent)

@@ -27,6 +27,9 @@ const benchUsage = `Usage:
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
   dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
+  dxledger bench commands [--writers 16] [--events 2000] [--no-cache] [--json]
+                          command latency (report_progress, in process through workflows.Handler)
+                          on items with 10 and with 1,000 events, and the p99 ratio
 
 Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a scratch
 directory: the benchmark writes events).
@@ -37,7 +40,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if len(args) > 0 && args[0] == "http" {
 		return cmdBenchHTTP(ctx, args[1:], environ, stdout, stderr)
 	}
-	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "catchup", "reports"}, args[0]) {
+	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "catchup", "reports", "commands"}, args[0]) {
 		fmt.Fprint(stderr, benchUsage)
 		return errUsage
 	}
@@ -49,6 +52,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		itemsAlone             bool
 		warmup                 int
 		cpuProfile             string
+		noCache                bool
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
@@ -63,12 +67,13 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.IntVar(&warmup, "warmup", 2, "lag: seconds of events sent first at the same rate and not counted (0: none)")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark to this file (go tool pprof)")
 		fs.BoolVar(&recent, "recent", false, "generate: lives within the last 90 days, nothing due for a deadline")
+		fs.BoolVar(&noCache, "no-cache", false, "commands: the handler without its state cache (every command loads the whole stream)")
 	})
 	if err != nil {
 		return err
 	}
 	if events == 0 {
-		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "catchup": 5000, "reports": 1}[kind]
+		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "catchup": 5000, "reports": 1, "commands": 2000}[kind]
 	}
 	if batch == 0 {
 		batch = map[string]int{"catchup": 10}[kind]
@@ -121,6 +126,12 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 			return err
 		}
 		return timings.Print(stdout, asJSON)
+	case "commands":
+		r, err := bench.Commands(ctx, store, bench.CommandsOptions{Clients: writers, Commands: events, NoCache: noCache})
+		if err != nil {
+			return err
+		}
+		return r.Print(stdout, asJSON)
 	}
 	if err != nil {
 		return err

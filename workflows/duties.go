@@ -34,11 +34,15 @@ func (h *Handler) separateDuties(ctx context.Context, a Actor, it Item, cmd item
 		return nil
 	}
 	// The recorded times come with the loaded item (LoadItem), not from a second read of the
-	// whole stream.
-	for _, r := range it.requested {
+	// whole stream; the first request recorded with the id counts.
+	var first *requestRecorded
+	for r := it.requested; r != nil; r = r.prev {
 		if r.id == requestID {
-			return h.cfg.Duties.CheckSeparation(ctx, a.UserID, r.at)
+			first = r
 		}
 	}
-	return nil // no such request: the domain says so
+	if first == nil {
+		return nil // no such request: the domain says so
+	}
+	return h.cfg.Duties.CheckSeparation(ctx, a.UserID, first.at)
 }

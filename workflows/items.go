@@ -44,13 +44,16 @@ type Item struct {
 	item.State
 	Version int64
 	// requested is when the store recorded each funding request (recorded time, not its
-	// business date), for the separation of duties (duties.go).
-	requested []requestRecorded
+	// business date), for the separation of duties (duties.go): newest first, a list whose
+	// nodes never change, so that states remembered by the cache share it safely and a new
+	// request costs one node, not a copy.
+	requested *requestRecorded
 }
 
 type requestRecorded struct {
-	id string
-	at time.Time
+	id   string
+	at   time.Time
+	prev *requestRecorded
 }
 
 // LoadItem reads an item's stream and folds it. An unknown item is ErrNotFound.
@@ -101,8 +104,7 @@ func (h *Handler) fold(k item.Kind, id, stream string, it Item, recs []eventstor
 					r.StreamID, r.Version, r.Type, err))
 		}
 		if fr, ok := e.(*item.FundingRequested); ok {
-			// A new slice each time: the remembered state shares the old one.
-			it.requested = append(slices.Clip(it.requested), requestRecorded{id: fr.RequestID, at: r.Metadata.RecordedAt})
+			it.requested = &requestRecorded{id: fr.RequestID, at: r.Metadata.RecordedAt, prev: it.requested}
 		}
 		s = item.Evolve(s, e)
 		it.Version = r.Version

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
 )
 
@@ -34,18 +33,16 @@ func (h *Handler) separateDuties(ctx context.Context, a Actor, it Item, cmd item
 	default:
 		return nil
 	}
-	recs, err := h.cfg.Store.ReadStream(ctx, StreamID(it.Kind, it.ID), 0)
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		e, err := item.Decode(r.Type, r.Data, civil.Of(r.Metadata.OccurredOn))
-		if err != nil {
-			continue
-		}
-		if fr, ok := e.(*item.FundingRequested); ok && fr.RequestID == requestID {
-			return h.cfg.Duties.CheckSeparation(ctx, a.UserID, r.Metadata.RecordedAt)
+	// The recorded times come with the loaded item (LoadItem), not from a second read of the
+	// whole stream; the first request recorded with the id counts.
+	var first *requestRecorded
+	for r := it.requested; r != nil; r = r.prev {
+		if r.id == requestID {
+			first = r
 		}
 	}
-	return nil // no such request: the domain says so
+	if first == nil {
+		return nil // no such request: the domain says so
+	}
+	return h.cfg.Duties.CheckSeparation(ctx, a.UserID, first.at)
 }

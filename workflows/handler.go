@@ -22,6 +22,7 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/workflows/definition"
 	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Store is what the handlers need of the event store.
@@ -188,6 +189,13 @@ type Config struct {
 	Logger  *slog.Logger
 	// Duties checks who may take part in a two-person rule (duties.go); nil checks nothing.
 	Duties Duties
+	// StateCacheSize bounds the item states kept between commands (statecache.go): 0 means
+	// the default (20,000), a negative number turns the cache off (every load reads the whole
+	// stream).
+	StateCacheSize int
+	// Registerer receives the state cache's counts (dxledger_workflows_state_cache_*); nil
+	// registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // Handler executes commands.
@@ -199,6 +207,7 @@ type Handler struct {
 	// cannot together close a loop that each alone would not.
 	sameAsMu sync.Mutex
 	units    *unit.Directory // loaded on first use
+	states   *stateCache     // nil: off
 }
 
 // NewHandler returns a Handler.
@@ -218,7 +227,16 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg}, nil
+	if cfg.StateCacheSize == 0 {
+		cfg.StateCacheSize = defaultStateCacheSize
+	}
+	h := &Handler{cfg: cfg, states: newStateCache(cfg.StateCacheSize)}
+	if cfg.Registerer != nil && h.states != nil {
+		if err := cfg.Registerer.Register(newCacheCollector(h)); err != nil {
+			return nil, fmt.Errorf("workflows metrics: %w", err)
+		}
+	}
+	return h, nil
 }
 
 // Today is the current day in the province.

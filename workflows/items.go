@@ -43,16 +43,57 @@ func StreamID(k item.Kind, id string) string { return string(k) + "-" + id }
 type Item struct {
 	item.State
 	Version int64
+	// requested is when the store recorded each funding request (recorded time, not its
+	// business date), for the separation of duties (duties.go): newest first, a list whose
+	// nodes never change, so that states remembered by the cache share it safely and a new
+	// request costs one node, not a copy.
+	requested *requestRecorded
+}
+
+type requestRecorded struct {
+	id   string
+	at   time.Time
+	prev *requestRecorded
 }
 
 // LoadItem reads an item's stream and folds it. An unknown item is ErrNotFound.
+//
+// With the state cache (statecache.go) it reads only the events after the state remembered
+// for the stream, starting at that state's last event to check that the database still holds
+// it; otherwise, or when it does not, the whole stream.
 func (h *Handler) LoadItem(ctx context.Context, k item.Kind, id string) (Item, error) {
-	recs, err := h.cfg.Store.ReadStream(ctx, StreamID(k, id), 0)
+	stream := StreamID(k, id)
+	if c, ok := h.states.get(stream); ok {
+		recs, err := h.cfg.Store.ReadStream(ctx, stream, c.version-1)
+		if err != nil {
+			return Item{}, err
+		}
+		if len(recs) > 0 && recs[0].Version == c.version && recs[0].ID == c.last {
+			h.states.hits.Add(1)
+			return h.fold(k, id, stream, c.item, recs[1:])
+		}
+		// The database does not hold the remembered event at its place: read it all again.
+		h.states.stale.Add(1)
+		h.states.drop(stream)
+	}
+	if h.states != nil {
+		h.states.misses.Add(1)
+	}
+	recs, err := h.cfg.Store.ReadStream(ctx, stream, 0)
 	if err != nil {
 		return Item{}, err
 	}
-	var s item.State
+	return h.fold(k, id, stream, Item{}, recs)
+}
+
+// fold applies recs (the stream's events after it.Version, in order) to it, remembers the
+// result and returns it.
+func (h *Handler) fold(k item.Kind, id, stream string, it Item, recs []eventstore.Record) (Item, error) {
+	s := it.State
 	for _, r := range recs {
+		if r.Version != it.Version+1 {
+			return Item{}, fmt.Errorf("read %s: version %d after %d", stream, r.Version, it.Version)
+		}
 		e, err := item.Decode(r.Type, r.Data, civil.Of(r.Metadata.OccurredOn))
 		if err != nil {
 			// The store holds an event of this item that this version cannot read (a bug, a
@@ -62,12 +103,21 @@ func (h *Handler) LoadItem(ctx context.Context, k item.Kind, id string) (Item, e
 				fmt.Errorf("the history of %s holds event %d (%s) that this server cannot read; an administrator must look at it: %w",
 					r.StreamID, r.Version, r.Type, err))
 		}
+		if fr, ok := e.(*item.FundingRequested); ok {
+			it.requested = &requestRecorded{id: fr.RequestID, at: r.Metadata.RecordedAt, prev: it.requested}
+		}
 		s = item.Evolve(s, e)
+		it.Version = r.Version
 	}
+	it.State = s
 	if !s.Exists() || s.Kind != k {
 		return Item{}, fmt.Errorf("%s %s: %w", k, id, ErrNotFound)
 	}
-	return Item{State: s, Version: int64(len(recs))}, nil
+	if len(recs) > 0 {
+		last := recs[len(recs)-1]
+		h.states.put(cached{stream: stream, item: it, last: last.ID, version: last.Version})
+	}
+	return it, nil
 }
 
 // Propose registers a new model or project. The id, the initial stage and the workflow
@@ -169,18 +219,31 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 			return Result{ID: id, Version: it.Version}, nil
 		}
 		res, err := h.appendItem(ctx, a, k, id, it.Version, events, o)
-		if errors.Is(err, eventstore.ErrConflict) && o.IfMatch == nil && attempt < h.cfg.Retries {
-			continue
+		if errors.Is(err, eventstore.ErrConflict) {
+			h.states.drop(stream) // another writer was first: the next load reads it all
+			if o.IfMatch == nil && attempt < h.cfg.Retries {
+				continue
+			}
 		}
 		if err != nil {
 			return Result{}, err
 		}
-		return h.answer(ctx, k, id, res, res.Duplicate, nil)
+		if !res.Duplicate {
+			// The answer is in the events just decided; only a retried request reads it back.
+			out := Result{ID: id, Version: res.ToVersion, Position: positionOf(res)}
+			for _, e := range events {
+				if fr, ok := e.(*item.FundingRequested); ok {
+					out.RequestID = fr.RequestID
+				}
+			}
+			return out, nil
+		}
+		return h.answer(ctx, k, id, res, true, nil)
 	}
 }
 
-// answer builds the result of a write, reading back the funding request id a retried
-// request_funding created the first time.
+// answer builds the result of a write answered from an earlier one, reading back the funding
+// request id a retried request_funding created the first time.
 func (h *Handler) answer(ctx context.Context, k item.Kind, id string, res eventstore.Result, dup bool, err error) (Result, error) {
 	if err != nil {
 		return Result{}, err

@@ -29,6 +29,9 @@ const benchUsage = `Usage:
   dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
   dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
+  dxledger bench commands [--writers 16] [--events 2000] [--no-cache] [--json]
+                          command latency (report_progress, in process through workflows.Handler)
+                          on items with 10 and with 1,000 events, and the p99 ratio
 
 Runs against DXLEDGER_DATABASE_URL, or the embedded cluster in --data-dir (use a scratch
 directory: the benchmark writes events).
@@ -39,7 +42,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if len(args) > 0 && args[0] == "http" {
 		return cmdBenchHTTP(ctx, args[1:], environ, stdout, stderr)
 	}
-	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "catchup", "reports"}, args[0]) {
+	if len(args) == 0 || !slices.Contains([]string{"append", "read", "generate", "lag", "catchup", "reports", "commands"}, args[0]) {
 		fmt.Fprint(stderr, benchUsage)
 		return errUsage
 	}
@@ -54,6 +57,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		itemsAlone             bool
 		warmup                 int
 		cpuProfile             string
+		noCache                bool
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
@@ -71,12 +75,14 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.BoolVar(&bulk, "bulk", false, "generate: write the rows with COPY in committed chunks instead of one append per life")
 		fs.IntVar(&chunk, "chunk", 20000, "generate --bulk: events per committed COPY")
 		fs.Uint64Var(&seed, "seed", 0, "generate: seed of the lives' random choices (0: the clock)")
+
+		fs.BoolVar(&noCache, "no-cache", false, "commands: the handler without its state cache (every command loads the whole stream)")
 	})
 	if err != nil {
 		return err
 	}
 	if events == 0 {
-		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "catchup": 5000, "reports": 1}[kind]
+		events = map[string]int{"append": 20000, "read": 100000, "generate": 1_000_000, "lag": 1, "catchup": 5000, "reports": 1, "commands": 2000}[kind]
 	}
 	if batch == 0 {
 		batch = map[string]int{"catchup": 10}[kind]
@@ -134,6 +140,12 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 			return err
 		}
 		return timings.Print(stdout, asJSON)
+	case "commands":
+		r, err := bench.Commands(ctx, store, bench.CommandsOptions{Clients: writers, Commands: events, NoCache: noCache})
+		if err != nil {
+			return err
+		}
+		return r.Print(stdout, asJSON)
 	}
 	if err != nil {
 		return err

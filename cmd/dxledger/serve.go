@@ -80,7 +80,8 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	if err != nil {
 		return err
 	}
-	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Frameworks: frameworks, Location: cfg.Location, Logger: log, Duties: ids})
+	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Frameworks: frameworks, Location: cfg.Location, Logger: log, Duties: ids,
+		Registerer: reg})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,150 @@
+package workflows
+
+import (
+	"container/list"
+	"sync"
+	"sync/atomic"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// stateCache keeps the folded state of recently used item streams, so that a command reads
+// only the events recorded after the state it remembers instead of the item's whole history
+// (issue 16, point 2). It never answers alone: every load still asks the database for the
+// stream from the remembered version on, the remembered last event included, and uses the
+// entry only when the database still holds that very event (same version, same event id) at
+// that place. So another process's writes are folded in on the next load, and a database that
+// went behind this process (a restore, a failover) or rewrote the stream is read again from
+// the start. The append's expected version stays the final guard; a conflict drops the entry.
+//
+// States are shared between goroutines as they are: item.Evolve copies what it changes
+// (copy-on-write slices and maps), and nothing in the handlers writes into a loaded state.
+type stateCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]*list.Element // of *cached
+	lru     list.List                // front: most recently used
+
+	hits, misses, stale atomic.Uint64
+}
+
+// cached is an item's state folded up to version, whose last event has id last.
+type cached struct {
+	stream  string
+	item    Item
+	last    ulid.ULID
+	version int64
+}
+
+// defaultStateCacheSize bounds the cache: an item's state is a few hundred bytes to a few
+// kilobytes (its funding requests and payments), so 20,000 items stay within tens of MB.
+const defaultStateCacheSize = 20000
+
+func newStateCache(max int) *stateCache {
+	if max <= 0 {
+		return nil
+	}
+	return &stateCache{max: max, entries: make(map[string]*list.Element)}
+}
+
+// get returns the entry of stream, if any.
+func (c *stateCache) get(stream string) (cached, bool) {
+	if c == nil {
+		return cached{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[stream]
+	if !ok {
+		return cached{}, false
+	}
+	c.lru.MoveToFront(el)
+	return *el.Value.(*cached), true
+}
+
+// put remembers e unless a newer state of the stream is already remembered.
+func (c *stateCache) put(e cached) {
+	if c == nil || e.version <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[e.stream]; ok {
+		if old := el.Value.(*cached); old.version > e.version {
+			return
+		}
+		*el.Value.(*cached) = e
+		c.lru.MoveToFront(el)
+		return
+	}
+	for len(c.entries) >= c.max {
+		oldest := c.lru.Back()
+		delete(c.entries, oldest.Value.(*cached).stream)
+		c.lru.Remove(oldest)
+	}
+	c.entries[e.stream] = c.lru.PushFront(&e)
+}
+
+// drop forgets stream: its next load reads the whole stream.
+func (c *stateCache) drop(stream string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[stream]; ok {
+		delete(c.entries, stream)
+		c.lru.Remove(el)
+	}
+}
+
+// CacheStats are the state cache's counts since the handler started.
+type CacheStats struct {
+	Hits    uint64 // loads that read only the events after a remembered state
+	Misses  uint64 // loads that read the whole stream
+	Stale   uint64 // remembered states the database no longer held at their place (dropped; counted in Misses too)
+	Entries int
+}
+
+// CacheStats returns the state cache's counts (zero when the cache is off).
+func (h *Handler) CacheStats() CacheStats {
+	c := h.states
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	n := len(c.entries)
+	c.mu.Unlock()
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), Entries: n}
+}
+
+// cacheCollector exports the counts to Prometheus, read on each scrape (no work per command).
+type cacheCollector struct {
+	h                          *Handler
+	hits, misses, stale, count *prometheus.Desc
+}
+
+func newCacheCollector(h *Handler) *cacheCollector {
+	return &cacheCollector{h: h,
+		hits:   prometheus.NewDesc("dxledger_workflows_state_cache_hits_total", "Item loads that read only the events after a remembered state.", nil, nil),
+		misses: prometheus.NewDesc("dxledger_workflows_state_cache_misses_total", "Item loads that read the whole stream.", nil, nil),
+		stale:  prometheus.NewDesc("dxledger_workflows_state_cache_stale_total", "Remembered states the database no longer held (dropped).", nil, nil),
+		count:  prometheus.NewDesc("dxledger_workflows_state_cache_entries", "Item states remembered.", nil, nil),
+	}
+}
+
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.hits
+	ch <- c.misses
+	ch <- c.stale
+	ch <- c.count
+}
+
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.h.CacheStats()
+	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.Hits))
+	ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(s.Misses))
+	ch <- prometheus.MustNewConstMetric(c.stale, prometheus.CounterValue, float64(s.Stale))
+	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(s.Entries))
+}

@@ -75,7 +75,6 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.BoolVar(&bulk, "bulk", false, "generate: write the rows with COPY in committed chunks instead of one append per life")
 		fs.IntVar(&chunk, "chunk", 20000, "generate --bulk: events per committed COPY")
 		fs.Uint64Var(&seed, "seed", 0, "generate: seed of the lives' random choices (0: the clock)")
-
 		fs.BoolVar(&noCache, "no-cache", false, "commands: the handler without its state cache (every command loads the whole stream)")
 	})
 	if err != nil {

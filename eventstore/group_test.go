@@ -280,12 +280,14 @@ func TestGroupConflictFailsOnlyItsCaller(t *testing.T) {
 	}
 	held := holdStreams(t, db, "blocker")
 	blocked := blockSlot(t, s, db)
+	taker := holdStreams(t, db, "racing") // commits while the group waits on it
 	before := s.GroupStats()
 	calls := []*call{
 		{stream: "new-1", expected: NoStream, events: []Event{ev("a.v1", 1)}},
 		{stream: "exists", expected: NoStream, events: []Event{ev("a.v1", 2)}},
 		{stream: "stale", expected: 1, events: []Event{ev("a.v1", 3)}},
 		{stream: "new-2", expected: NoStream, events: []Event{ev("a.v1", 4), ev("a.v1", 5)}, opts: []AppendOption{WithCommandID("c-2", nil)}},
+		{stream: "racing", expected: NoStream, events: []Event{ev("a.v1", 6)}},
 	}
 	start(t, s, calls...)
 	if err := held.Commit(ctx); err != nil {
@@ -294,7 +296,14 @@ func TestGroupConflictFailsOnlyItsCaller(t *testing.T) {
 	if err := <-blocked; !errors.Is(err, ErrConflict) {
 		t.Errorf("blocker: %v, want a conflict (another client wrote its version 1)", err)
 	}
+	waitFor(t, "the group to wait on the racing writer", lockWaiters(t, db))
+	if err := taker.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
 	wait(t, calls...)
+	if c := calls[4]; !errors.As(c.err, new(*ConflictError)) {
+		t.Errorf("create of a stream another writer created while the group waited: %v, want a conflict", c.err)
+	}
 	var ce *ConflictError
 	if c := calls[1]; !errors.As(c.err, &ce) || ce.Actual != 1 || ce.Expected != NoStream {
 		t.Errorf("create of an existing stream in a group: %v, want a conflict at version 1", c.err)
@@ -308,8 +317,8 @@ func TestGroupConflictFailsOnlyItsCaller(t *testing.T) {
 		}
 	}
 	after := s.GroupStats()
-	if d := (GroupStats{after.Transactions - before.Transactions, after.Appends - before.Appends, after.Retries - before.Retries}); d != (GroupStats{2, 5, 0}) {
-		t.Errorf("grouping: %+v, want the blocker alone then one group of 4, no retry", d)
+	if d := (GroupStats{after.Transactions - before.Transactions, after.Appends - before.Appends, after.Retries - before.Retries}); d != (GroupStats{2, 6, 0}) {
+		t.Errorf("grouping: %+v, want the blocker alone then one group of 5, no retry", d)
 	}
 	if a, b := txOf(t, db, "new-1"), txOf(t, db, "new-2"); a != b || calls[0].res.Position.TxID != a {
 		t.Errorf("new-1 and new-2 in transactions %d and %d, want one", a, b)
@@ -317,8 +326,8 @@ func TestGroupConflictFailsOnlyItsCaller(t *testing.T) {
 	if n := eventsOf(t, db, "exists") + eventsOf(t, db, "stale"); n != 3 {
 		t.Errorf("the conflicting streams hold %d events, want 3 (nothing appended)", n)
 	}
-	if rep, err := s.Verify(ctx, nil); err != nil || len(rep.Problems) != 1 || rep.Problems[0].StreamID != "blocker" {
-		t.Errorf("verify: %v %v, want only the held row's made-up hash", rep.Problems, err)
+	if rep, err := s.Verify(ctx, nil); err != nil || len(rep.Problems) != 2 {
+		t.Errorf("verify: %v %v, want only the held rows' made-up hashes", rep.Problems, err)
 	}
 }
 
@@ -482,7 +491,8 @@ func TestGroupCancelledCaller(t *testing.T) {
 	yctx, cancelY := context.WithCancel(ctx)
 	y := &call{stream: "gave-up", expected: NoStream, events: []Event{ev("a.v1", 1)}, ctx: yctx}
 	z := &call{stream: "taken", expected: NoStream, events: []Event{ev("a.v1", 1)}}
-	start(t, s, y, z)
+	start(t, s, z) // z leads the group (its goroutine sends it), y is a member
+	start(t, s, y)
 	held.Rollback(ctx)
 	if err := <-blocked; err != nil {
 		t.Fatal(err)

@@ -200,26 +200,51 @@ func (s *Store) commitGroup(group []*pending) {
 		}
 		return
 	}
-	defer conn.Release()
 	// The batch is read to its end whatever the callers do, so that each is answered what
 	// the database did. When every caller has given up, the server is asked to cancel the
 	// statements (a rolled-back group answers each its own ctx.Err() below); only if it does
-	// not answer within groupAbandon is the connection dropped and the outcome unknown.
+	// not answer within groupAbandon is the connection dropped and the outcome unknown. A
+	// connection a cancel request was sent for is closed, not returned to the pool: the
+	// request could still reach its next query.
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var left atomic.Int64
+	var (
+		left      atomic.Int64
+		cancelMu  sync.Mutex
+		finished  bool
+		cancelled bool
+		stops     = make([]func() bool, 0, len(group))
+	)
 	left.Store(int64(len(group)))
 	for _, pd := range group {
-		stop := context.AfterFunc(pd.ctx, func() {
-			if left.Add(-1) == 0 {
-				cctx, ccancel := context.WithTimeout(context.Background(), groupAbandon)
-				defer ccancel()
-				conn.Conn().PgConn().CancelRequest(cctx)
-				time.AfterFunc(groupAbandon, cancel)
+		stops = append(stops, context.AfterFunc(pd.ctx, func() {
+			if left.Add(-1) != 0 {
+				return
 			}
-		})
-		defer stop()
+			cancelMu.Lock()
+			defer cancelMu.Unlock()
+			if finished {
+				return
+			}
+			cancelled = true
+			cctx, ccancel := context.WithTimeout(context.Background(), groupAbandon)
+			defer ccancel()
+			conn.Conn().PgConn().CancelRequest(cctx)
+			time.AfterFunc(groupAbandon, cancel)
+		}))
 	}
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancelMu.Lock()
+		finished = true
+		if cancelled {
+			conn.Conn().Close(context.Background())
+		}
+		cancelMu.Unlock()
+		cancel()
+		conn.Release()
+	}()
 	sorted := slices.Clone(group)
 	slices.SortFunc(sorted, func(a, b *pending) int { return strings.Compare(a.p.stream, b.p.stream) })
 	batch := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(sorted))}

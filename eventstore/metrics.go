@@ -14,6 +14,8 @@ type metrics struct {
 	duplicates    prometheus.Counter
 	appendSeconds prometheus.Histogram
 	readEvents    prometheus.Counter
+	groupSize     prometheus.Histogram
+	groupRetries  prometheus.Counter
 }
 
 func newMetrics() metrics {
@@ -29,12 +31,17 @@ func newMetrics() metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 		readEvents: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dxledger_store_subscription_events_total", Help: "Events delivered to subscriptions."}),
+		groupSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "dxledger_store_append_group_size", Help: "Appends committed together in one transaction (group commit; 1: alone).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}),
+		groupRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dxledger_store_append_group_retries_total", Help: "Groups of appends rolled back and sent again one by one."}),
 	}
 }
 
 func (m metrics) register(r prometheus.Registerer) error {
 	var errs []error
-	for _, c := range []prometheus.Collector{m.appended, m.appendErrors, m.duplicates, m.appendSeconds, m.readEvents} {
+	for _, c := range []prometheus.Collector{m.appended, m.appendErrors, m.duplicates, m.appendSeconds, m.readEvents, m.groupSize, m.groupRetries} {
 		errs = append(errs, r.Register(c))
 	}
 	return errors.Join(errs...)

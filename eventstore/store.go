@@ -75,6 +75,7 @@ type Store struct {
 	bgDone   sync.WaitGroup
 
 	heads   *headCache
+	group   grouper
 	metrics metrics
 }
 
@@ -90,6 +91,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		entropy:  ulid.Monotonic(rand.Reader, 0),
 		appended: make(chan struct{}, 1),
 		heads:    newHeadCache(10000),
+		group:    newGrouper(),
 		metrics:  newMetrics(),
 	}
 	s.wake.init()
@@ -195,10 +197,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 // never overrules the database: a database behind the cache (a restore under a running
 // server, a failover to an asynchronous standby) inserts nothing, the stream's cache entry is
 // dropped, and the caller gets a *ConflictError with the database's head. No transaction spans
-// the round trips, so an append costs one commit, like a bare INSERT. (Issue 16 may batch
-// several appends in one transaction: each keeps its own guard and its own head.)
+// the round trips. Appends that arrive while others are being committed share one transaction
+// with them (group commit, group.go), each with its own guard and its own answer; an append
+// inside a caller's transaction (InTx) runs there, alone.
 func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, events []Event, o appendOptions) (Result, error) {
 	db := s.runner(ctx)
+	_, inTx := db.(pgx.Tx)
 	if o.commandID != "" {
 		if res, found, err := s.previousCommand(ctx, db, stream, expected == NoStream, o); found || err != nil {
 			return res, err
@@ -219,48 +223,16 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 			return Result{}, &ConflictError{Stream: stream, Expected: expected, Actual: head}
 		}
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
-	n := len(events)
-	res := Result{StreamID: stream, FromVersion: head + 1, ToVersion: head + int64(n), EventIDs: make([]ulid.ULID, n)}
-	ids := make([][16]byte, n)
-	types, data := make([]string, n), make([]string, n)
-	occurred := make([]time.Time, n)
-	actor, role, unit := make([]string, n), make([]string, n), make([]string, n)
-	request, correlation, causation := make([]string, n), make([]string, n), make([]string, n)
-	hashes := make([][]byte, n)
-	headHash := prev
-	for i, e := range events {
-		id := s.newID(now)
-		res.EventIDs[i], ids[i] = id, id
-		m := e.Metadata
-		m.OccurredOn, m.RecordedAt = dateOf(m.OccurredOn, now), now
-		types[i], data[i], occurred[i] = e.Type, string(e.Data), m.OccurredOn
-		actor[i], role[i], unit[i] = m.Actor, m.Role, m.Unit
-		request[i], correlation[i], causation[i] = m.RequestID, m.CorrelationID, m.CausationID
-		prev = chainHash(prev, id, stream, head+int64(i)+1, e.Type, e.Data, m)
-		hashes[i] = prev
+	p := s.prepare(stream, head, prev, events, o)
+	var out outcome
+	if inTx {
+		out = p.runAlone(ctx, db)
+	} else {
+		out = s.group.submit(ctx, s, p)
 	}
-	args := []any{ids, stream, head, now, types, data, occurred, actor, role, unit, request, correlation, causation, hashes, headHash}
-	query := insertSQL
-	if n == 1 {
-		// Scalars encode and plan more cheaply than arrays; most appends are one event.
-		query = insertOneSQL
-		args = []any{ids[0], stream, head, now, types[0], data[0], occurred[0], actor[0], role[0], unit[0],
-			request[0], correlation[0], causation[0], hashes[0], headHash}
-	}
-	if o.commandID != "" {
-		query = insertWithCommandSQL
-		if n == 1 {
-			query = insertOneWithCommandSQL
-		}
-		args = append(args, o.commandID, o.fingerprint, head+int64(n), ids)
-	}
-	err := db.QueryRow(ctx, query, args...).Scan(&res.Position.TxID, &res.Position.Seq)
-	inserted := !errors.Is(err, pgx.ErrNoRows)
-	if !inserted {
-		err = nil
-	}
-	if err != nil || !inserted {
+	res, err := p.res, out.err
+	res.Position = out.pos
+	if err != nil || !out.inserted {
 		// Whatever went wrong, the cache may be what was wrong: the next append of this
 		// stream reads its head from the database.
 		s.heads.drop(stream)
@@ -274,7 +246,7 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 	case err != nil:
 		return Result{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if !inserted {
+	if !out.inserted {
 		// Either another append of the same command committed while this one ran, or the
 		// stream in the database is not at the head this append chained on.
 		if o.commandID != "" {
@@ -284,10 +256,86 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 		}
 		return Result{}, s.conflict(ctx, db, stream, expected)
 	}
-	if _, inTx := db.(pgx.Tx); !inTx { // a test's transaction may still roll back
-		s.heads.put(stream, res.ToVersion, prev)
+	if !inTx { // a caller's transaction may still roll back
+		s.heads.put(stream, res.ToVersion, p.last)
 	}
 	return res, nil
+}
+
+// prepared is one append made ready to send: its result but for the position, its statement
+// alone and the same statement's form for a group (the same arguments).
+type prepared struct {
+	stream     string
+	n          int // events
+	res        Result
+	last       []byte // the hash of its last event: the stream's new head
+	query      string // alone: a conflict raises 23505
+	groupQuery string // in a group: a conflict inserts nothing, the answer is always one row
+	args       []any
+}
+
+// outcome is what the database answered an append: inserted at pos, or nothing inserted (the
+// guard did not hold, or the command was recorded by another append), or err.
+type outcome struct {
+	pos      Position
+	inserted bool
+	err      error
+}
+
+// prepare gives the events their ids, recorded_at and hashes chained on (head, prev), and
+// builds the append's statement.
+func (s *Store) prepare(stream string, head int64, prev []byte, events []Event, o appendOptions) *prepared {
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	n := len(events)
+	p := &prepared{stream: stream, n: n,
+		res: Result{StreamID: stream, FromVersion: head + 1, ToVersion: head + int64(n), EventIDs: make([]ulid.ULID, n)}}
+	ids := make([][16]byte, n)
+	types, data := make([]string, n), make([]string, n)
+	occurred := make([]time.Time, n)
+	actor, role, unit := make([]string, n), make([]string, n), make([]string, n)
+	request, correlation, causation := make([]string, n), make([]string, n), make([]string, n)
+	hashes := make([][]byte, n)
+	headHash := prev
+	for i, e := range events {
+		id := s.newID(now)
+		p.res.EventIDs[i], ids[i] = id, id
+		m := e.Metadata
+		m.OccurredOn, m.RecordedAt = dateOf(m.OccurredOn, now), now
+		types[i], data[i], occurred[i] = e.Type, string(e.Data), m.OccurredOn
+		actor[i], role[i], unit[i] = m.Actor, m.Role, m.Unit
+		request[i], correlation[i], causation[i] = m.RequestID, m.CorrelationID, m.CausationID
+		prev = chainHash(prev, id, stream, head+int64(i)+1, e.Type, e.Data, m)
+		hashes[i] = prev
+	}
+	p.last = prev
+	p.args = []any{ids, stream, head, now, types, data, occurred, actor, role, unit, request, correlation, causation, hashes, headHash}
+	p.query, p.groupQuery = insertSQL, groupInsertSQL
+	if n == 1 {
+		// Scalars encode and plan more cheaply than arrays; most appends are one event.
+		p.query, p.groupQuery = insertOneSQL, groupInsertOneSQL
+		p.args = []any{ids[0], stream, head, now, types[0], data[0], occurred[0], actor[0], role[0], unit[0],
+			request[0], correlation[0], causation[0], hashes[0], headHash}
+	}
+	if o.commandID != "" {
+		p.query, p.groupQuery = insertWithCommandSQL, groupInsertWithCommandSQL
+		if n == 1 {
+			p.query, p.groupQuery = insertOneWithCommandSQL, groupInsertOneWithCommandSQL
+		}
+		p.args = append(p.args, o.commandID, o.fingerprint, head+int64(n), ids)
+	}
+	return p
+}
+
+// runAlone sends the append's statement by itself on db (the pool, or a caller's
+// transaction): a transaction of its own unless db is one.
+func (p *prepared) runAlone(ctx context.Context, db runner) outcome {
+	var out outcome
+	out.err = db.QueryRow(ctx, p.query, p.args...).Scan(&out.pos.TxID, &out.pos.Seq)
+	out.inserted = out.err == nil
+	if errors.Is(out.err, pgx.ErrNoRows) {
+		out.err = nil
+	}
+	return out
 }
 
 // conflict is the *ConflictError of an append that the database refused, with the stream's
@@ -413,6 +461,38 @@ ins AS (`
 const (
 	insertWithCommandSQL    = recordCommand + insertRowsSQL + ` AND EXISTS (SELECT 1 FROM cmd)` + returnPosition
 	insertOneWithCommandSQL = recordCommand + insertOneRowSQL + ` AND EXISTS (SELECT 1 FROM cmd)` + returnPosition
+)
+
+// The same statements as sent in a group (group.go), where an error would roll back every
+// append of the group: the guard also wants the next version free, a version taken meanwhile
+// by a concurrent writer inserts nothing instead of raising (ON CONFLICT DO NOTHING), and the
+// statement always answers one row: the transaction id, the last seq and the number of events
+// inserted (0 when the guard did not hold). An append must go in whole or not at all, with
+// its command record: a version taken by a writer that commits while the statement waits can
+// skip some rows but not others, or the events but not the command record; then the HAVING
+// divides by zero (22012), the group rolls back and its appends are retried one by one.
+const groupGuardSQL = `WITH ok AS (SELECT 1 WHERE ($3::bigint = 0
+	OR EXISTS (SELECT 1 FROM events WHERE stream_id = $2 AND version = $3 AND hash = $15::bytea))
+	AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $2 AND version = $3 + 1)),
+`
+
+const (
+	groupOnConflict = ` ON CONFLICT (stream_id, version) DO NOTHING RETURNING seq)
+SELECT pg_current_xact_id(), coalesce(max(seq), 0), count(*) FROM ins`
+	groupWhole   = ` HAVING 1 / (count(*) IN (0, cardinality($1::uuid[])))::int = 1`
+	groupCommand = groupGuardSQL + `cmd AS (
+	INSERT INTO commands (command_id, stream_id, fingerprint, first_version, last_version, event_ids)
+	SELECT $16, $2, $17, $3 + 1, $18, $19::uuid[] FROM ok ON CONFLICT (command_id) DO NOTHING RETURNING 1),
+ins AS (`
+)
+
+const (
+	groupInsertSQL            = groupGuardSQL + `ins AS (` + insertRowsSQL + groupOnConflict + groupWhole
+	groupInsertOneSQL         = groupGuardSQL + `ins AS (` + insertOneRowSQL + groupOnConflict
+	groupInsertWithCommandSQL = groupCommand + insertRowsSQL + ` AND EXISTS (SELECT 1 FROM cmd)` + groupOnConflict +
+		` HAVING 1 / (count(*) IN (0, cardinality($1::uuid[])) AND (count(*) > 0) = EXISTS (SELECT 1 FROM cmd))::int = 1`
+	groupInsertOneWithCommandSQL = groupCommand + insertOneRowSQL + ` AND EXISTS (SELECT 1 FROM cmd)` + groupOnConflict +
+		` HAVING 1 / ((count(*) > 0) = EXISTS (SELECT 1 FROM cmd))::int = 1`
 )
 
 func dateOf(t, now time.Time) time.Time {

@@ -41,6 +41,11 @@ type Result struct {
 	FloorBeforeTPS float64 `json:"floor_before_tps,omitempty"`
 	FloorAfterTPS  float64 `json:"floor_after_tps,omitempty"`
 	RatioToFloor   float64 `json:"ratio_to_floor,omitempty"`
+	// Transactions is how many transactions the appends took (group commit: several appends
+	// arriving together share one), GroupRetries how many groups were rolled back and sent
+	// again one append at a time.
+	Transactions int64 `json:"transactions,omitempty"`
+	GroupRetries int64 `json:"group_retries,omitempty"`
 	// Lag is the lag benchmark's detail.
 	Lag *LagStats `json:"lag,omitempty"`
 	// Writes is the latency of the writes before the waited reads (bench http --waited).
@@ -63,6 +68,10 @@ func (r Result) Print(w io.Writer, asJSON bool) error {
 		fmt.Fprintf(w, ", %d writers", r.Writers)
 	}
 	_, err := fmt.Fprintf(w, " in %.2fs: %.0f events/s, p50 %.2f ms, p99 %.2f ms\n", r.Seconds, r.EventsPerSec, r.P50Millis, r.P99Millis)
+	if r.Transactions > 0 {
+		_, err = fmt.Fprintf(w, "group commit: %d transactions, %.2f appends per transaction, %d groups retried one by one\n",
+			r.Transactions, float64(r.Events)/float64(r.Transactions), r.GroupRetries)
+	}
 	if r.RatioToFloor > 0 {
 		_, err = fmt.Fprintf(w, "floor (pgbench, %d clients, one-row INSERT per transaction): %.0f tps before, %.0f tps after; append = %.2f× the floor\n",
 			r.Writers, r.FloorBeforeTPS, r.FloorAfterTPS, r.RatioToFloor)
@@ -138,6 +147,7 @@ func appendEvents(ctx context.Context, store *eventstore.Store, writers, events 
 	lat := make([][]time.Duration, writers)
 	errs := make([]error, writers)
 	var wg sync.WaitGroup
+	groups := store.GroupStats()
 	start := time.Now()
 	for w := 0; w < writers; w++ {
 		wg.Add(1)
@@ -166,8 +176,10 @@ func appendEvents(ctx context.Context, store *eventstore.Store, writers, events 
 	}
 	all := slices.Concat(lat...)
 	p50, p99 := percentiles(all)
+	after := store.GroupStats()
 	return Result{Benchmark: "append", Writers: writers, Events: len(all), Seconds: elapsed.Seconds(),
-		EventsPerSec: float64(len(all)) / elapsed.Seconds(), P50Millis: p50, P99Millis: p99}, nil
+		EventsPerSec: float64(len(all)) / elapsed.Seconds(), P50Millis: p50, P99Millis: p99,
+		Transactions: after.Transactions - groups.Transactions, GroupRetries: after.Retries - groups.Retries}, nil
 }
 
 // ReadOptions configures Read.

@@ -43,7 +43,7 @@ func TestBenchmarksRun(t *testing.T) {
 		}
 	}
 	res, err := bench.Append(ctx, store, bench.AppendOptions{Writers: 4, Events: 200})
-	check("append", res, err, 200, `^append: 200 events, 4 writers in [0-9.]+s: \d+ events/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms\n$`)
+	check("append", res, err, 200, `^append: 200 events, 4 writers in [0-9.]+s: \d+ events/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms\ngroup commit: \d+ transactions, [0-9.]+ appends per transaction, 0 groups retried one by one\n$`)
 	res, err = bench.Read(ctx, store, bench.ReadOptions{Events: 500, Batch: 100})
 	check("read", res, err, 500, `^read: 500 events in .* p99`)
 	res, err = bench.Generate(ctx, store, bench.GenerateOptions{Events: 1500, Writers: 2})

@@ -16,11 +16,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/internal/pgcluster"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"golang.org/x/crypto/bcrypt"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain lowers bcrypt's cost for the passwords the tests make (the demo alone makes 34 each
+// time it is loaded; under the race detector each takes seconds at the default cost).
+// internal/identity's own tests keep the default and check it.
+func TestMain(m *testing.M) {
+	identity.SetPasswordCostForTests(bcrypt.MinCost)
+	pgtest.Main(m)
+}
 
 var listenLine = regexp.MustCompile(`dxledger listening on (http://\S+)`)
 

@@ -345,10 +345,7 @@ func TestReportsMoveAgainAfterPostgreSQLRestarts(t *testing.T) {
 // lead to serve within seconds, and every write is counted once.
 func TestAStandbyTakesOverFromAKilledProjector(t *testing.T) {
 	db := pgtest.New(t)
-	bin := filepath.Join(t.TempDir(), "dxledger")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := dxledgerBinary(t)
 	leader := exec.Command(bin, "projector")
 	leader.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DXLEDGER_DATABASE_URL=" + db.URL}
 	var leaderLog lockedBuffer // written by the process's output copier while the test reads it

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -12,15 +13,55 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/internal/pgcluster"
 	"github.com/dxledger/dxledger/internal/pgtest"
+	"golang.org/x/crypto/bcrypt"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain lowers bcrypt's cost for the passwords the tests make (the demo alone makes 34 each
+// time it is loaded; under the race detector each takes seconds at the default cost).
+// internal/identity's own tests keep the default and check it.
+func TestMain(m *testing.M) {
+	identity.SetPasswordCostForTests(bcrypt.MinCost)
+	pgtest.Main(m, func() {
+		if built.dir != "" {
+			os.RemoveAll(built.dir)
+		}
+	})
+}
+
+// built is the real binary, built once for the tests that run it as a separate process.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// dxledgerBinary returns the path of the real binary (go build of this package), built by the
+// first test that asks: each test building its own paid a compile and a link of the whole
+// program every time.
+func dxledgerBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "dxlbin-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "dxledger")
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
+}
 
 var listenLine = regexp.MustCompile(`dxledger listening on (http://\S+)`)
 
@@ -165,10 +206,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 // The embedded default, as a newcomer runs it: the real binary, no configuration, SIGTERM.
 func TestEmbeddedServeStopsCleanly(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "dxledger")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := dxledgerBinary(t)
 	work, err := pgtest.TempDir()
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/fault"
@@ -20,9 +21,23 @@ var (
 	ErrSessionExpired = fault.New(fault.Unauthenticated, "identity.session_expired", "the session has expired")
 )
 
+// passwordCost is bcrypt's work factor for the passwords stored: bcrypt.DefaultCost, except in
+// tests that lower it with SetPasswordCostForTests.
+var passwordCost = bcrypt.DefaultCost
+
+// SetPasswordCostForTests sets bcrypt's work factor for the passwords hashed from now on. Only
+// for tests, before they start (a TestMain or an init): under the race detector one hash at the
+// default cost takes seconds of CPU and the end-to-end tests make hundreds (34 people each time
+// the demo is loaded). What a test checks of passwords does not depend on the cost.
+func SetPasswordCostForTests(cost int) { passwordCost = cost }
+
 // dummyHash is compared against when no user has the name, so that an unknown name takes as
-// long to refuse as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dxledger-no-such-user"), bcrypt.DefaultCost)
+// long to refuse as a wrong password. It is made on first use, at the cost passwords are made
+// with (not at start: every program and test binary that links this package would pay for it).
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("dxledger-no-such-user"), passwordCost)
+	return h
+})
 
 // ErrLongPassword is returned for a password longer than bcrypt's 72 bytes (24 Vietnamese
 // letters with tone marks can be that long).
@@ -35,7 +50,7 @@ func hashPassword(password string) ([]byte, error) {
 	case len(password) > 72:
 		return nil, ErrLongPassword
 	}
-	return bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return bcrypt.GenerateFromPassword([]byte(password), passwordCost)
 }
 
 // ErrNoSuchUser is returned for a user id that is not registered.
@@ -80,7 +95,7 @@ func (s *Store) SignIn(ctx context.Context, name, password string) (User, error)
 		return User{}, fmt.Errorf("sign in: %w", err)
 	}
 	if len(cands) == 0 {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return User{}, ErrBadCredentials
 	}
 	for _, c := range cands {

@@ -38,8 +38,12 @@ var (
 // first New, so a run that needs no database (a fuzz target, an Example) starts none. A
 // machine without PostgreSQL's server binaries fails the test that needs one, with a message
 // that says how to install them.
-func Main(m *testing.M) {
+// The cleanups run after the tests, before the cluster stops.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	if cluster != nil {
 		admin.Close(context.Background())
 		if err := cluster.Stop(context.Background()); err != nil {

@@ -11,7 +11,12 @@ import (
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/internal/pgtest"
 	"github.com/dxledger/dxledger/internal/pjtest"
+	"golang.org/x/crypto/bcrypt"
 )
+
+// The demo makes 34 people with passwords: at bcrypt's default cost that is a minute of CPU
+// under the race detector (internal/identity's own tests check the default cost).
+func init() { identity.SetPasswordCostForTests(bcrypt.MinCost) }
 
 // The branches meet here: the demo records its history late and out of order (recorded_at
 // goes back and forth along the store's order, issue 12), with splits, accounts' streams and

@@ -215,6 +215,7 @@ func (b *itemsBulk) Write(context.Context, pgx.Tx) error { return errLoadOnly }
 // ones in the order of their primary keys, in committed chunks.
 func (b *itemsBulk) Load(ctx context.Context, tx *pgx.Conn) error {
 	b.t0 = time.Now()
+	b.byID, b.intern = nil, nil // b.order holds every item from here on
 	slices.SortFunc(b.order, func(x, y *bulkItem) int { return strings.Compare(x.id, y.id) })
 	groups := &groupIndex{ids: map[groupKey]gid{}}
 	deltas := newDeltaTable[bulkDeltaKey, metrics]()
@@ -311,6 +312,7 @@ func (b *itemsBulk) Load(ctx context.Context, tx *pgx.Conn) error {
 		return err
 	}
 	<-folded
+	deltas.idx, money.idx = nil, nil // summed: the keys and values are what remains to write
 	b.step("copy pj_items, pj_item_facts; fold")
 	if err := copyBinary(ctx, tx, "pj_item_current", []string{"item_id", "kind", "unit_code", "pillar", "sector",
 		"estimated_vnd", "end_date", "requested_vnd", "approved_vnd", "disbursed_vnd", "stage", "progress", "same_as",
@@ -371,7 +373,7 @@ func (b *itemsBulk) Load(ctx context.Context, tx *pgx.Conn) error {
 	}); err != nil {
 		return err
 	}
-	nows = nil
+	nows, b.order = nil, nil // the items and their facts are written
 	b.step("copy pj_item_current*")
 
 	// Today's group tables.
@@ -436,20 +438,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 	if b.bk.starts == nil {
 		return nil // no facts: the live projection writes no bucket either
 	}
-	bk := b.bk
-	nb := len(bk.starts)
-	open := nb - 1
-	// Per bucket, the month sums of its own rows; closed buckets then take the running total.
-	own := make([]map[sumKey]*metrics, nb)
-	ownMoney := make([]map[moneySumKey]*moneySums, nb)
-	for i := range own {
-		own[i], ownMoney[i] = map[sumKey]*metrics{}, map[moneySumKey]*moneySums{}
-	}
-
-	// Every recording moment's sums per day and month (pj_group_all_sums), as the live batches add them up.
-	all := map[allKey]*metrics{}
-	allMoney := map[allMoneyKey]*moneySums{}
-	openOwn := map[openGroupKey]*metrics{}
+	sums := newRebuildSums(b.bk, groups)
 	order := make([]int32, 0, len(deltas.keys))
 	for i, k := range deltas.keys {
 		m := &deltas.vals[i]
@@ -457,33 +446,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 			continue
 		}
 		order = append(order, int32(i))
-		g := groups.keys[k.g]
-		addAll(all, g, int64(k.day), m)
-		n := bk.of(k.rec)
-		month := monthOf(int64(k.day)).Unix()
-		if n == open { // the open bucket's own sums are kept per group (migration 00018)
-			ok := openGroupKey{month, g}
-			s := openOwn[ok]
-			if s == nil {
-				s = &metrics{}
-				openOwn[ok] = s
-			}
-			for j := range m {
-				s[j] += m[j]
-			}
-			continue
-		}
-		for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
-			sk := sumKey{x[0], month, g.kind, x[1], g.stage}
-			s := own[n][sk]
-			if s == nil {
-				s = &metrics{}
-				own[n][sk] = s
-			}
-			for j := range m {
-				s[j] += m[j]
-			}
-		}
+		sums.addGroup(k.g, k.day, k.rec, m)
 	}
 	// The groups' rank in the order of the primary key's text columns.
 	rank := make([]int, len(groups.keys))
@@ -547,17 +510,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 			continue
 		}
 		order = append(order, int32(i))
-		addAllMoney(allMoney, k.kind, k.source, k.year, int64(k.day), m)
-		n := bk.of(k.rec)
-		sk := moneySumKey{monthOf(int64(k.day)).Unix(), k.kind, k.source, k.year}
-		s := ownMoney[n][sk]
-		if s == nil {
-			s = &moneySums{}
-			ownMoney[n][sk] = s
-		}
-		for j := range m {
-			s[j] += m[j]
-		}
+		sums.addMoney(k, m)
 	}
 	slices.SortFunc(order, func(x, y int32) int {
 		a, c := money.keys[x], money.keys[y]
@@ -595,101 +548,10 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 	}
 	b.step("copy pj_money_deltas")
 
-	// The buckets, their running sums and the open bucket's own.
-	var bucketRows, sumRows, moneyRows, openRows, openMoneyRows [][]any
-	for n := range nb {
-		bucketRows = append(bucketRows, []any{int32(n), moment(bk.starts[n]), bk.facts[n], moment(bk.maxRec[n])})
-	}
-	total := map[sumKey]*metrics{}
-	totalMoney := map[moneySumKey]*moneySums{}
-	for n := range open {
-		for k, m := range own[n] {
-			s := total[k]
-			if s == nil {
-				s = &metrics{}
-				total[k] = s
-			}
-			for j := range m {
-				s[j] += m[j]
-			}
-		}
-		for k, s := range total {
-			if *s != (metrics{}) {
-				sumRows = append(sumRows, sumRow(n, k, s))
-			}
-		}
-		for k, m := range ownMoney[n] {
-			s := totalMoney[k]
-			if s == nil {
-				s = &moneySums{}
-				totalMoney[k] = s
-			}
-			for j := range m {
-				s[j] += m[j]
-			}
-		}
-		for k, s := range totalMoney {
-			if *s != (moneySums{}) {
-				moneyRows = append(moneyRows, moneySumRow(n, k, s))
-			}
-		}
-	}
-	for k, m := range openOwn {
-		if *m != (metrics{}) {
-			openRows = append(openRows, []any{int32(open), time.Unix(k.month, 0).UTC(), k.g.kind, k.g.unit, k.g.pillar,
-				k.g.sector, string(k.g.stage), m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]})
-		}
-	}
-	for k, s := range ownMoney[open] {
-		if *s != (moneySums{}) {
-			openMoneyRows = append(openMoneyRows, moneySumRow(open, k, s))
-		}
-	}
-	var allRows, allMoneyRows [][]any
-	for k, m := range all {
-		if *m != (metrics{}) {
-			allRows = append(allRows, []any{k.dim, k.span, dayTime(k.day), k.kind, k.key, string(k.stage), m[0], m[1], m[2], m[3],
-				m[4], m[5], m[6], m[7], m[8], m[9]})
-		}
-	}
-	for k, m := range allMoney {
-		if *m != (moneySums{}) {
-			allMoneyRows = append(allMoneyRows, []any{k.span, dayTime(k.day), k.kind, k.source, int32(k.year), m[0], m[1], m[2]})
-		}
-	}
-	sumCols := []string{"bucket", "dim", "month", "kind", "key", "stage", "items", "distinct_models", "with_gap", "overdue",
-		"estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"}
-	moneyCols := []string{"bucket", "month", "kind", "source", "year", "requested_vnd", "approved_vnd", "disbursed_vnd"}
-	for _, t := range []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
-		{"pj_delta_buckets", []string{"bucket", "starts_at", "facts", "max_recorded_at"}, bucketRows},
-		{"pj_group_delta_sums", sumCols, sumRows},
-		{"pj_money_delta_sums", moneyCols, moneyRows},
-		{"pj_group_open_sums", []string{"bucket", "month", "kind", "unit_code", "pillar", "sector", "stage", "items",
-			"distinct_models", "with_gap", "overdue", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd",
-			"gap_vnd", "progress"}, openRows},
-		{"pj_money_open_sums", moneyCols, openMoneyRows},
-		{"pj_group_all_sums", []string{"dim", "span", "day", "kind", "key", "stage", "items", "distinct_models", "with_gap",
-			"overdue", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"}, allRows},
-		{"pj_money_all_sums", []string{"span", "day", "kind", "source", "year", "requested_vnd", "approved_vnd",
-			"disbursed_vnd"}, allMoneyRows},
-	} {
-		if err := copyRows(ctx, tx, t.table, t.cols, t.rows); err != nil {
-			return err
-		}
+	// The buckets, their running sums and the open bucket's own (rebuildsums.go).
+	if err := sums.write(ctx, tx); err != nil {
+		return err
 	}
 	b.step("bucket sums")
 	return nil
-}
-
-func sumRow(bucket int, k sumKey, m *metrics) []any {
-	return []any{int32(bucket), k.dim, time.Unix(k.month, 0).UTC(), k.kind, k.key, string(k.stage), m[0], m[1], m[2], m[3], m[4],
-		m[5], m[6], m[7], m[8], m[9]}
-}
-
-func moneySumRow(bucket int, k moneySumKey, m *moneySums) []any {
-	return []any{int32(bucket), time.Unix(k.month, 0).UTC(), k.kind, k.source, int32(k.year), m[0], m[1], m[2]}
 }

@@ -44,6 +44,22 @@ func chromium(t *testing.T) string {
 }
 
 func newBrowser(t *testing.T, base string) *browser {
+	// Debian's chromium has been seen to exit before it listens ("chrome failed to start")
+	// on a busy machine, once in a few hundred starts: the browser is the test's instrument,
+	// not what it tests, so a start is tried three times, each in a fresh profile.
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var ctx context.Context
+		if ctx, err = startBrowser(t); err == nil {
+			return &browser{t: t, ctx: ctx, base: base}
+		}
+		t.Logf("start chromium, attempt %d: %v", attempt, err)
+	}
+	t.Fatalf("start chromium: %v", err)
+	return nil
+}
+
+func startBrowser(t *testing.T) (context.Context, error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()),
@@ -53,10 +69,7 @@ func newBrowser(t *testing.T, base string) *browser {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	// Start the browser on the long-lived context: a step's own deadline must not end it.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return &browser{t: t, ctx: ctx, base: base}
+	return ctx, chromedp.Do(ctx, chromedp.Navigate("about:blank"))
 }
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {

@@ -146,17 +146,20 @@ func (r *Reports) asOf(ctx context.Context, items []ListItem, q ListQuery) ([]Li
 	return out, nil
 }
 
-// Due lists the items that may have a deadline due on today: in one of the stages
-// noProgressIn and silent since their last progress report (or, without one, their first
-// approval) for at least minDays, not flagged since; or in one of the stages overdueIn, past
-// their planned end date and not yet marked overdue. The deadline process manager checks
-// each against its own workflow definition.
-func (r *Reports) Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string) ([]item.Ref, error) {
+// Due lists, in item id order after the id after, at most limit of the items that may have a
+// deadline due on today: in one of the stages noProgressIn and silent since their last
+// progress report (or, without one, their first approval) for at least minDays, not flagged
+// since; or in one of the stages overdueIn, past their planned end date and not yet marked
+// overdue. The deadline process manager checks each against its own workflow definition, a
+// page at a time, so that its memory does not grow with the store (a 10-million-event store
+// has about a million such items on its first day).
+func (r *Reports) Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string, after string, limit int) ([]item.Ref, error) {
 	rows, err := r.pool.Query(ctx, `SELECT kind, item_id FROM pj_item_current
-		WHERE (stage = ANY($1) AND coalesce(last_progress_on, first_funded_on) <= $2::date - $3::int
+		WHERE item_id > $5 AND (
+		      (stage = ANY($1) AND coalesce(last_progress_on, first_funded_on) <= $2::date - $3::int
 		       AND (flagged_on IS NULL OR flagged_on < coalesce(last_progress_on, first_funded_on)))
-		   OR (stage = ANY($4) AND end_date < $2::date AND overdue_since IS NULL)
-		ORDER BY item_id`, noProgressIn, today.Time(utc), minDays, overdueIn)
+		   OR (stage = ANY($4) AND end_date < $2::date AND overdue_since IS NULL))
+		ORDER BY item_id LIMIT $6`, noProgressIn, today.Time(utc), minDays, overdueIn, after, limit)
 	return collectRefs(rows, err, "due items")
 }
 

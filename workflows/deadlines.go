@@ -18,7 +18,7 @@ import (
 // DueFinder finds the items that may have a deadline due (a read model; see
 // projections.Reports.Due).
 type DueFinder interface {
-	Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string) ([]item.Ref, error)
+	Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string, after string, limit int) ([]item.Ref, error)
 }
 
 // Deadlines is the process manager that turns the definition's deadlines into events: an item
@@ -31,13 +31,14 @@ type DueFinder interface {
 // counts from, and the domain refuses a second flag for the same silence, so a redelivered
 // event or a second process never records a flag twice.
 type Deadlines struct {
-	h   *Handler
-	due DueFinder
+	h    *Handler
+	due  DueFinder
+	page int // due items read at a time
 }
 
 // NewDeadlines returns the deadline process manager for h.
 func NewDeadlines(h *Handler, due DueFinder) *Deadlines {
-	return &Deadlines{h: h, due: due}
+	return &Deadlines{h: h, due: due, page: duePage}
 }
 
 // Handle checks the item an event of the store (a message of the bridge) belongs to. Events
@@ -72,16 +73,42 @@ func (d *Deadlines) Tick(ctx context.Context) error {
 			}
 		}
 	}
-	refs, err := d.due.Due(ctx, d.h.Today(), noProgressIn, minDays, overdueIn)
-	if err != nil {
-		return err
+	// A page of due items at a time, in item id order: the manager's memory stays a page's
+	// whatever the store's size. Errors are kept (the first few named, the rest counted) and
+	// the tick goes on with the next item, as before.
+	var (
+		errs   []error
+		failed int
+		after  string
+	)
+	today := d.h.Today()
+	for {
+		refs, err := d.due.Due(ctx, today, noProgressIn, minDays, overdueIn, after, d.page)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		for _, ref := range refs {
+			if err := d.checkItem(ctx, ref); err != nil {
+				if failed++; len(errs) < maxTickErrors {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if len(refs) < d.page {
+			break
+		}
+		after = refs[len(refs)-1].ID
 	}
-	var errs []error
-	for _, ref := range refs {
-		errs = append(errs, d.checkItem(ctx, ref))
+	if failed > len(errs) {
+		errs = append(errs, fmt.Errorf("deadlines: %d more items failed", failed-len(errs)))
 	}
 	return errors.Join(errs...)
 }
+
+const (
+	duePage       = 1000 // due items read at a time
+	maxTickErrors = 20   // errors of one tick named one by one
+)
 
 func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref) error {
 	it, err := d.h.LoadItem(ctx, ref.Kind, ref.ID)

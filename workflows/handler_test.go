@@ -398,6 +398,33 @@ func TestDeadlinesTickFindsDueItems(t *testing.T) {
 	}
 }
 
+// TestDeadlinesTickPages: the manager reads the due items a page at a time and still reaches
+// every one of them (five due items, pages of two: three pages, the last one short).
+func TestDeadlinesTickPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ids := []string{"a", "b", "c", "d", "e"}
+	for _, id := range ids {
+		evs := inStage(id, item.StageFunded, 1)
+		evs[0].(*item.Proposed).EndDate = day("2023-12-31")
+		f.seed(item.Project, id, evs...)
+	}
+	if _, err := newRunner(t, f).RebuildAll(context.Background(), readmodel.All(), nil); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDeadlines(f.h, projections.NewReports(f.db.Pool, func() time.Time { return now }, hcm))
+	d.page = 2
+	if err := d.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		it, _ := f.h.LoadItem(context.Background(), item.Project, id)
+		if it.OverdueSince.IsZero() || it.FlaggedNoProgress.IsZero() {
+			t.Errorf("item %s after one tick in pages of 2: overdue %s, flagged %s", id, it.OverdueSince, it.FlaggedNoProgress)
+		}
+	}
+}
+
 func TestConflictRetryAndIfMatch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

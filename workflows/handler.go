@@ -184,7 +184,8 @@ type Config struct {
 	Location *time.Location
 	// Sectors is the sector list; empty means item.DefaultSectors.
 	Sectors []string
-	// Retries bounds how often a command is re-decided after losing a race. Default 5.
+	// Retries bounds how often a command is re-decided after losing a race (after a random
+	// pause, longer each time). Default 10: eight writers racing on one item all land.
 	Retries int
 	Logger  *slog.Logger
 	// Duties checks who may take part in a two-person rule (duties.go); nil checks nothing.
@@ -222,7 +223,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		cfg.Location = time.UTC
 	}
 	if cfg.Retries <= 0 {
-		cfg.Retries = 5
+		cfg.Retries = 10
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

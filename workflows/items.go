@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dxledger/dxledger/domain/fault"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -222,6 +223,13 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 		if errors.Is(err, eventstore.ErrConflict) {
 			h.states.drop(stream) // another writer was first: the next load reads it all
 			if o.IfMatch == nil && attempt < h.cfg.Retries {
+				// Writers racing on one item would collide again at once: wait a random
+				// moment, longer each time, before deciding again.
+				select {
+				case <-ctx.Done():
+					return Result{}, ctx.Err()
+				case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))):
+				}
 				continue
 			}
 		}

@@ -104,10 +104,23 @@ func TestStateCacheSeesAnotherProcess(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := h.Act(ctx, focal, item.Project, "p", ActDisburse,
-				&item.Disburse{Meta: item.Meta{On: day("2024-06-01")}, Source: "central_budget", Amount: money.VND(10_000_000)}, Options{})
+			// Sixteen commands on one item: a writer may lose its race more often than the
+			// handler retries (a 409 to the caller, who reloads); here it simply asks again.
+			again := func(do func() error) error {
+				for try := 0; ; try++ {
+					err := do()
+					if !errors.Is(err, eventstore.ErrConflict) || try == 50 {
+						return err
+					}
+				}
+			}
+			err := again(func() error {
+				_, err := h.Act(ctx, focal, item.Project, "p", ActDisburse,
+					&item.Disburse{Meta: item.Meta{On: day("2024-06-01")}, Source: "central_budget", Amount: money.VND(10_000_000)}, Options{})
+				return err
+			})
 			if err == nil {
-				_, err = progress(h, 40+i, Options{})
+				err = again(func() error { _, err := progress(h, 40+i, Options{}); return err })
 			}
 			errs <- err
 		}()

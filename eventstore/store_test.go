@@ -550,3 +550,59 @@ func TestAppendAnswersItsPosition(t *testing.T) {
 		t.Errorf("head %v, %v; want %v", head, err, three.Position)
 	}
 }
+
+// ReadPrefixSince hands out every event of the category once across calls, a transaction
+// that commits late included: it reads up to the oldest transaction still running, and goes
+// on from there.
+func TestReadPrefixSinceSkipsNothing(t *testing.T) {
+	t.Parallel()
+	s, db := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "unit-old", NoStream, []Event{ev("unit.registered.v1", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	from, err := s.Horizon(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "unit-a", NoStream, []Event{ev("unit.registered.v1", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := s.Append(InTx(ctx, tx), "unit-late", NoStream, []Event{ev("unit.registered.v1", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stream := range []string{"unit-c", "project-x"} {
+		if _, err := s.Append(ctx, stream, NoStream, []Event{ev("x.v1", 3)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	read := func() {
+		t.Helper()
+		recs, to, err := s.ReadPrefixSince(ctx, "unit-", from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			got = append(got, r.StreamID)
+		}
+		from = to
+	}
+	read()
+	if strings.Join(got, ",") != "unit-a" {
+		t.Fatalf("while a transaction before unit-c runs: %v, want unit-a alone", got)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read()
+	read() // nothing more
+	if strings.Join(got, ",") != "unit-a,unit-late,unit-c" {
+		t.Fatalf("read %v, want unit-a,unit-late,unit-c each once", got)
+	}
+}

@@ -29,6 +29,8 @@ import (
 type Store interface {
 	ReadStream(ctx context.Context, stream string, from int64) ([]eventstore.Record, error)
 	ReadPrefix(ctx context.Context, prefix string) ([]eventstore.Record, error)
+	ReadPrefixSince(ctx context.Context, prefix string, from uint64) ([]eventstore.Record, uint64, error)
+	Horizon(ctx context.Context) (uint64, error)
 	Append(ctx context.Context, stream string, expected int64, events []eventstore.Event, opts ...eventstore.AppendOption) (eventstore.Result, error)
 	Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (eventstore.Result, bool, error)
 	LastCommitted(ctx context.Context) (eventstore.Position, error)
@@ -207,8 +209,12 @@ type Handler struct {
 	// sameAsMu serialises same-as markings in this process, so that two markings made at once
 	// cannot together close a loop that each alone would not.
 	sameAsMu sync.Mutex
-	units    *unit.Directory // loaded on first use
-	states   *stateCache     // nil: off
+	// dir is the unit directory (units.go), loaded on first use; unitsHorizon is the store's
+	// horizon it has read up to, unitsSeen when it last looked.
+	dir          *unit.Directory
+	unitsHorizon uint64
+	unitsSeen    time.Time
+	states       *stateCache // nil: off
 }
 
 // NewHandler returns a Handler.

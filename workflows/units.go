@@ -1,10 +1,13 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/item"
@@ -13,39 +16,105 @@ import (
 	"github.com/dxledger/dxledger/eventstore"
 )
 
-// directory returns the units as the store holds them, read once and kept current by this
-// handler's own unit commands. (One writer of units per deployment; several nodes would
-// subscribe to unit events instead.)
-func (h *Handler) directory(ctx context.Context) (*unit.Directory, error) {
-	h.unitsMu.Lock()
-	defer h.unitsMu.Unlock()
-	if h.units != nil {
-		return h.units, nil
+// unitsMaxAge is how old the directory may be when read: another process's unit commands
+// (a second serve, a command beside it on the same database) are seen within it.
+const unitsMaxAge = time.Second
+
+// directory returns the units as the store holds them, no older than maxAge: read whole on
+// first use, then kept current by this handler's own unit commands and, when it is older
+// than maxAge, by the unit events written since the last look (any process's): those of the
+// transactions ended since (eventstore ReadPrefixSince), a few index entries a second
+// whatever the store's size. The caller holds unitsMu.
+func (h *Handler) directory(ctx context.Context, maxAge time.Duration) (*unit.Directory, error) {
+	if h.dir != nil && time.Since(h.unitsSeen) < maxAge {
+		return h.dir, nil
+	}
+	if h.dir != nil {
+		recs, horizon, err := h.cfg.Store.ReadPrefixSince(ctx, "unit-", h.unitsHorizon)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := catchUp(h.dir, recs)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			h.unitsHorizon, h.unitsSeen = horizon, time.Now()
+			return h.dir, nil
+		}
+		h.cfg.Logger.Warn("unit directory: a unit event out of order; reading the units again")
+	}
+	// The horizon first: what commits between it and the read is read again next time, and
+	// skipped by its version.
+	horizon, err := h.cfg.Store.Horizon(ctx)
+	if err != nil {
+		return nil, err
 	}
 	recs, err := h.cfg.Store.ReadPrefix(ctx, "unit-")
 	if err != nil {
 		return nil, err
 	}
 	d := unit.NewDirectory(nil)
-	for _, r := range recs {
-		e, err := unit.Decode(r.Type, r.Data)
-		if err != nil {
-			return nil, fmt.Errorf("load units: %s v%d: %w", r.StreamID, r.Version, err)
-		}
-		d.Apply(e)
+	if _, err := catchUp(d, recs); err != nil {
+		return nil, err
 	}
-	h.units = d
+	h.dir, h.unitsHorizon, h.unitsSeen = d, horizon, time.Now()
 	return d, nil
 }
 
-// Units returns a snapshot of the units, safe to read while unit commands run.
+// catchUp applies to d the unit events it has not applied yet, skipping those it has (by each
+// unit's version). It reports false, having applied nothing, when an event would leave a gap
+// in a unit's versions: the directory is then to be read again whole.
+func catchUp(d *unit.Directory, recs []eventstore.Record) (bool, error) {
+	events := make([]unit.Event, 0, len(recs))
+	versions := map[string]int64{}
+	slices.SortStableFunc(recs, func(a, b eventstore.Record) int {
+		return cmp.Or(strings.Compare(a.StreamID, b.StreamID), cmp.Compare(a.Version, b.Version))
+	})
+	for _, r := range recs {
+		e, err := unit.Decode(r.Type, r.Data)
+		if err != nil {
+			return false, fmt.Errorf("load units: %s v%d: %w", r.StreamID, r.Version, err)
+		}
+		v, seen := versions[e.UnitCode()]
+		if !seen {
+			s, _ := d.Lookup(e.UnitCode())
+			v = s.Version
+		}
+		switch {
+		case r.Version <= v:
+			continue
+		case r.Version > v+1:
+			return false, nil
+		}
+		versions[e.UnitCode()] = r.Version
+		events = append(events, e)
+	}
+	for _, e := range events {
+		d.Apply(e)
+	}
+	return true, nil
+}
+
+// Units returns a snapshot of the units, safe to read while unit commands run, no more than
+// a second old.
 func (h *Handler) Units(ctx context.Context) (*unit.Directory, error) {
-	d, err := h.directory(ctx)
+	return h.units(ctx, unitsMaxAge)
+}
+
+// currentUnits returns a snapshot of the units as the store holds them now: what a unit
+// command decides on.
+func (h *Handler) currentUnits(ctx context.Context) (*unit.Directory, error) {
+	return h.units(ctx, 0)
+}
+
+func (h *Handler) units(ctx context.Context, maxAge time.Duration) (*unit.Directory, error) {
+	h.unitsMu.Lock()
+	defer h.unitsMu.Unlock()
+	d, err := h.directory(ctx, maxAge)
 	if err != nil {
 		return nil, err
 	}
-	h.unitsMu.Lock()
-	defer h.unitsMu.Unlock()
 	return d.Clone(), nil
 }
 
@@ -57,7 +126,7 @@ func (h *Handler) RegisterUnit(ctx context.Context, a Actor, c unit.Register, o 
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
-	d, err := h.Units(ctx)
+	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
 	}
@@ -83,7 +152,7 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
-	d, err := h.Units(ctx)
+	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
 	}
@@ -134,7 +203,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 		return Result{}, err
 	}
 	for _, e := range events {
-		h.units.Apply(e)
+		h.dir.Apply(e)
 	}
 	return Result{ID: c.UnitCode(), Version: res.ToVersion, Created: current.Version == 0, Position: positionOf(res)}, nil
 }
@@ -149,7 +218,7 @@ func (h *Handler) SplitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Op
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
-	d, err := h.Units(ctx)
+	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
 	}

@@ -77,6 +77,10 @@ type Config struct {
 	DTIFrameworksDir string
 	// DBMaxConns is the size of the database connection pool, 1 to 1000 (key db_max_conns).
 	DBMaxConns int
+	// DeadlineFlagsPerTick bounds the deadline flags the deadline manager's clock ticks append
+	// a minute, 1 to 1,000,000 (key deadline_flags_per_tick): a store with years of history
+	// has its overdue items flagged a tick's worth at a time, beside the users' commands.
+	DeadlineFlagsPerTick int
 	// APIURL is the server the terminal client talks to (key api_url).
 	APIURL string
 	// Token is the terminal client's bearer token (key token; environment or file only). It
@@ -108,18 +112,19 @@ type Config struct {
 // anything. Location is nil only if the machine cannot load the default time zone.
 func Default() Config {
 	c := Config{
-		HTTPAddr:           "127.0.0.1:8080",
-		DataDir:            "./dxledger-data",
-		Timezone:           "Asia/Ho_Chi_Minh",
-		LogLevel:           "info",
-		LogFormat:          "text",
-		ShutdownTimeout:    15 * time.Second,
-		ReadinessMaxLag:    30 * time.Second,
-		DBMaxConns:         20,
-		APIURL:             "http://127.0.0.1:8080",
-		TokenTTL:           90 * 24 * time.Hour,
-		SessionIdleTimeout: 30 * time.Minute,
-		SessionTTL:         12 * time.Hour,
+		HTTPAddr:             "127.0.0.1:8080",
+		DataDir:              "./dxledger-data",
+		Timezone:             "Asia/Ho_Chi_Minh",
+		LogLevel:             "info",
+		LogFormat:            "text",
+		ShutdownTimeout:      15 * time.Second,
+		ReadinessMaxLag:      30 * time.Second,
+		DBMaxConns:           20,
+		DeadlineFlagsPerTick: 1000,
+		APIURL:               "http://127.0.0.1:8080",
+		TokenTTL:             90 * 24 * time.Hour,
+		SessionIdleTimeout:   30 * time.Minute,
+		SessionTTL:           12 * time.Hour,
 	}
 	if loc, err := time.LoadLocation(c.Timezone); err == nil {
 		c.Location = loc
@@ -164,6 +169,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.DTIFrameworksDir }, check: checkDTIFrameworksDir},
 	{key: "db_max_conns", flag: "db-max-conns", usage: "database connection pool size, 1 to 1000",
 		field: func(c *Config) any { return &c.DBMaxConns }, check: checkDBMaxConns},
+	{key: "deadline_flags_per_tick", flag: "deadline-flags-per-tick", usage: "deadline flags the manager appends a minute at most, 1 to 1000000",
+		field: func(c *Config) any { return &c.DeadlineFlagsPerTick }, check: checkDeadlineFlags},
 	{key: "api_url", flag: "api-url", usage: "the server the terminal client talks to",
 		field: func(c *Config) any { return &c.APIURL }, check: checkAPIURL},
 	{key: "token", usage: "the terminal client's bearer token (environment or file only, never a flag)", secret: true,
@@ -180,6 +187,13 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.MetricsToken }, check: checkMetricsToken},
 	{key: "trusted_proxies", flag: "trusted-proxies", usage: "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed",
 		field: func(c *Config) any { return &c.TrustedProxies }, check: checkTrustedProxies},
+}
+
+func checkDeadlineFlags(c Config) error {
+	if c.DeadlineFlagsPerTick < 1 || c.DeadlineFlagsPerTick > 1_000_000 {
+		return fmt.Errorf("%d is not from 1 to 1000000", c.DeadlineFlagsPerTick)
+	}
+	return nil
 }
 
 func checkTokenTTL(c Config) error {

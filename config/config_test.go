@@ -365,7 +365,7 @@ func TestLoadUnknownEnv(t *testing.T) {
 
 // everyCheckedKey lists the keys Validate checks: all but bootstrap_token and token.
 var everyCheckedKey = []string{
-	"api_url", "data_dir", "database_url", "db_max_conns", "http_addr", "log_format", "log_level",
+	"api_url", "data_dir", "database_url", "db_max_conns", "deadline_flags_per_tick", "http_addr", "log_format", "log_level",
 	"pg_bin_dir", "readiness_max_lag", "session_idle_timeout", "session_ttl", "shutdown_timeout", "timezone", "token_ttl", "workflow_file",
 }
 
@@ -383,6 +383,7 @@ func TestLoadReportsEveryBadValue(t *testing.T) {
 		"DXLEDGER_SHUTDOWN_TIMEOUT=0s",
 		"DXLEDGER_READINESS_MAX_LAG=-1s",
 		"DXLEDGER_DB_MAX_CONNS=0",
+		"DXLEDGER_DEADLINE_FLAGS_PER_TICK=0",
 		"DXLEDGER_PG_BIN_DIR=" + notADir,
 		"DXLEDGER_WORKFLOW_FILE=" + dir,
 		"DXLEDGER_API_URL=ftp://example",
@@ -447,6 +448,7 @@ func TestValidate(t *testing.T) {
 		{name: "negative timeout", edit: func(c *config.Config) { c.ShutdownTimeout = -time.Second }, wantKeys: []string{"shutdown_timeout"}},
 		{name: "no connections", edit: func(c *config.Config) { c.DBMaxConns = 0 }, wantKeys: []string{"db_max_conns"}},
 		{name: "too many connections", edit: func(c *config.Config) { c.DBMaxConns = 1001 }, wantKeys: []string{"db_max_conns"}},
+		{name: "no deadline flags", edit: func(c *config.Config) { c.DeadlineFlagsPerTick = 0 }, wantKeys: []string{"deadline_flags_per_tick"}},
 		{name: "missing bin dir", edit: func(c *config.Config) { c.PGBinDir = missing }, wantKeys: []string{"pg_bin_dir"}},
 		{name: "bin dir is a file", edit: func(c *config.Config) { c.PGBinDir = file }, wantKeys: []string{"pg_bin_dir"}},
 		{name: "missing workflow", edit: func(c *config.Config) { c.WorkflowFile = missing }, wantKeys: []string{"workflow_file"}},

@@ -154,14 +154,28 @@ func (r *Reports) asOf(ctx context.Context, items []ListItem, q ListQuery) ([]Li
 // page at a time, so that its memory does not grow with the store (a 10-million-event store
 // has about a million such items on its first day).
 func (r *Reports) Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string, after string, limit int) ([]item.Ref, error) {
-	rows, err := r.pool.Query(ctx, `SELECT kind, item_id FROM pj_item_current
-		WHERE item_id > $5 AND (
-		      (stage = ANY($1) AND coalesce(last_progress_on, first_funded_on) <= $2::date - $3::int
-		       AND (flagged_on IS NULL OR flagged_on < coalesce(last_progress_on, first_funded_on)))
-		   OR (stage = ANY($4) AND end_date < $2::date AND overdue_since IS NULL))
+	rows, err := r.pool.Query(ctx, `SELECT kind, item_id FROM pj_item_current WHERE `+dueWhere+`
 		ORDER BY item_id LIMIT $6`, noProgressIn, today.Time(utc), minDays, overdueIn, after, limit)
 	return collectRefs(rows, err, "due items")
 }
+
+// DueCount counts the items Due would list after the id after, all pages together: how many
+// the deadline manager has still to look at.
+func (r *Reports) DueCount(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string, after string) (int64, error) {
+	var n int64
+	err := r.pool.QueryRow(ctx, `SELECT count(*) FROM pj_item_current WHERE `+dueWhere,
+		noProgressIn, today.Time(utc), minDays, overdueIn, after).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("due items: %w", err)
+	}
+	return n, nil
+}
+
+// dueWhere is Due's condition ($1 noProgressIn, $2 today, $3 minDays, $4 overdueIn, $5 after).
+const dueWhere = `item_id > $5 AND (
+	      (stage = ANY($1) AND coalesce(last_progress_on, first_funded_on) <= $2::date - $3::int
+	       AND (flagged_on IS NULL OR flagged_on < coalesce(last_progress_on, first_funded_on)))
+	   OR (stage = ANY($4) AND end_date < $2::date AND overdue_since IS NULL))`
 
 // collectRefs reads (kind, item_id) rows.
 func collectRefs(rows pgx.Rows, err error, what string) ([]item.Ref, error) {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/dxledger/dxledger/domain/civil"
@@ -13,12 +16,14 @@ import (
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
 	"github.com/dxledger/dxledger/workflows/definition"
+	"golang.org/x/time/rate"
 )
 
 // DueFinder finds the items that may have a deadline due (a read model; see
-// projections.Reports.Due).
+// projections.Reports.Due), and counts them.
 type DueFinder interface {
 	Due(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string, after string, limit int) ([]item.Ref, error)
+	DueCount(ctx context.Context, today civil.Date, noProgressIn []string, minDays int, overdueIn []string, after string) (int64, error)
 }
 
 // Deadlines is the process manager that turns the definition's deadlines into events: an item
@@ -30,19 +35,55 @@ type DueFinder interface {
 // What it records is idempotent: the command id names the item, the deadline and the date it
 // counts from, and the domain refuses a second flag for the same silence, so a redelivered
 // event or a second process never records a flag twice.
+//
+// The ticks' flags are paced: a store that lived for years has tens of thousands of items
+// due at once (the 10-million-event store: 57,076 flags on the first tick), and appending
+// them all at once competes with the users' commands. A tick appends no more than the pace
+// allows (a token bucket of flagsPerTick, refilled at flagsPerTick a tickEvery, so a tick the
+// router retries after an error gets no second helping) and stops; the next goes on after the
+// last item it finished, and a pass that reaches the end starts again from the first. Flags
+// that follow an item's own events (Handle) are not paced: users' work brings them.
 type Deadlines struct {
 	h    *Handler
 	due  DueFinder
 	page int // due items read at a time
+
+	pace  *rate.Limiter
+	clock func() time.Time // the pace's clock: the wall clock (the handler's may stand still)
+
+	mu     sync.Mutex // one tick at a time
+	cursor string     // the item id the last tick stopped after; "" starts a pass
+	// pending is how many due items the ticks have still to look at (the metric
+	// dxledger_deadlines_due_items): those after the cursor, and the ones that failed.
+	pending atomic.Int64
 }
 
-// NewDeadlines returns the deadline process manager for h.
+// DefaultFlagsPerTick bounds the flags a tick appends unless configured (deadline_flags_per_tick):
+// at a tick a minute, 17 appends a second at most beside the users', and the 57,076 flags of
+// the 10-million-event store's first day in under an hour.
+const DefaultFlagsPerTick = 1000
+
+// NewDeadlines returns the deadline process manager for h, paced at DefaultFlagsPerTick a
+// minute.
 func NewDeadlines(h *Handler, due DueFinder) *Deadlines {
-	return &Deadlines{h: h, due: due, page: duePage}
+	d := &Deadlines{h: h, due: due, page: duePage, clock: time.Now}
+	d.setPace(DefaultFlagsPerTick, time.Minute)
+	return d
 }
+
+// setPace lets the ticks append flagsPerTick flags every tickEvery, and no more.
+func (d *Deadlines) setPace(flagsPerTick int, tickEvery time.Duration) {
+	if flagsPerTick <= 0 {
+		flagsPerTick = DefaultFlagsPerTick
+	}
+	d.pace = rate.NewLimiter(rate.Every(tickEvery/time.Duration(flagsPerTick)), flagsPerTick)
+}
+
+// Pending is how many due items the ticks have still to look at, as of the last tick.
+func (d *Deadlines) Pending() int64 { return d.pending.Load() }
 
 // Handle checks the item an event of the store (a message of the bridge) belongs to. Events
-// of other streams are acknowledged and ignored.
+// of other streams, and the manager's own flags, are acknowledged and ignored.
 func (d *Deadlines) Handle(msg *message.Message) error {
 	rec, err := wmbridge.RecordFromMessage(msg)
 	if err != nil {
@@ -52,7 +93,11 @@ func (d *Deadlines) Handle(msg *message.Message) error {
 	if !ok || (item.Kind(kind) != item.Model && item.Kind(kind) != item.Project) {
 		return nil
 	}
-	return d.checkItem(msg.Context(), item.Ref{Kind: item.Kind(kind), ID: id})
+	if rec.Metadata.Role == string(role.System) && strings.HasPrefix(rec.Metadata.RequestID, "deadline:") {
+		// The manager's own flag: what else is due on the item is the ticks' (paced) work.
+		return nil
+	}
+	return d.checkItem(msg.Context(), item.Ref{Kind: item.Kind(kind), ID: id}, nil)
 }
 
 // Tick checks every item the read model says may be due today.
@@ -73,44 +118,71 @@ func (d *Deadlines) Tick(ctx context.Context) error {
 			}
 		}
 	}
-	// A page of due items at a time, in item id order: the manager's memory stays a page's
-	// whatever the store's size. Errors are kept (the first few named, the rest counted) and
-	// the tick goes on with the next item, as before.
+	// A page of due items at a time, in item id order, from where the last tick stopped: the
+	// manager's memory stays a page's whatever the store's size. Errors are kept (the first
+	// few named, the rest counted) and the tick goes on with the next item, as before.
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var (
 		errs   []error
 		failed int
-		after  string
+		paced  bool
 	)
 	today := d.h.Today()
+	after := d.cursor
+	budget := func() bool { return d.pace.AllowN(d.clock(), 1) }
+pages:
 	for {
 		refs, err := d.due.Due(ctx, today, noProgressIn, minDays, overdueIn, after, d.page)
 		if err != nil {
 			return errors.Join(append(errs, err)...)
 		}
 		for _, ref := range refs {
-			if err := d.checkItem(ctx, ref); err != nil {
+			err := d.checkItem(ctx, ref, budget)
+			if errors.Is(err, errPaced) {
+				paced = true
+				break pages
+			}
+			if err != nil {
 				if failed++; len(errs) < maxTickErrors {
 					errs = append(errs, err)
 				}
 			}
+			after = ref.ID
 		}
 		if len(refs) < d.page {
+			after = "" // the pass is done: the next tick starts another
 			break
 		}
-		after = refs[len(refs)-1].ID
 	}
+	d.cursor = after
+	pending := int64(failed)
+	if paced {
+		n, err := d.due.DueCount(ctx, today, noProgressIn, minDays, overdueIn, after)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		pending += n
+		d.h.cfg.Logger.Info("deadlines: the tick's flags are spent; the next tick goes on", "after", after, "due", pending)
+	}
+	d.pending.Store(pending)
 	if failed > len(errs) {
 		errs = append(errs, fmt.Errorf("deadlines: %d more items failed", failed-len(errs)))
 	}
 	return errors.Join(errs...)
 }
 
+// errPaced stops a tick whose flags are spent.
+var errPaced = errors.New("deadlines: the tick's flags are spent")
+
 const (
 	duePage       = 1000 // due items read at a time
 	maxTickErrors = 20   // errors of one tick named one by one
 )
 
-func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref) error {
+// checkItem records the item's deadlines that are due, each once budget allows it (nil: no
+// bound), errPaced when it does not.
+func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref, budget func() bool) error {
 	it, err := d.h.LoadItem(ctx, ref.Kind, ref.ID)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -118,10 +190,16 @@ func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref) error {
 	if err != nil {
 		return err
 	}
-	return d.check(ctx, it.State)
+	return d.check(ctx, it.State, budget)
 }
 
-func (d *Deadlines) check(ctx context.Context, s item.State) error {
+func (d *Deadlines) check(ctx context.Context, s item.State, budget func() bool) error {
+	record := func(key string, c item.Command) error {
+		if budget != nil && !budget() {
+			return errPaced
+		}
+		return d.record(ctx, s, key, c)
+	}
 	def, ok := d.h.cfg.Definitions.Get(s.WorkflowVersion)
 	if !ok {
 		return nil
@@ -144,7 +222,7 @@ func (d *Deadlines) check(ctx context.Context, s item.State) error {
 				continue
 			}
 			key := "deadline:" + StreamID(s.Kind, s.ID) + ":no_progress:" + since.String()
-			if err := d.record(ctx, s, key, &item.FlagNoProgress{Days: dl.AfterDays}); err != nil {
+			if err := record(key, &item.FlagNoProgress{Days: dl.AfterDays}); err != nil {
 				return err
 			}
 		case definition.DeadlineOverdue:
@@ -152,7 +230,7 @@ func (d *Deadlines) check(ctx context.Context, s item.State) error {
 				continue
 			}
 			key := "deadline:" + StreamID(s.Kind, s.ID) + ":overdue:" + s.EndDate.String()
-			if err := d.record(ctx, s, key, &item.MarkOverdue{}); err != nil {
+			if err := record(key, &item.MarkOverdue{}); err != nil {
 				return err
 			}
 		}

@@ -465,3 +465,72 @@ func newRunner(t *testing.T, f *fixture) *projector.Runner {
 	}
 	return r
 }
+
+// TestDeadlinesTickPaced: a store with many items due at once is caught up a bounded number
+// of flags a tick (here 4 a minute, seven items with two flags each), a tick retried at once
+// appends nothing more, later ticks go on where the last stopped and finish the rest, and the
+// count of items still to look at falls to zero.
+func TestDeadlinesTickPaced(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ids := []string{"a", "b", "c", "d", "e", "f", "g"}
+	for _, id := range ids {
+		evs := inStage(id, item.StageFunded, 1)
+		evs[0].(*item.Proposed).EndDate = day("2023-12-31")
+		f.seed(item.Project, id, evs...)
+	}
+	runner := newRunner(t, f)
+	d := NewDeadlines(f.h, projections.NewReports(f.db.Pool, func() time.Time { return now }, hcm))
+	d.page = 3
+	d.setPace(4, time.Minute)
+	clock := time.Date(2024, 6, 30, 10, 0, 0, 0, time.UTC)
+	d.clock = func() time.Time { return clock }
+	ctx := context.Background()
+	flags := func() int {
+		var n int
+		if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE event_type IN
+			('project.became_overdue.v1', 'project.flagged_no_progress.v1')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	tick := func() {
+		t.Helper()
+		if _, err := runner.RebuildAll(ctx, readmodel.All(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick()
+	if n := flags(); n != 4 {
+		t.Fatalf("first tick appended %d flags, want 4 (the bound)", n)
+	}
+	if p := d.Pending(); p != 5 { // c (half flagged) and d..g
+		t.Errorf("after the first tick %d items still due, want 5", p)
+	}
+	tick() // the router's retry, at once: no second helping
+	if n := flags(); n != 4 {
+		t.Fatalf("a tick at once after the first appended %d flags more, want none", n-4)
+	}
+	var got []int
+	for range 5 {
+		clock = clock.Add(time.Minute)
+		before := flags()
+		tick()
+		got = append(got, flags()-before)
+	}
+	if fmt.Sprint(got) != "[4 4 2 0 0]" {
+		t.Errorf("flags appended by the ticks a minute apart: %v, want [4 4 2 0 0]", got)
+	}
+	if p := d.Pending(); p != 0 {
+		t.Errorf("after the catch-up %d items still due, want 0", p)
+	}
+	for _, id := range ids {
+		it, _ := f.h.LoadItem(ctx, item.Project, id)
+		if it.OverdueSince.IsZero() || it.FlaggedNoProgress.IsZero() {
+			t.Errorf("item %s after the catch-up: overdue %s, flagged %s", id, it.OverdueSince, it.FlaggedNoProgress)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/dxledger/dxledger/eventstore/wmbridge"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ManagersConfig configures the process managers.
@@ -21,7 +22,12 @@ type ManagersConfig struct {
 	Due DueFinder
 	// TickEvery is how often deadlines are checked against the clock. Default 1 minute.
 	TickEvery time.Duration
-	Logger    *slog.Logger
+	// FlagsPerTick bounds the deadline flags the ticks append, FlagsPerTick a TickEvery
+	// (deadline_flags_per_tick). Default DefaultFlagsPerTick.
+	FlagsPerTick int
+	Logger       *slog.Logger
+	// Registerer receives dxledger_deadlines_due_items; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // ClockTopic is the in-process topic (GoChannel) that carries clock ticks to the managers.
@@ -51,6 +57,16 @@ func RunManagers(ctx context.Context, h *Handler, cfg ManagersConfig) error {
 	defer clock.Close()
 
 	d := NewDeadlines(h, cfg.Due)
+	d.setPace(cfg.FlagsPerTick, cfg.TickEvery)
+	if cfg.Registerer != nil {
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dxledger_deadlines_due_items",
+			Help: "Items the read model says have a deadline due that the deadline manager's ticks have still to look at (paced: deadline_flags_per_tick a tick), as of the last tick."},
+			func() float64 { return float64(d.Pending()) })
+		if err := cfg.Registerer.Register(g); err != nil {
+			return fmt.Errorf("process managers: %w", err)
+		}
+		defer cfg.Registerer.Unregister(g)
+	}
 	router.AddConsumerHandler("deadlines_follow_events", wmbridge.AllTopics, cfg.Events, d.Handle)
 	router.AddConsumerHandler("deadlines_on_tick", ClockTopic, clock, func(msg *message.Message) error {
 		return d.Tick(msg.Context())

@@ -108,7 +108,8 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	managersDone, projectorDone := make(chan error, 1), make(chan error, 1)
 	go func() {
-		managersDone <- workflows.RunManagers(bgCtx, handler, workflows.ManagersConfig{Events: bridge, Due: reports, Logger: log})
+		managersDone <- workflows.RunManagers(bgCtx, handler, workflows.ManagersConfig{Events: bridge, Due: reports, Logger: log,
+			FlagsPerTick: cfg.DeadlineFlagsPerTick, Registerer: reg})
 	}()
 	go func() { projectorDone <- runner.FollowAll(bgCtx) }()
 	defer func() {

@@ -130,7 +130,11 @@ func (d *Deadlines) Tick(ctx context.Context) error {
 	)
 	today := d.h.Today()
 	after := d.cursor
-	budget := func() bool { return d.pace.AllowN(d.clock(), 1) }
+	// budget allows one more flag, or marks the tick paced: it then allows none.
+	budget := func() bool {
+		paced = paced || !d.pace.AllowN(d.clock(), 1)
+		return !paced
+	}
 pages:
 	for {
 		refs, err := d.due.Due(ctx, today, noProgressIn, minDays, overdueIn, after, d.page)
@@ -139,8 +143,7 @@ pages:
 		}
 		for _, ref := range refs {
 			err := d.checkItem(ctx, ref, budget)
-			if errors.Is(err, errPaced) {
-				paced = true
+			if paced { // the item is looked at again by the next tick
 				break pages
 			}
 			if err != nil {
@@ -172,16 +175,13 @@ pages:
 	return errors.Join(errs...)
 }
 
-// errPaced stops a tick whose flags are spent.
-var errPaced = errors.New("deadlines: the tick's flags are spent")
-
 const (
 	duePage       = 1000 // due items read at a time
 	maxTickErrors = 20   // errors of one tick named one by one
 )
 
-// checkItem records the item's deadlines that are due, each once budget allows it (nil: no
-// bound), errPaced when it does not.
+// checkItem records the item's deadlines that are due, each only if budget allows it (nil: no
+// bound).
 func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref, budget func() bool) error {
 	it, err := d.h.LoadItem(ctx, ref.Kind, ref.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -196,7 +196,7 @@ func (d *Deadlines) checkItem(ctx context.Context, ref item.Ref, budget func() b
 func (d *Deadlines) check(ctx context.Context, s item.State, budget func() bool) error {
 	record := func(key string, c item.Command) error {
 		if budget != nil && !budget() {
-			return errPaced
+			return nil
 		}
 		return d.record(ctx, s, key, c)
 	}

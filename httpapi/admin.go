@@ -71,12 +71,10 @@ func (a *api) unitRoutes(rt *router) {
 	}))
 	rt.handle("POST /api/v1/units/{code}/merge", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
-			b  mergeBody
-			c  unit.Merge
-			on civil.Date
+			b mergeBody
+			c unit.Merge
 		)
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
-			on = f.date("occurred_on", b.OccurredOn)
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			c = unit.Merge{Code: r.PathValue("code"), IntoCode: b.IntoCode, EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
 			if b.IntoCode == "" {
 				f.add("into_code", "is required")
@@ -85,18 +83,15 @@ func (a *api) unitRoutes(rt *router) {
 		if !ok {
 			return
 		}
-		o.OccurredOn = on
 		res, err := a.Handler.MergeUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusOK)
 	}))
 	rt.handle("POST /api/v1/units/{code}/split", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var (
-			b  splitBody
-			c  unit.SplitUnit
-			on civil.Date
+			b splitBody
+			c unit.SplitUnit
 		)
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
-			on = f.date("occurred_on", b.OccurredOn)
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			c = unit.SplitUnit{Code: r.PathValue("code"), EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate), RestIntoCode: b.RestIntoCode}
 			if len(b.Parts) > 100 {
 				f.rule("parts", "at most 100 parts")
@@ -108,7 +103,6 @@ func (a *api) unitRoutes(rt *router) {
 		if !ok {
 			return
 		}
-		o.OccurredOn = on
 		res, err := a.Handler.SplitUnit(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusOK)
 	}))

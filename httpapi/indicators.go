@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/dti"
 	"github.com/dxledger/dxledger/domain/indicator"
 	"github.com/dxledger/dxledger/internal/identity"
@@ -246,7 +245,7 @@ func (a *api) indicatorRoutes(rt *router) {
 		var b resultBody
 		var c dti.RecordResult
 		var bad []FieldError
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			c.Province, c.Year, c.Framework, c.Source = r.PathValue("province"), b.Year, b.Framework, dti.Source(b.Source)
 			c.Values = numbers("values", b.Values, &bad)
 			if len(b.Components) > 0 {
@@ -264,7 +263,6 @@ func (a *api) indicatorRoutes(rt *router) {
 					c.PlaceScores[k] = dti.Round4(v.Rat())
 				}
 			}
-			f.date("occurred_on", b.OccurredOn)
 		})
 		if !ok {
 			return
@@ -273,7 +271,6 @@ func (a *api) indicatorRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		o.OccurredOn, _ = parseOptionalDay(b.OccurredOn)
 		res, err := a.Handler.RecordDTIResult(r.Context(), actor(r, u), c, o)
 		a.respond(w, r, res, err, http.StatusCreated)
 	}))
@@ -281,8 +278,7 @@ func (a *api) indicatorRoutes(rt *router) {
 		var b linkBody
 		var bad []FieldError
 		var l dti.GainLinked
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
-			f.date("occurred_on", b.OccurredOn)
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			g, _ := number("gain", b.Gain, &bad)
 			l = dti.GainLinked{Province: r.PathValue("province"), Year: b.Year, ItemID: b.ItemID, Index: b.Index, Gain: g, Note: b.Note}
 		})
@@ -293,28 +289,25 @@ func (a *api) indicatorRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		o.OccurredOn, _ = parseOptionalDay(b.OccurredOn)
 		res, err := a.Handler.LinkDTIGain(r.Context(), actor(r, u), l, o)
 		a.respond(w, r, res, err, http.StatusCreated)
 	}))
 	rt.handle("POST /api/v1/indicators", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var b definitionBody
 		var c indicator.Define
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			c = indicator.Define{Definition: b.definition(), EffectiveDate: f.date("effective_date", b.EffectiveDate)}
-			f.date("occurred_on", b.OccurredOn)
 		})
 		if !ok {
 			return
 		}
-		o.OccurredOn, _ = parseOptionalDay(b.OccurredOn)
 		res, err := a.Handler.IndicatorCommand(r.Context(), actor(r, u), b.Code, c, o)
 		a.respond(w, r, res, err, http.StatusCreated)
 	}))
 	rt.handle("POST /api/v1/indicators/{code}/revisions", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var b definitionBody
 		var c indicator.Revise
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			c = indicator.Revise{Definition: b.definition(), EffectiveDate: f.requiredDate("effective_date", b.EffectiveDate)}
 			if b.Code != "" && b.Code != r.PathValue("code") {
 				f.rule("code", "the code cannot change: it names the indicator's stream")
@@ -329,11 +322,10 @@ func (a *api) indicatorRoutes(rt *router) {
 	for _, what := range []string{"baselines", "targets"} {
 		rt.handle("POST /api/v1/indicators/{code}/"+what, a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 			var b figureBody
-			o, ok := a.prepare(w, r, &b, func(f *fields) { f.date("occurred_on", b.OccurredOn) })
+			o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, nil)
 			if !ok {
 				return
 			}
-			o.OccurredOn, _ = parseOptionalDay(b.OccurredOn)
 			scope := b.Scope
 			if scope == "" {
 				scope = indicator.Province
@@ -349,19 +341,17 @@ func (a *api) indicatorRoutes(rt *router) {
 	rt.handle("POST /api/v1/indicators/{code}/actuals", a.authed(func(w http.ResponseWriter, r *http.Request, u identity.User) {
 		var b actualBody
 		var c indicator.ReportActual
-		o, ok := a.prepare(w, r, &b, func(f *fields) {
+		o, ok := a.prepareOn(w, r, &b, &b.OccurredOn, func(f *fields) {
 			scope := b.Scope
 			if scope == "" {
 				scope = indicator.Province
 			}
 			c = indicator.ReportActual{Scope: scope, Year: b.Year, Value: b.Value, Numerator: b.Numerator, Denominator: b.Denominator,
 				Date: f.date("date", b.Date), Method: indicator.Method(b.Method), Estimator: b.Estimator, Evidence: b.Evidence, Note: b.Note}
-			f.date("occurred_on", b.OccurredOn)
 		})
 		if !ok {
 			return
 		}
-		o.OccurredOn, _ = parseOptionalDay(b.OccurredOn)
 		res, err := a.Handler.IndicatorCommand(r.Context(), actor(r, u), r.PathValue("code"), c, o)
 		a.respond(w, r, res, err, http.StatusCreated)
 	}))
@@ -427,12 +417,6 @@ func (a *api) momentQuery(r *http.Request) (projections.Query, error) {
 		r = r2
 	}
 	return a.reportQuery(r)
-}
-
-func parseOptionalDay(s string) (d civil.Date, err error) {
-	var f fields
-	d = f.date("occurred_on", s)
-	return d, f.err()
 }
 
 // whatIf scores a plan: base values (given, else the province's latest self-assessment or

@@ -58,6 +58,21 @@ func (a *api) prepare(w http.ResponseWriter, r *http.Request, body any, build fu
 	return o, true
 }
 
+// prepareOn is prepare for a write whose business date is the body's optional occurred_on
+// (*occurredOn, a field of body): it is read once, with the other fields, into
+// Options.OccurredOn.
+func (a *api) prepareOn(w http.ResponseWriter, r *http.Request, body any, occurredOn *string, build func(*fields)) (workflows.Options, bool) {
+	var on civil.Date
+	o, ok := a.prepare(w, r, body, func(f *fields) {
+		if build != nil {
+			build(f)
+		}
+		on = f.date("occurred_on", *occurredOn)
+	})
+	o.OccurredOn = on
+	return o, ok
+}
+
 type writeResponse struct {
 	ID        string `json:"id" api:"desc=the item's ULID, or the unit's code"`
 	Version   int64  `json:"version" api:"min=0;desc=the stream version after the write: send it as If-Match"`

@@ -96,26 +96,13 @@ func Encode(e Event) (string, []byte, error) {
 
 // Decode reads a stored DTI event.
 func Decode(typ string, data []byte) (Event, error) {
-	var (
-		e   Event
-		err error
-	)
 	switch typ {
 	case TypeResult:
-		var r ResultRecorded
-		err = strictjson.Object(data, &r)
-		e = r
+		return strictjson.Event[Event, ResultRecorded](typ, data)
 	case TypeLink:
-		var l GainLinked
-		err = strictjson.Object(data, &l)
-		e = l
-	default:
-		return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
+		return strictjson.Event[Event, GainLinked](typ, data)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", typ, err)
-	}
-	return e, nil
+	return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
 }
 
 var provinceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)

@@ -46,23 +46,15 @@ func Encode(e Event) (typ string, data []byte, err error) {
 func Decode(typ string, data []byte) (Event, error) {
 	switch typ {
 	case TypeDefined:
-		return decode[Defined](typ, data)
+		return strictjson.Event[Event, Defined](typ, data)
 	case TypeRevised:
-		return decode[Revised](typ, data)
+		return strictjson.Event[Event, Revised](typ, data)
 	case TypeBaseline:
-		return decode[BaselineSet](typ, data)
+		return strictjson.Event[Event, BaselineSet](typ, data)
 	case TypeTarget:
-		return decode[TargetSet](typ, data)
+		return strictjson.Event[Event, TargetSet](typ, data)
 	case TypeActual:
-		return decode[ActualReported](typ, data)
+		return strictjson.Event[Event, ActualReported](typ, data)
 	}
 	return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
-}
-
-func decode[E Event](typ string, data []byte) (Event, error) {
-	var e E
-	if err := strictjson.Object(data, &e); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", typ, err)
-	}
-	return e, nil
 }

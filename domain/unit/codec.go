@@ -47,23 +47,15 @@ func Encode(e Event) (typ string, data []byte, err error) {
 func Decode(typ string, data []byte) (Event, error) {
 	switch typ {
 	case typeRegistered:
-		return decode[Registered](typ, data)
+		return strictjson.Event[Event, Registered](typ, data)
 	case typeRenamed:
-		return decode[Renamed](typ, data)
+		return strictjson.Event[Event, Renamed](typ, data)
 	case typeMerged:
-		return decode[Merged](typ, data)
+		return strictjson.Event[Event, Merged](typ, data)
 	case typeDissolved:
-		return decode[Dissolved](typ, data)
+		return strictjson.Event[Event, Dissolved](typ, data)
 	case typeSplit:
-		return decode[Split](typ, data)
+		return strictjson.Event[Event, Split](typ, data)
 	}
 	return nil, fmt.Errorf("decode %q: %w", typ, ErrUnknownEventType)
-}
-
-func decode[E Event](typ string, data []byte) (Event, error) {
-	var e E
-	if err := strictjson.Object(data, &e); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", typ, err)
-	}
-	return e, nil
 }

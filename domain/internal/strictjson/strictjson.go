@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -24,4 +25,16 @@ func Object(data []byte, v any) error {
 		return errors.New("data after the JSON object")
 	}
 	return nil
+}
+
+// Event decodes data, a stored event of type typ, into an E (as Object does) and returns it as
+// I, the interface the package's events share (E must implement it); on an error, a nil I and
+// an error naming typ. The codecs of the domain packages decode each of their types with it.
+func Event[I any, E any](typ string, data []byte) (I, error) {
+	var e E
+	if err := Object(data, &e); err != nil {
+		var none I
+		return none, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	return any(e).(I), nil
 }

@@ -1,6 +1,9 @@
 package strictjson
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestObject(t *testing.T) {
 	type ev struct {
@@ -23,5 +26,26 @@ func TestObject(t *testing.T) {
 		if err := Object([]byte(c.data), &e); (err == nil) != c.ok {
 			t.Errorf("Object(%q): %v, want ok=%v", c.data, err, c.ok)
 		}
+	}
+}
+
+type event interface{ kind() string }
+
+type registered struct {
+	Code string `json:"code"`
+}
+
+func (registered) kind() string { return "registered" }
+
+// Event is the one decode of the domain codecs: the event as the package's interface, or a
+// nil one and an error naming the stored type.
+func TestEvent(t *testing.T) {
+	e, err := Event[event, registered]("unit.registered.v1", []byte(`{"code":"DT"}`))
+	if err != nil || e != (registered{Code: "DT"}) {
+		t.Fatalf("Event: %#v, %v; want registered DT", e, err)
+	}
+	e, err = Event[event, registered]("unit.registered.v1", []byte(`{"code":"DT","name":"x"}`))
+	if e != nil || err == nil || !strings.Contains(err.Error(), "decode unit.registered.v1: ") {
+		t.Fatalf("Event with an unknown field: %#v, %v; want nil and an error naming the type", e, err)
 	}
 }

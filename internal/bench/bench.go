@@ -50,6 +50,8 @@ type Result struct {
 	Lag *LagStats `json:"lag,omitempty"`
 	// Writes is the latency of the writes before the waited reads (bench http --waited).
 	Writes *Latency `json:"writes,omitempty"`
+	// Seed is the seed generate's lives came from: --seed repeats them.
+	Seed uint64 `json:"seed,omitempty"`
 
 	text func(io.Writer, Result) // how Print writes it without --json; nil: the store's line
 }
@@ -71,6 +73,9 @@ func (r Result) Print(w io.Writer, asJSON bool) error {
 	if r.Transactions > 0 {
 		_, err = fmt.Fprintf(w, "group commit: %d transactions, %.2f appends per transaction, %d groups retried one by one\n",
 			r.Transactions, float64(r.Events)/float64(r.Transactions), r.GroupRetries)
+	}
+	if r.Seed != 0 {
+		_, err = fmt.Fprintf(w, "seed %d (--seed %d writes the same lives again)\n", r.Seed, r.Seed)
 	}
 	if r.RatioToFloor > 0 {
 		_, err = fmt.Fprintf(w, "floor (pgbench, %d clients, one-row INSERT per transaction): %.0f tps before, %.0f tps after; append = %.2f× the floor\n",

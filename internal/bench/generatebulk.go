@@ -44,13 +44,14 @@ func GenerateBulk(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Sto
 	if o.Chunk <= 0 {
 		o.Chunk = 20_000
 	}
+	o = o.seeded()
 	start := time.Now()
 	n, err := generateBulk(ctx, pool, store, min(o.Writers, 8), o)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{Benchmark: "generate", Events: int(n), Seconds: time.Since(start).Seconds(),
-		EventsPerSec: float64(n) / time.Since(start).Seconds()}, nil
+		EventsPerSec: float64(n) / time.Since(start).Seconds(), Seed: o.Seed}, nil
 }
 
 func generateBulk(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, writers int, o GenerateOptions) (int64, error) {
@@ -64,9 +65,6 @@ func generateBulk(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Sto
 	claimed.Store(have)
 	run := ulid.Make().String()
 	seed := o.Seed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
 	errs := make([]error, writers)
 	var wg sync.WaitGroup
 	for w := range writers {

@@ -96,11 +96,20 @@ type GenerateOptions struct {
 	// tests that must not share the machine with the deadline manager's work).
 	Recent bool
 	// Seed seeds the lives' random choices (writer w uses the PCG seeded with w and Seed);
-	// 0 seeds from the clock. With one writer and a seed, Generate and GenerateBulk write the
-	// same lives.
+	// 0 seeds from the clock (seeded), and the Result says which seed that was. With one
+	// writer and a seed, Generate and GenerateBulk write the same lives.
 	Seed uint64
 	// Chunk is GenerateBulk's events per committed COPY (default 20,000); Generate ignores it.
 	Chunk int
+}
+
+// seeded returns o with its seed: the one given, else one from the clock. Generate and
+// GenerateBulk take it from here, and report it.
+func (o GenerateOptions) seeded() GenerateOptions {
+	if o.Seed == 0 {
+		o.Seed = uint64(time.Now().UnixNano())
+	}
+	return o
 }
 
 // Generate appends realistic lives of models and projects (about seven events each, starting
@@ -112,13 +121,14 @@ func Generate(ctx context.Context, store *eventstore.Store, o GenerateOptions) (
 	if o.Writers <= 0 {
 		o.Writers = 4
 	}
+	o = o.seeded()
 	start := time.Now()
 	n, err := generate(ctx, store, min(o.Writers, 8), o.Events, o.Recent, o.Seed)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{Benchmark: "generate", Events: int(n), Seconds: time.Since(start).Seconds(),
-		EventsPerSec: float64(n) / time.Since(start).Seconds()}, nil
+		EventsPerSec: float64(n) / time.Since(start).Seconds(), Seed: o.Seed}, nil
 }
 
 // generate appends item lives until the store holds at least events events, with writers
@@ -127,9 +137,6 @@ func generate(ctx context.Context, store *eventstore.Store, writers, events int,
 	have, err := store.Count(ctx)
 	if err != nil {
 		return 0, err
-	}
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
 	}
 	var written atomic.Int64
 	written.Store(have)

@@ -38,9 +38,10 @@ type DueFinder interface {
 //
 // The ticks' flags are paced: a store that lived for years has tens of thousands of items
 // due at once (the 10-million-event store: 57,076 flags on the first tick), and appending
-// them all at once competes with the users' commands. A tick appends no more than the pace
-// allows (a token bucket of flagsPerTick, refilled at flagsPerTick a tickEvery, so a tick the
-// router retries after an error gets no second helping) and stops; the next goes on after the
+// them all at once competes with the users' commands. A tick appends no more than
+// flagsPerTick, and no more than the pace allows (a token bucket of flagsPerTick, refilled at
+// flagsPerTick a tickEvery, so a tick the router retries after an error gets no second
+// helping), and stops; the next goes on after the
 // last item it finished, and a pass that reaches the end starts again from the first. Flags
 // that follow an item's own events (Handle) are not paced: users' work brings them.
 type Deadlines struct {
@@ -130,9 +131,14 @@ func (d *Deadlines) Tick(ctx context.Context) error {
 	)
 	today := d.h.Today()
 	after := d.cursor
-	// budget allows one more flag, or marks the tick paced: it then allows none.
+	// budget allows one more flag, or marks the tick paced: it then allows none. A tick takes
+	// no more than its share however long it runs (the bucket refills meanwhile).
+	spent := 0
 	budget := func() bool {
-		paced = paced || !d.pace.AllowN(d.clock(), 1)
+		paced = paced || spent >= d.pace.Burst() || !d.pace.AllowN(d.clock(), 1)
+		if !paced {
+			spent++
+		}
 		return !paced
 	}
 pages:

@@ -41,9 +41,9 @@ type DueFinder interface {
 // them all at once competes with the users' commands. A tick appends no more than
 // flagsPerTick, and no more than the pace allows (a token bucket of flagsPerTick, refilled at
 // flagsPerTick a tickEvery, so a tick the router retries after an error gets no second
-// helping), and stops; the next goes on after the
-// last item it finished, and a pass that reaches the end starts again from the first. Flags
-// that follow an item's own events (Handle) are not paced: users' work brings them.
+// helping), and stops; the next goes on after the last item it finished, and a pass that
+// reaches the end starts again from the first. Flags that follow an item's own events
+// (Handle) are not paced: users' work brings them.
 type Deadlines struct {
 	h    *Handler
 	due  DueFinder

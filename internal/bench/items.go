@@ -210,19 +210,23 @@ type LagStats struct {
 	WALSyncMillis   float64 `json:"wal_sync_ms"` // 0 unless track_wal_io_timing is on
 	Checkpoints     int64   `json:"checkpoints"`
 	BackendWrites   int64   `json:"backend_buffer_writes"`
+	// BucketsClosed is how many buckets of recording time the items projection closed while the
+	// counted events were sent (the batch that closes one copies the month sums: deltas.go).
+	BucketsClosed int64 `json:"buckets_closed"`
 }
 
 // walStats is what PostgreSQL wrote so far, server-wide.
 type walStats struct {
 	bytes, fpi, syncs, checkpoints, backend int64
 	syncMillis                              float64
+	buckets                                 int64 // rows of pj_delta_buckets
 }
 
 func readWALStats(ctx context.Context, pool *pgxpool.Pool) (walStats, error) {
 	var w walStats
 	err := pool.QueryRow(ctx, `SELECT w.wal_bytes::bigint, w.wal_fpi, w.wal_sync, w.wal_sync_time,
-			b.checkpoints_timed + b.checkpoints_req, b.buffers_backend
-		FROM pg_stat_wal w, pg_stat_bgwriter b`).Scan(&w.bytes, &w.fpi, &w.syncs, &w.syncMillis, &w.checkpoints, &w.backend)
+			b.checkpoints_timed + b.checkpoints_req, b.buffers_backend, (SELECT count(*) FROM pj_delta_buckets)
+		FROM pg_stat_wal w, pg_stat_bgwriter b`).Scan(&w.bytes, &w.fpi, &w.syncs, &w.syncMillis, &w.checkpoints, &w.backend, &w.buckets)
 	if err != nil {
 		return walStats{}, fmt.Errorf("lag: pg_stat_wal: %w", err)
 	}
@@ -412,7 +416,8 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	st := LagStats{Warmup: o.Warmup, Path: path, Offered: float64(len(lat)) / sendTime.Seconds(), Batches: len(seen),
 		WALBytes: walAfter.bytes - walBefore.bytes, WALFPI: walAfter.fpi - walBefore.fpi,
 		WALSyncs: walAfter.syncs - walBefore.syncs, WALSyncMillis: walAfter.syncMillis - walBefore.syncMillis,
-		Checkpoints: walAfter.checkpoints - walBefore.checkpoints, BackendWrites: walAfter.backend - walBefore.backend}
+		Checkpoints: walAfter.checkpoints - walBefore.checkpoints, BackendWrites: walAfter.backend - walBefore.backend,
+		BucketsClosed: walAfter.buckets - walBefore.buckets}
 	st.AppendP50Millis, st.AppendP99Millis = percentiles(appends)
 	if len(lat) > 0 {
 		st.MaxMillis = float64(lat[len(lat)-1].Microseconds()) / 1000 // percentiles sorted lat
@@ -443,6 +448,7 @@ func printLag(w io.Writer, r Result) {
 	fmt.Fprintf(w, "PostgreSQL meanwhile: WAL %.1f MB (%.0f bytes/event), %d full-page images, %d WAL syncs (%.0f ms), %d checkpoints, %d buffers written by backends\n",
 		float64(st.WALBytes)/1e6, float64(st.WALBytes)/float64(max(1, r.Events)), st.WALFPI, st.WALSyncs, st.WALSyncMillis,
 		st.Checkpoints, st.BackendWrites)
+	fmt.Fprintf(w, "buckets of recording time closed meanwhile: %d\n", st.BucketsClosed)
 }
 
 // ReportsOptions configures Reports.

@@ -137,8 +137,6 @@ func Tables(t testing.TB, pool *pgxpool.Pool) []string {
 		`SELECT row(b.*)::text FROM pj_delta_buckets b ORDER BY bucket`,
 		`SELECT row(s.*)::text FROM pj_group_delta_sums s ORDER BY bucket, dim, month, kind, key, stage`,
 		`SELECT row(s.*)::text FROM pj_money_delta_sums s ORDER BY bucket, month, kind, source, year`,
-		`SELECT row(s.*)::text FROM pj_group_open_sums s ORDER BY bucket, month, kind, unit_code, pillar, sector, stage`,
-		`SELECT row(s.*)::text FROM pj_money_open_sums s ORDER BY bucket, month, kind, source, year`,
 		`SELECT row(s.*)::text FROM pj_group_all_sums s ORDER BY dim, span, day, kind, key, stage`,
 		`SELECT row(s.*)::text FROM pj_money_all_sums s ORDER BY span, day, kind, source, year`,
 		`SELECT row(f.*)::text FROM pj_indicator_facts f ORDER BY stream_id, version`,

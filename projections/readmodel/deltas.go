@@ -497,10 +497,16 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		g      groupKey
 	}
 	lateGroups := map[lateKey]*metrics{}
-	open := map[lateKey]*metrics{} // the same key: bucket, month, group
+	first := bk.first
+	// after[i] is what the batch recorded after the end of bucket first+i (i below the
+	// buckets it closes), per dimension: the month rows of the sums it copies at that close
+	// hold it, the closed bucket must not (queueClose).
+	after := make([]map[allKey]*metrics, bk.open()-first)
+	for i := range after {
+		after[i] = map[allKey]*metrics{}
+	}
 	all := map[allKey]*metrics{}
 	allMoney := map[allMoneyKey]*moneySums{}
-	first := bk.first
 	for k, m := range ds.groups {
 		if *m == (metrics{}) {
 			continue
@@ -512,12 +518,8 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			old.add(k, m)
 		}
 		if bucket := bk.of(k.rec); bucket >= first {
-			ok := lateKey{bucket, monthOf(k.day).Unix(), k.g}
-			if open[ok] == nil {
-				open[ok] = &metrics{}
-			}
-			for j := range m {
-				open[ok][j] += m[j]
+			for n := first; n < bucket; n++ {
+				addMonth(after[n-first], k.g, k.day, m)
 			}
 		} else {
 			lk := lateKey{bucket, monthOf(k.day).Unix(), k.g}
@@ -568,7 +570,10 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		year         int
 	}
 	lateMoney := map[lateMoneyKey]*moneySums{}
-	openMoney := map[lateMoneyKey]*moneySums{} // the same key: bucket, month, kind, source, year
+	afterMoney := make([]map[allMoneyKey]*moneySums, bk.open()-first)
+	for i := range afterMoney {
+		afterMoney[i] = map[allMoneyKey]*moneySums{}
+	}
 	for k, m := range ds.money {
 		if *m == (moneySums{}) {
 			continue
@@ -581,12 +586,8 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 		}
 		bucket := bk.of(k.rec)
 		if bucket >= first {
-			ok := lateMoneyKey{bucket, monthOf(k.day).Unix(), k.kind, k.source, k.year}
-			if openMoney[ok] == nil {
-				openMoney[ok] = &moneySums{}
-			}
-			for j := range m {
-				openMoney[ok][j] += m[j]
+			for n := first; n < bucket; n++ {
+				addMoneyMonth(afterMoney[n-first], k.kind, k.source, k.year, k.day, m)
 			}
 		} else {
 			lk := lateMoneyKey{bucket, monthOf(k.day).Unix(), k.kind, k.source, k.year}
@@ -686,106 +687,12 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			SELECT bucket, month, kind, source, year FROM up WHERE zero`,
 			bs, months, kind, source, years, req, appr, dis, first)
 	}
-	// The sums of the buckets still open when the batch began, and of those it opens.
-	openAt, openMoneyAt := -1, -1
-	// Per group and month, not per report dimension (migration 00018): one row per group
-	// delta, made the three dimensions' sums when the bucket closes.
-	if len(open) > 0 {
-		var (
-			bs                                []int32
-			months                            []time.Time
-			kind, unit, pillar, sector, stage []string
-			ms                                [nMetrics][]int64
-		)
-		for k, m := range open {
-			if *m == (metrics{}) {
-				continue
-			}
-			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
-			kind, unit, pillar, sector, stage = append(kind, k.g.kind), append(unit, k.g.unit), append(pillar, k.g.pillar),
-				append(sector, k.g.sector), append(stage, string(k.g.stage))
-			for j := range m {
-				ms[j] = append(ms[j], m[j])
-			}
-		}
-		if len(bs) > 0 {
-			openAt = b.Len()
-			b.Queue(`WITH up AS (
-				INSERT INTO pj_group_open_sums AS s (bucket, month, kind, unit_code, pillar, sector, stage, items, distinct_models,
-					with_gap, overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
-				SELECT * FROM unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
-					$15::bigint[], $16::bigint[], $17::bigint[])
-				ON CONFLICT (bucket, month, kind, unit_code, pillar, sector, stage) DO UPDATE SET `+addGroup+`
-				RETURNING `+zeroGroup+` AS zero)
-			SELECT count(*) FILTER (WHERE zero) FROM up`,
-				bs, months, kind, unit, pillar, sector, stage, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
-		}
-	}
-	if len(openMoney) > 0 {
-		var (
-			bs             []int32
-			months         []time.Time
-			kind, source   []string
-			years          []int32
-			req, appr, dis []int64
-		)
-		for k, m := range openMoney {
-			bs, months = append(bs, int32(k.bucket)), append(months, time.Unix(k.month, 0).UTC())
-			kind, source, years = append(kind, k.kind), append(source, k.source), append(years, int32(k.year))
-			req, appr, dis = append(req, m[0]), append(appr, m[1]), append(dis, m[2])
-		}
-		openMoneyAt = b.Len()
-		b.Queue(`WITH up AS (
-				INSERT INTO pj_money_open_sums AS s (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
-				SELECT * FROM unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[])
-				ON CONFLICT (bucket, month, kind, source, year) DO UPDATE SET
-					requested_vnd = s.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = s.approved_vnd + EXCLUDED.approved_vnd,
-					disbursed_vnd = s.disbursed_vnd + EXCLUDED.disbursed_vnd
-				RETURNING `+zeroMoney+` AS zero)
-			SELECT count(*) FILTER (WHERE zero) FROM up`,
-			bs, months, kind, source, years, req, appr, dis)
-	}
-	// The buckets that closed in this batch: their sums are the previous bucket's plus their
-	// own, kept with each batch while they were open: a few thousand rows joined, not a
-	// bucket's rows read again (which stalled the live projection for 200-500 ms).
+	// The buckets that closed in this batch: their sums are every row recorded up to their
+	// end, which is the month rows of the all-sums as this batch leaves them, less what the
+	// batch recorded after the end (migration 00041): ~2,000 rows copied by their primary key,
+	// queued after the all-sums' upserts and before the zero rows they leave are deleted.
 	for n := first; n < bk.open(); n++ {
-		b.Queue(`INSERT INTO pj_group_delta_sums (bucket, dim, month, kind, key, stage, items, distinct_models, with_gap,
-				overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
-			SELECT * FROM (
-				SELECT $1::int, dim, month, kind, key, stage,
-					coalesce(p.items, 0) + coalesce(o.items, 0) AS items,
-					coalesce(p.distinct_models, 0) + coalesce(o.distinct_models, 0) AS distinct_models,
-					coalesce(p.with_gap, 0) + coalesce(o.with_gap, 0) AS with_gap,
-					coalesce(p.overdue, 0) + coalesce(o.overdue, 0) AS overdue,
-					coalesce(p.estimated_vnd, 0) + coalesce(o.estimated_vnd, 0) AS estimated_vnd,
-					coalesce(p.requested_vnd, 0) + coalesce(o.requested_vnd, 0) AS requested_vnd,
-					coalesce(p.approved_vnd, 0) + coalesce(o.approved_vnd, 0) AS approved_vnd,
-					coalesce(p.disbursed_vnd, 0) + coalesce(o.disbursed_vnd, 0) AS disbursed_vnd,
-					coalesce(p.gap_vnd, 0) + coalesce(o.gap_vnd, 0) AS gap_vnd,
-					coalesce(p.progress, 0) + coalesce(o.progress, 0) AS progress
-				FROM (SELECT * FROM pj_group_delta_sums WHERE bucket = $1::int - 1) p
-				FULL JOIN (
-					SELECT x.dim, o.month, o.kind, x.key, o.stage, sum(o.items)::bigint AS items, sum(o.distinct_models)::bigint AS distinct_models,
-						sum(o.with_gap)::bigint AS with_gap, sum(o.overdue)::bigint AS overdue, sum(o.estimated_vnd)::bigint AS estimated_vnd,
-						sum(o.requested_vnd)::bigint AS requested_vnd, sum(o.approved_vnd)::bigint AS approved_vnd,
-						sum(o.disbursed_vnd)::bigint AS disbursed_vnd, sum(o.gap_vnd)::bigint AS gap_vnd, sum(o.progress)::bigint AS progress
-					FROM pj_group_open_sums o
-					CROSS JOIN LATERAL (VALUES ('unit', o.unit_code), ('pillar', o.pillar), ('sector', o.sector)) AS x(dim, key)
-					WHERE o.bucket = $1::int
-					GROUP BY x.dim, o.month, o.kind, x.key, o.stage) o USING (dim, month, kind, key, stage)) s
-			WHERE NOT `+zeroGroup, n)
-		b.Queue(`DELETE FROM pj_group_open_sums WHERE bucket = $1`, n)
-		b.Queue(`INSERT INTO pj_money_delta_sums (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
-			SELECT * FROM (
-				SELECT $1::int, month, kind, source, year,
-					coalesce(p.requested_vnd, 0) + coalesce(o.requested_vnd, 0) AS requested_vnd,
-					coalesce(p.approved_vnd, 0) + coalesce(o.approved_vnd, 0) AS approved_vnd,
-					coalesce(p.disbursed_vnd, 0) + coalesce(o.disbursed_vnd, 0) AS disbursed_vnd
-				FROM (SELECT * FROM pj_money_delta_sums WHERE bucket = $1::int - 1) p
-				FULL JOIN (SELECT * FROM pj_money_open_sums WHERE bucket = $1::int) o USING (month, kind, source, year)) s
-			WHERE NOT `+zeroMoney, n)
-		b.Queue(`DELETE FROM pj_money_open_sums WHERE bucket = $1`, n)
+		queueClose(b, n, after[n-first], afterMoney[n-first])
 	}
 	for i := range bk.facts {
 		n := first + i
@@ -795,13 +702,12 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 	}
 	res := tx.SendBatch(ctx, b)
 	var (
-		zg                      zeroGroupKeys
-		zm                      zeroMoneyKeys
-		za                      zeroAllKeys
-		zam                     zeroAllMoneyKeys
-		zeroOpen, zeroOpenMoney int64
-		zl                      zeroLateKeys
-		zlm                     zeroLateMoneyKeys
+		zg  zeroGroupKeys
+		zm  zeroMoneyKeys
+		za  zeroAllKeys
+		zam zeroAllMoneyKeys
+		zl  zeroLateKeys
+		zlm zeroLateMoneyKeys
 	)
 	for i := range b.Len() {
 		var err error
@@ -818,10 +724,6 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			err = collectColumns(res, &zl.buckets, &zl.dims, &zl.months, &zl.kinds, &zl.keys, &zl.stages)
 		case lateMoneyAt:
 			err = collectColumns(res, &zlm.buckets, &zlm.months, &zlm.kinds, &zlm.sources, &zlm.years)
-		case openAt:
-			err = res.QueryRow().Scan(&zeroOpen)
-		case openMoneyAt:
-			err = res.QueryRow().Scan(&zeroOpenMoney)
 		default:
 			_, err = res.Exec()
 		}
@@ -876,23 +778,7 @@ func writeDeltas(ctx context.Context, tx pgx.Tx, b *pgx.Batch, ds *deltaSet, bk 
 			return err
 		}
 	}
-	if zeroOpen > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM pj_group_open_sums WHERE bucket >= $1 AND `+zeroGroup, first); err != nil {
-			return err
-		}
-	}
-	if zeroOpenMoney > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM pj_money_open_sums WHERE bucket >= $1 AND `+zeroMoney, first); err != nil {
-			return err
-		}
-	}
 	return nil
-}
-
-// openGroupKey is a row of pj_group_open_sums in its bucket: a month's deltas of one group.
-type openGroupKey struct {
-	month int64
-	g     groupKey
 }
 
 // deltaCols are rows of pj_group_deltas, column by column, as unnest takes them.
@@ -1046,6 +932,109 @@ func addAll(dst map[allKey]*metrics, g groupKey, day int64, m *metrics) {
 			}
 		}
 	}
+}
+
+// addMonth adds a group delta dated day to the sums of its month alone, per dimension.
+func addMonth(dst map[allKey]*metrics, g groupKey, day int64, m *metrics) {
+	month := dayNum(monthOf(day))
+	for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
+		k := allKey{x[0], "month", month, g.kind, x[1], g.stage}
+		a := dst[k]
+		if a == nil {
+			a = &metrics{}
+			dst[k] = a
+		}
+		for j := range m {
+			a[j] += m[j]
+		}
+	}
+}
+
+// addMoneyMonth adds a money delta dated day to the sums of its month alone.
+func addMoneyMonth(dst map[allMoneyKey]*moneySums, kind, source string, year int, day int64, m *moneySums) {
+	k := allMoneyKey{"month", dayNum(monthOf(day)), kind, source, year}
+	a := dst[k]
+	if a == nil {
+		a = &moneySums{}
+		dst[k] = a
+	}
+	for j := range m {
+		a[j] += m[j]
+	}
+}
+
+// queueClose queues the close of bucket n: its sums, the month rows of pj_group_all_sums and
+// pj_money_all_sums (every row recorded so far, per dimension) less after and afterMoney (what
+// the batch recorded after n's end). The all-sums' upserts of the batch must be queued before.
+// Rows that sum to zero are not written, as in a rebuild. A key of after may have no all-sums
+// row: the batch's rows of that month may sum to zero across the cut (+1 before it, -1 after),
+// leaving the all-sums as they were, without the row; the closed bucket then holds -after's.
+// Hence the full join.
+func queueClose(b *pgx.Batch, n int, after map[allKey]*metrics, afterMoney map[allMoneyKey]*moneySums) {
+	var (
+		dims, kinds, keys, stages []string
+		months                    []time.Time
+		ms                        [nMetrics][]int64
+	)
+	for k, m := range after {
+		if *m == (metrics{}) {
+			continue
+		}
+		dims, months = append(dims, k.dim), append(months, dayTime(k.day))
+		kinds, keys, stages = append(kinds, k.kind), append(keys, k.key), append(stages, string(k.stage))
+		for j := range m {
+			ms[j] = append(ms[j], m[j])
+		}
+	}
+	b.Queue(`INSERT INTO pj_group_delta_sums (bucket, dim, month, kind, key, stage, items, distinct_models, with_gap,
+			overdue, estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
+		SELECT * FROM (
+			SELECT $1::int, dim, month, kind, key, stage,
+				coalesce(a.items, 0) - coalesce(c.items, 0) AS items,
+				coalesce(a.distinct_models, 0) - coalesce(c.distinct_models, 0) AS distinct_models,
+				coalesce(a.with_gap, 0) - coalesce(c.with_gap, 0) AS with_gap,
+				coalesce(a.overdue, 0) - coalesce(c.overdue, 0) AS overdue,
+				coalesce(a.estimated_vnd, 0) - coalesce(c.estimated_vnd, 0) AS estimated_vnd,
+				coalesce(a.requested_vnd, 0) - coalesce(c.requested_vnd, 0) AS requested_vnd,
+				coalesce(a.approved_vnd, 0) - coalesce(c.approved_vnd, 0) AS approved_vnd,
+				coalesce(a.disbursed_vnd, 0) - coalesce(c.disbursed_vnd, 0) AS disbursed_vnd,
+				coalesce(a.gap_vnd, 0) - coalesce(c.gap_vnd, 0) AS gap_vnd,
+				coalesce(a.progress, 0) - coalesce(c.progress, 0) AS progress
+			FROM (SELECT dim, day AS month, kind, key, stage, items, distinct_models, with_gap, overdue, estimated_vnd,
+					requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress
+				FROM pj_group_all_sums WHERE dim = ANY('{pillar,sector,unit}'::text[]) AND span = 'month') a
+			FULL JOIN unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
+				$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],
+				$16::bigint[]) AS c(dim, month, kind, key, stage, items, distinct_models, with_gap, overdue, estimated_vnd,
+				requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress) USING (dim, month, kind, key, stage)) s
+		WHERE NOT `+zeroGroup,
+		n, dims, months, kinds, keys, stages, ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9])
+	var (
+		mMonths        []time.Time
+		mKinds, mSrcs  []string
+		mYears         []int32
+		req, appr, dis []int64
+	)
+	for k, m := range afterMoney {
+		if *m == (moneySums{}) {
+			continue
+		}
+		mMonths, mKinds, mSrcs, mYears = append(mMonths, dayTime(k.day)), append(mKinds, k.kind), append(mSrcs, k.source),
+			append(mYears, int32(k.year))
+		req, appr, dis = append(req, m[0]), append(appr, m[1]), append(dis, m[2])
+	}
+	b.Queue(`INSERT INTO pj_money_delta_sums (bucket, month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd)
+		SELECT * FROM (
+			SELECT $1::int, month, kind, source, year,
+				coalesce(a.requested_vnd, 0) - coalesce(c.requested_vnd, 0) AS requested_vnd,
+				coalesce(a.approved_vnd, 0) - coalesce(c.approved_vnd, 0) AS approved_vnd,
+				coalesce(a.disbursed_vnd, 0) - coalesce(c.disbursed_vnd, 0) AS disbursed_vnd
+			FROM (SELECT day AS month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd
+				FROM pj_money_all_sums WHERE span = 'month') a
+			FULL JOIN unnest($2::date[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[])
+				AS c(month, kind, source, year, requested_vnd, approved_vnd, disbursed_vnd) USING (month, kind, source, year)) s
+		WHERE NOT `+zeroMoney,
+		n, mMonths, mKinds, mSrcs, mYears, req, appr, dis)
 }
 
 // addAllMoney adds a money delta dated day to the sums of its day and of its month.

@@ -34,7 +34,7 @@ func (Items) Name() string { return "items" }
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current,
 		pj_group_money, pj_group_open_end, pj_group_deltas, pj_money_deltas, pj_delta_buckets, pj_group_delta_sums,
-		pj_money_delta_sums, pj_group_open_sums, pj_money_open_sums, pj_group_all_sums, pj_money_all_sums`)
+		pj_money_delta_sums, pj_group_all_sums, pj_money_all_sums`)
 	return err
 }
 

@@ -188,7 +188,7 @@ func (t *deltaTable[K, V]) at(k K) *V {
 func (Items) Tables() []string {
 	return []string{"pj_items", "pj_item_facts", "pj_item_current", "pj_item_current_money", "pj_group_current",
 		"pj_group_money", "pj_group_open_end", "pj_group_deltas", "pj_money_deltas", "pj_delta_buckets", "pj_group_delta_sums",
-		"pj_money_delta_sums", "pj_group_open_sums", "pj_money_open_sums", "pj_group_all_sums", "pj_money_all_sums"}
+		"pj_money_delta_sums", "pj_group_all_sums", "pj_money_all_sums"}
 }
 
 // Tables are the units' tables, those Reset empties (units.go).
@@ -548,7 +548,7 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, tx *pgx.Conn, groups *group
 	}
 	b.step("copy pj_money_deltas")
 
-	// The buckets, their running sums and the open bucket's own (rebuildsums.go).
+	// The buckets, and their running sums (rebuildsums.go).
 	if err := sums.write(ctx, tx); err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 // The sums a rebuild writes beside its group and money deltas: per closed bucket of recording
 // time the month sums of every row recorded up to its end (by unit, pillar and sector for the
-// groups), the open bucket's own rows, and the sums of every day and month
+// groups) and the sums of every day and month
 // (pj_group_all_sums, pj_money_all_sums) — the same rows the live batches add up to
 // (deltas.go: addAll, addAllMoney, the bucket close), summed here under dense integer keys
 // instead of keys of five strings: a million deltas each add to six day and month sums and
@@ -67,13 +67,8 @@ type monthKey struct {
 	month int32
 }
 
-// openKey is a group's month in the open bucket.
-type openKey struct {
-	g     gid
-	month int32
-}
-
-// rebuildSums sums the deltas of a rebuild into the rows of the six sums tables.
+// rebuildSums sums the deltas of a rebuild into the rows of the four sums tables (the open
+// bucket keeps no sums of its own: migration 00041).
 type rebuildSums struct {
 	bk       *buckets
 	open     int
@@ -82,16 +77,15 @@ type rebuildSums struct {
 	ofGroup  [][3]uint32 // the dimension rows of each group
 	groups   *groupIndex
 	own      []*deltaTable[monthKey, metrics] // per closed bucket
-	openOwn  *deltaTable[openKey, metrics]
 	all      *deltaTable[spanKey, metrics]
 	money    sumIndex[moneyGroup]
-	ownMoney []*deltaTable[monthKey, moneySums] // per bucket, the open one too
+	ownMoney []*deltaTable[monthKey, moneySums] // per bucket, the open one too (not written)
 	allMoney *deltaTable[spanKey, moneySums]
 }
 
 func newRebuildSums(bk *buckets, groups *groupIndex) *rebuildSums {
 	s := &rebuildSums{bk: bk, open: len(bk.starts) - 1, months: map[int32]int32{}, groups: groups,
-		openOwn: newDeltaTable[openKey, metrics](), all: newDeltaTable[spanKey, metrics](),
+		all:      newDeltaTable[spanKey, metrics](),
 		allMoney: newDeltaTable[spanKey, moneySums]()}
 	for range bk.starts {
 		s.own = append(s.own, newDeltaTable[monthKey, metrics]())
@@ -139,9 +133,6 @@ func (s *rebuildSums) addGroup(g gid, day int32, rec int64, m *metrics) {
 			addMetrics(s.own[n].at(monthKey{dg, month}), m)
 		}
 	}
-	if n == s.open { // the open bucket's own sums are kept per group (migration 00018)
-		addMetrics(s.openOwn.at(openKey{g, month}), m)
-	}
 }
 
 // addMoney adds a money delta (not all zero).
@@ -174,24 +165,11 @@ func (c *copyBuf) money(m *moneySums) {
 // write writes the buckets and the sums tables on conn.
 func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 	bk := s.bk
-	var bucketRows, openRows [][]any
+	var bucketRows [][]any
 	for n := range bk.starts {
 		bucketRows = append(bucketRows, []any{int32(n), moment(bk.starts[n]), bk.facts[n], moment(bk.maxRec[n])})
 	}
 	if err := copyRows(ctx, conn, "pj_delta_buckets", []string{"bucket", "starts_at", "facts", "max_recorded_at"}, bucketRows); err != nil {
-		return err
-	}
-	for i, k := range s.openOwn.keys {
-		m := &s.openOwn.vals[i]
-		if *m == (metrics{}) {
-			continue
-		}
-		g := s.groups.keys[k.g]
-		openRows = append(openRows, []any{int32(s.open), dayTime(int64(k.month)), g.kind, g.unit, g.pillar, g.sector,
-			string(g.stage), m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]})
-	}
-	if err := copyRows(ctx, conn, "pj_group_open_sums", append([]string{"bucket", "month", "kind", "unit_code", "pillar",
-		"sector", "stage"}, groupSumCols...), openRows); err != nil {
 		return err
 	}
 	// Each closed bucket: the running total of the month sums up to its end.
@@ -257,12 +235,6 @@ func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 			}
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	// The open bucket's own money rows.
-	if err := copyBinary(ctx, conn, "pj_money_open_sums", moneyCols, func(c *copyBuf) error {
-		return moneyRows(c, s.open, s.ownMoney[s.open])
 	}); err != nil {
 		return err
 	}

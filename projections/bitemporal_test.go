@@ -90,8 +90,8 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 		&item.FundingApproved{Fact: f("2023-02-01"), RequestID: "r1", Source: "oda", Year: 2023, Amount: 2_000_000_000,
 			Officers: []string{"f"}, Stage: item.StageFunded})
 	// Projects whose planned end falls in the month of "now" (2026-01-15): before it (overdue),
-	// on it and after it (not yet).
-	for _, end := range []string{"2026-01-10", "2026-01-15", "2026-01-20"} {
+	// the day before it (overdue from today on), on it and after it (not yet).
+	for _, end := range []string{"2026-01-10", "2026-01-14", "2026-01-15", "2026-01-20"} {
 		id := "end-" + end
 		pjtest.AppendItem(t, store, item.Project, id, 0, &item.Proposed{Fact: f("2023-04-01"), ID: id, Kind: item.Project,
 			Title: "Kết thúc " + end, UnitCode: "SO-GDDT", Pillar: item.Society, Sector: "education", EstimatedCost: 1_000_000_000,

@@ -1,7 +1,9 @@
 package readmodel
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/jackc/pgx/v5"
@@ -240,7 +242,8 @@ func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 	}
 	if err := copyBinary(ctx, conn, "pj_group_all_sums", append([]string{"dim", "span", "day", "kind", "key", "stage"},
 		groupSumCols...), func(c *copyBuf) error {
-		for i, k := range s.all.keys {
+		for _, i := range s.allInKeyOrder() {
+			k := s.all.keys[i]
 			m := &s.all.vals[i]
 			if *m == (metrics{}) {
 				continue
@@ -263,7 +266,8 @@ func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 	}
 	return copyBinary(ctx, conn, "pj_money_all_sums", append([]string{"span", "day", "kind", "source", "year"},
 		moneySumCols...), func(c *copyBuf) error {
-		for i, k := range s.allMoney.keys {
+		for _, i := range s.allMoneyInKeyOrder() {
+			k := s.allMoney.keys[i]
 			m := &s.allMoney.vals[i]
 			if *m == (moneySums{}) {
 				continue
@@ -281,4 +285,37 @@ func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 		}
 		return nil
 	})
+}
+
+// allInKeyOrder is the order of the rows of pj_group_all_sums in its primary key (dim, span,
+// day, kind, key, stage): written so, the month rows of one dimension that a report as of a
+// day reads lie on ~100 pages at 10,000,000 events, not on 1,434 (migration 00045). Only the
+// rows' places change, not the rows.
+func (s *rebuildSums) allInKeyOrder() []int32 {
+	order := make([]int32, len(s.all.keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &s.all.keys[a], &s.all.keys[b]
+		dx, dy := &s.dims.keys[x.id], &s.dims.keys[y.id]
+		return cmp.Or(cmp.Compare(dx.dim, dy.dim), cmp.Compare(x.span, y.span), cmp.Compare(x.day, y.day),
+			cmp.Compare(dx.kind, dy.kind), cmp.Compare(dx.key, dy.key), cmp.Compare(dx.stage, dy.stage))
+	})
+	return order
+}
+
+// allMoneyInKeyOrder is allInKeyOrder for pj_money_all_sums (span, day, kind, source, year).
+func (s *rebuildSums) allMoneyInKeyOrder() []int32 {
+	order := make([]int32, len(s.allMoney.keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &s.allMoney.keys[a], &s.allMoney.keys[b]
+		gx, gy := &s.money.keys[x.id], &s.money.keys[y.id]
+		return cmp.Or(cmp.Compare(x.span, y.span), cmp.Compare(x.day, y.day), cmp.Compare(gx.kind, gy.kind),
+			cmp.Compare(gx.source, gy.source), cmp.Compare(gx.year, gy.year))
+	})
+	return order
 }

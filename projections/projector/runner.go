@@ -435,7 +435,7 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 		}
 		return nil
 	}); err != nil {
-		return applied, err
+		return applied, fmt.Errorf("%w (%w)", err, ErrLiveUntouched)
 	}
 	t0 := time.Now()
 	r.log.Info("rebuild read", "events", applied)
@@ -621,6 +621,11 @@ func besideAble(ps []Projection, bulks []Bulk) ([]ChunkLoader, bool) {
 // PostgreSQL quotes it in an index definition.
 type liveTable struct{ asked, schema, name, quoted string }
 
+// ErrLiveUntouched marks the error of a rebuild beside the live tables that stopped before
+// its swap committed: the live tables and checkpoints are as they were, and what it had built
+// beside them is dropped.
+var ErrLiveUntouched = errors.New("the live tables and checkpoints are as they were")
+
 // rebuildRead is what a rebuild read: the events it set aside, per projection, the position
 // it read to and how many events it read.
 type rebuildRead struct {
@@ -657,7 +662,7 @@ func streamAble(bulks []Bulk) (int, bool) {
 func (r *Runner) rebuildInStreamOrder(ctx context.Context, ps []Projection, loaders []ChunkLoader, si int,
 	target eventstore.Position, aside map[string]map[string]eventstore.Position, progress func(applied int64)) (int64, error) {
 	if err := r.store.WaitSettled(ctx, target); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w (%w)", err, ErrLiveUntouched)
 	}
 	read := &rebuildRead{skipped: make([][]setAside, len(ps)), last: target}
 	ctx, cancel := context.WithCancel(ctx)
@@ -759,6 +764,12 @@ func bulks(loaders []ChunkLoader) []Bulk {
 // and goes first; the others' events have been added when it ends.
 func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []ChunkLoader, si int,
 	next func() ([]eventstore.Record, error), read *rebuildRead) (err error) {
+	swapped := false
+	defer func() {
+		if err != nil && !swapped {
+			err = fmt.Errorf("%w (%w)", err, ErrLiveUntouched)
+		}
+	}()
 	var tables []liveTable
 	for _, p := range ps {
 		for _, name := range p.(TableOwner).Tables() {
@@ -874,6 +885,7 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 	if err := r.swap(ctx, ps, tables, read.skipped, read.last, read.applied); err != nil {
 		return err
 	}
+	swapped = true
 	step("swap")
 	if _, err := conn.Exec(ctx, `DROP SCHEMA `+oldSchema+` CASCADE`); err != nil {
 		return fmt.Errorf("drop the old tables: %w", err)

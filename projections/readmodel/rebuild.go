@@ -252,7 +252,7 @@ func (b *itemsBulk) LoadStreams(ctx context.Context, conn *pgx.Conn, next func()
 			defer wg.Done()
 			errs[i] = copyBinary(ctx, c, w.table, w.cols, func(cb *copyBuf) error {
 				for {
-					items, ok, err := cb.wait(feed)
+					items, ok, err := waitFeed(cb, feed)
 					if err != nil {
 						return err
 					}
@@ -657,12 +657,46 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, conn *pgx.Conn, bk *buckets
 	}
 	groupRank := func(id int64) int64 { return rank[id] }
 	var nGroup int64
+	// Each closed bucket's running month sums (pj_group_delta_sums) go out as soon as the
+	// deltas, which come in order of recording, pass its end: on a connection of their own,
+	// beside the COPY of the deltas, so that no bucket's own sums are held after it closes
+	// (held to the end, they grew with the store: 164 MB of 203 at 3 M events). What
+	// sums.write then finds of them is empty.
+	closed := make(chan *deltaTable[monthKey, metrics], 2)
+	sumsConn, err := pgx.ConnectConfig(ctx, conn.Config().Copy())
+	if err != nil {
+		return err
+	}
+	defer sumsConn.Close(context.WithoutCancel(ctx))
+	sumsDone := make(chan error, 1)
+	go func() {
+		sumsDone <- writeClosedSums(ctx, sumsConn, sums, closed)
+	}()
+	nextBucket := 0 // the first bucket whose own sums have not gone out
+	closeUpTo := func(n int) error {
+		for ; nextBucket < min(n, sums.open); nextBucket++ {
+			select {
+			case closed <- sums.own[nextBucket]:
+			case err := <-sumsDone:
+				if err == nil {
+					err = errors.New("pj_group_delta_sums: its writer ended early")
+				}
+				sumsDone <- err
+				return err
+			}
+			sums.own[nextBucket] = newDeltaTable[monthKey, metrics]()
+		}
+		return nil
+	}
 	if err := copyBinary(ctx, conn, "pj_group_deltas", []string{"day", "recorded_at", "kind", "unit_code", "pillar", "sector",
 		"stage", "items", "distinct_models", "with_gap", "overdue", "estimated_vnd", "requested_vnd", "approved_vnd",
 		"disbursed_vnd", "gap_vnd", "progress"}, func(c *copyBuf) error {
 		var m metrics
 		emit := func(r []int64) error {
 			copy(m[:], r[3:])
+			if err := closeUpTo(bk.of(r[0])); err != nil {
+				return err
+			}
 			sums.addGroup(gid(r[2]), int32(r[1]), r[0], &m)
 			g := groups.keys[r[2]]
 			if err := c.row(17); err != nil {
@@ -684,8 +718,17 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, conn *pgx.Conn, bk *buckets
 		if err := deltas.each(func(r []int64) error { return gather(r, emit, groupRank) }); err != nil {
 			return err
 		}
-		return flush(emit, groupRank)
+		if err := flush(emit, groupRank); err != nil {
+			return err
+		}
+		return closeUpTo(sums.open)
 	}); err != nil {
+		close(closed)
+		<-sumsDone
+		return err
+	}
+	close(closed)
+	if err := <-sumsDone; err != nil {
 		return err
 	}
 	b.step("sort, copy pj_group_deltas", "rows", nGroup)
@@ -747,24 +790,64 @@ func (b *itemsBulk) writeDeltas(ctx context.Context, conn *pgx.Conn, bk *buckets
 	return nil
 }
 
-// wait takes the next batch from feed. A chunk's transaction holds an xid from its first row
-// to its end, and the items come as fast as the store is read and folded: an open chunk ends
-// when the next batch has not come before its time is up, rather than wait open.
-func (c *copyBuf) wait(feed <-chan []*bulkItem) ([]*bulkItem, bool, error) {
+// waitFeed takes the next value from feed. A chunk's transaction holds an xid from its first
+// row to its end, and the values come as fast as the store is read and folded: an open chunk
+// ends when the next value has not come before its time is up, rather than wait open.
+func waitFeed[T any](c *copyBuf, feed <-chan T) (T, bool, error) {
 	if c.w == nil {
-		items, ok := <-feed
-		return items, ok, nil
+		v, ok := <-feed
+		return v, ok, nil
 	}
 	t := time.NewTimer(max(chunkTime-time.Since(c.started), 0))
 	defer t.Stop()
 	select {
-	case items, ok := <-feed:
-		return items, ok, nil
+	case v, ok := <-feed:
+		return v, ok, nil
 	case <-t.C:
 	}
 	if err := c.end(); err != nil {
-		return nil, false, err
+		var zero T
+		return zero, false, err
 	}
-	items, ok := <-feed
-	return items, ok, nil
+	v, ok := <-feed
+	return v, ok, nil
+}
+
+// writeClosedSums writes pj_group_delta_sums on conn: for each closed bucket, in order, as its
+// own month sums come from closed, the running total of the month sums up to its end — the rows
+// rebuildSums.write writes, as the buckets close instead of at the end.
+func writeClosedSums(ctx context.Context, conn *pgx.Conn, s *rebuildSums, closed <-chan *deltaTable[monthKey, metrics]) error {
+	err := copyBinary(ctx, conn, "pj_group_delta_sums", append([]string{"bucket", "dim", "month", "kind", "key", "stage"},
+		groupSumCols...), func(c *copyBuf) error {
+		total := newDeltaTable[monthKey, metrics]()
+		for n := 0; ; n++ {
+			own, ok, err := waitFeed(c, closed)
+			if err != nil || !ok {
+				return err
+			}
+			for i, k := range own.keys {
+				addMetrics(total.at(k), &own.vals[i])
+			}
+			for i, k := range total.keys {
+				m := &total.vals[i]
+				if *m == (metrics{}) {
+					continue
+				}
+				if err := c.row(16); err != nil {
+					return err
+				}
+				d := &s.dims.keys[k.id]
+				c.int4(n)
+				c.text(d.dim)
+				c.date(int64(k.month))
+				c.text(d.kind)
+				c.text(d.key)
+				c.text(string(d.stage))
+				c.metrics(m)
+			}
+		}
+	})
+	for range closed { // after a failure: the deltas' writer may still be sending
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -162,6 +163,13 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 	bar := progress.New(stderr, total, "rebuild "+name, log, "rebuilding", "projection", name)
 	n, err := runner.RebuildAll(ctx, todo, bar.Update)
 	bar.Done()
+	if err != nil && ctx.Err() != nil {
+		// SIGTERM or SIGINT (main's ctx): the rebuild stops where it is.
+		if errors.Is(err, projector.ErrLiveUntouched) {
+			return fmt.Errorf("rebuild of %s stopped by a signal after %d events read: the live tables and checkpoints are as they were", name, n)
+		}
+		return fmt.Errorf("rebuild of %s stopped by a signal after %d events read: %w", name, n, err)
+	}
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}

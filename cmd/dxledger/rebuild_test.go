@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,4 +88,85 @@ func TestRebuildBesideServeLosesNothing(t *testing.T) {
 	if items != events {
 		t.Fatalf("pj_items has %d rows for %d models in the store", items, events)
 	}
+}
+
+// Issue 16 point 3: `dxledger rebuild` heeds SIGTERM while it folds: the process stops, drops
+// what it built beside the live tables, leaves the live tables and checkpoints as they were
+// and says so.
+func TestRebuildStopsOnSIGTERM(t *testing.T) {
+	db := pgtest.New(t)
+	bin := dxledgerBinary(t)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DXLEDGER_DATABASE_URL=" + db.URL}
+	gen := exec.Command(bin, "bench", "generate", "--bulk", "--events", "150000")
+	gen.Env = env
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("generate: %v\n%s", err, out)
+	}
+	if err := run(context.Background(), []string{"rebuild"}, env[2:], io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		oid                   uint32
+		facts, deltas, checks int64
+		checkpoints, schemas  string
+	}
+	read := func() state {
+		var s state
+		if err := db.Pool.QueryRow(context.Background(), `SELECT 'pj_item_facts'::regclass::oid,
+			(SELECT count(*) FROM pj_item_facts), (SELECT count(*) FROM pj_group_deltas), (SELECT count(*) FROM projection_checkpoints),
+			(SELECT string_agg(name || ' ' || tx_id || '/' || seq || ' ' || events, ', ' ORDER BY name) FROM projection_checkpoints),
+			(SELECT coalesce(string_agg(nspname, ', '), '') FROM pg_namespace WHERE nspname LIKE 'pj_rebuild%')`).
+			Scan(&s.oid, &s.facts, &s.deltas, &s.checks, &s.checkpoints, &s.schemas); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := read()
+	if before.facts < 150000 || before.checks == 0 {
+		t.Fatalf("after the first rebuild: %+v", before)
+	}
+
+	cmd := exec.Command(bin, "rebuild")
+	cmd.Env = env
+	var log lockedBuffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// The first batch is read (the progress line comes at once): the items' load reads,
+	// folds and writes from the new tables' creation on.
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(log.String(), `msg=rebuilding`); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rebuild did not start loading within 60 s:\n%s", log.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the rebuild did not stop within 20 s of SIGTERM:\n%s", log.String())
+	}
+	out := log.String()
+	if err == nil {
+		t.Fatalf("the rebuild exited 0 after SIGTERM:\n%s", out)
+	}
+	if !strings.Contains(out, "stopped by a signal") || !strings.Contains(out, "the live tables and checkpoints are as they were") {
+		t.Fatalf("the rebuild did not say it stopped and left the live tables:\n%s", out)
+	}
+	if strings.Contains(out, "after 0 events read") || !strings.Contains(out, `step="create tables"`) {
+		t.Fatalf("SIGTERM came before the rebuild folded anything; the test proves nothing:\n%s", out)
+	}
+	if strings.Contains(out, `step=swap`) {
+		t.Fatalf("the rebuild swapped its tables in after SIGTERM:\n%s", out)
+	}
+	if after := read(); after != before {
+		t.Fatalf("live tables or checkpoints changed by the stopped rebuild:\n before %+v\n after  %+v", before, after)
+	}
+	t.Logf("stopped: %s", out[strings.LastIndex(out, "dxledger:"):])
 }

@@ -77,6 +77,27 @@ type IndexedLoader interface {
 	NeedsIndexes() bool
 }
 
+// StreamLoader is a ChunkLoader that takes the store stream by stream instead of in the global
+// order, and writes as it reads: a projection whose rows are per stream (an item's) needs to
+// hold one stream at a time, not every stream it has seen (issue 16 point 3). The rebuild
+// reads the store once, in stream order, when exactly one bulk is a StreamLoader and every
+// other bulk takes its events in any order (AnyOrderBulk); Add is then never called on it.
+type StreamLoader interface {
+	ChunkLoader
+	// LoadStreams takes batches from next until next returns none: every event of the
+	// rebuild, each stream's events in version order and the streams one after the other (a
+	// stream may go on in the next batch); it writes its tables on conn, in committed chunks,
+	// as it goes, and builds no index. Events set aside are left out of the batches.
+	LoadStreams(ctx context.Context, conn *pgx.Conn, next func() ([]eventstore.Record, error)) error
+}
+
+// AnyOrderBulk is a Bulk whose Add takes the store's batches in any order: it puts what it
+// keeps in the global order itself before writing.
+type AnyOrderBulk interface {
+	Bulk
+	AnyOrder()
+}
+
 // RebuildFinisher is a projection with work to do once a rebuild has written every row.
 type RebuildFinisher interface {
 	Projection
@@ -385,6 +406,11 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 	if err != nil {
 		return 0, err
 	}
+	if loaders, ok := besideAble(ps, bulks); ok && target != eventstore.Start {
+		if si, ok := streamAble(bulks); ok {
+			return r.rebuildInStreamOrder(ctx, ps, loaders, si, target, aside, progress)
+		}
+	}
 	var (
 		applied int64
 		last    eventstore.Position
@@ -409,12 +435,12 @@ func (r *Runner) rebuildInMemory(ctx context.Context, ps []Projection, bulks []B
 		}
 		return nil
 	}); err != nil {
-		return applied, err
+		return applied, fmt.Errorf("%w (%w)", err, ErrLiveUntouched)
 	}
 	t0 := time.Now()
 	r.log.Info("rebuild read", "events", applied)
 	if loaders, ok := besideAble(ps, bulks); ok {
-		if err := r.rebuildBeside(ctx, ps, loaders, skipped, last, applied); err != nil {
+		if err := r.rebuildBeside(ctx, ps, loaders, -1, nil, &rebuildRead{skipped, last, applied}); err != nil {
 			return applied, fmt.Errorf("rebuild: %w", err)
 		}
 		r.log.Info("rebuild written", "ms", time.Since(t0).Milliseconds())
@@ -595,10 +621,155 @@ func besideAble(ps []Projection, bulks []Bulk) ([]ChunkLoader, bool) {
 // PostgreSQL quotes it in an index definition.
 type liveTable struct{ asked, schema, name, quoted string }
 
+// ErrLiveUntouched marks the error of a rebuild beside the live tables that stopped before
+// its swap committed: the live tables and checkpoints are as they were, and what it had built
+// beside them is dropped.
+var ErrLiveUntouched = errors.New("the live tables and checkpoints are as they were")
+
+// rebuildRead is what a rebuild read: the events it set aside, per projection, the position
+// it read to and how many events it read.
+type rebuildRead struct {
+	skipped [][]setAside
+	last    eventstore.Position
+	applied int64
+}
+
+// streamAble returns the index of the one bulk that is a StreamLoader when every other bulk
+// takes its events in any order.
+func streamAble(bulks []Bulk) (int, bool) {
+	si := -1
+	for i, b := range bulks {
+		if _, ok := b.(StreamLoader); ok {
+			if si >= 0 {
+				return -1, false
+			}
+			si = i
+			continue
+		}
+		if _, ok := b.(AnyOrderBulk); !ok {
+			return -1, false
+		}
+	}
+	return si, si >= 0
+}
+
+// rebuildInStreamOrder rebuilds beside the live tables reading the store once in stream order
+// (eventstore.ReadInStreamOrder): the StreamLoader bulks[si] takes the batches as they come
+// and writes as it goes; the other bulks take them too (in any order, AnyOrderBulk) and load
+// after it. The set of events is the one the global read takes: every event at or before
+// target, once no transaction that could add to it is running (WaitSettled); the checkpoints
+// go at target.
+func (r *Runner) rebuildInStreamOrder(ctx context.Context, ps []Projection, loaders []ChunkLoader, si int,
+	target eventstore.Position, aside map[string]map[string]eventstore.Position, progress func(applied int64)) (int64, error) {
+	if err := r.store.WaitSettled(ctx, target); err != nil {
+		return 0, fmt.Errorf("%w (%w)", err, ErrLiveUntouched)
+	}
+	read := &rebuildRead{skipped: make([][]setAside, len(ps)), last: target}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		batch []eventstore.Record
+		err   error
+	}
+	batches := make(chan result, 2)
+	go func() {
+		defer close(batches)
+		var from eventstore.StreamPos
+		for {
+			batch, err := r.store.ReadInStreamOrder(ctx, from, target, r.cfg.RebuildBatchSize)
+			if err != nil || len(batch) == 0 {
+				if err != nil {
+					select {
+					case batches <- result{err: err}:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			l := batch[len(batch)-1]
+			from = eventstore.StreamPos{Stream: l.StreamID, Version: l.Version}
+			select {
+			case batches <- result{batch: batch}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	done := false
+	next := func() ([]eventstore.Record, error) {
+		for !done {
+			var res result
+			var ok bool
+			select {
+			case res, ok = <-batches:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if !ok {
+				done = true
+				break
+			}
+			if res.err != nil {
+				return nil, res.err
+			}
+			batch := res.batch
+			var mine []eventstore.Record
+			for i, b := range bulks(loaders) {
+				keep, skip := skipAside(batch, aside[ps[i].Name()])
+				read.skipped[i] = append(read.skipped[i], skip...)
+				if i == si {
+					mine = keep
+					continue
+				}
+				if len(keep) == 0 {
+					continue
+				}
+				if err := b.Add(keep); err != nil {
+					return nil, fmt.Errorf("projection %s at %s: %w (a rebuild does not set events aside: "+
+						"follow with serve or projector, which does, then retry the rebuild)", ps[i].Name(), keep[0].Position, err)
+				}
+			}
+			read.applied += int64(len(batch))
+			if progress != nil {
+				progress(read.applied)
+			}
+			if len(mine) > 0 {
+				return mine, nil
+			}
+		}
+		return nil, ctx.Err()
+	}
+	t0 := time.Now()
+	if err := r.rebuildBeside(ctx, ps, loaders, si, next, read); err != nil {
+		return read.applied, fmt.Errorf("rebuild: %w", err)
+	}
+	r.log.Info("rebuild written", "events", read.applied, "ms", time.Since(t0).Milliseconds())
+	t0 = time.Now()
+	err := r.finishRebuild(ctx, ps)
+	r.log.Info("rebuild finished", "ms", time.Since(t0).Milliseconds())
+	return read.applied, err
+}
+
+func bulks(loaders []ChunkLoader) []Bulk {
+	b := make([]Bulk, len(loaders))
+	for i, l := range loaders {
+		b[i] = l
+	}
+	return b
+}
+
 // rebuildBeside writes the bulks into new tables, builds their indexes and swaps them in
-// with the checkpoints at last (applied events), recording the events skipped as set aside.
-func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []ChunkLoader, skipped [][]setAside,
-	last eventstore.Position, applied int64) (err error) {
+// with the checkpoints at read.last (read.applied events), recording the events read.skipped
+// as set aside. With si ≥ 0, loaders[si] is a StreamLoader that reads the store through next
+// and goes first; the others' events have been added when it ends.
+func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []ChunkLoader, si int,
+	next func() ([]eventstore.Record, error), read *rebuildRead) (err error) {
+	swapped := false
+	defer func() {
+		if err != nil && !swapped {
+			err = fmt.Errorf("%w (%w)", err, ErrLiveUntouched)
+		}
+	}()
 	var tables []liveTable
 	for _, p := range ps {
 		for _, name := range p.(TableOwner).Tables() {
@@ -653,7 +824,17 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 	step("create tables")
 	// Each projection's tables: loaded, then indexed (or the other way round, for a loader that
 	// needs its indexes).
-	for i, l := range loaders {
+	order := make([]int, 0, len(loaders))
+	if si >= 0 {
+		order = append(order, si)
+	}
+	for i := range loaders {
+		if i != si {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		l := loaders[i]
 		var own []liveTable
 		for _, name := range ps[i].(TableOwner).Tables() {
 			for _, t := range tables {
@@ -673,7 +854,12 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 				}
 			}
 		}
-		if err := l.Load(ctx, conn); err != nil {
+		if i == si {
+			err = l.(StreamLoader).LoadStreams(ctx, conn, next)
+		} else {
+			err = l.Load(ctx, conn)
+		}
+		if err != nil {
 			return fmt.Errorf("projection %s: %w", ps[i].Name(), err)
 		}
 		step("load", "projection", ps[i].Name())
@@ -696,9 +882,10 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 		}
 	}
 	step("vacuum")
-	if err := r.swap(ctx, ps, tables, skipped, last, applied); err != nil {
+	if err := r.swap(ctx, ps, tables, read.skipped, read.last, read.applied); err != nil {
 		return err
 	}
+	swapped = true
 	step("swap")
 	if _, err := conn.Exec(ctx, `DROP SCHEMA `+oldSchema+` CASCADE`); err != nil {
 		return fmt.Errorf("drop the old tables: %w", err)

@@ -25,6 +25,9 @@ import (
 // that every test's rebuild goes through many chunks.
 func init() {
 	chunkRows, chunkTime = 5_000, 50*time.Millisecond
+	// The rebuild's sorts spill to files after a few hundred rows, so every test's rebuild
+	// merges runs as a rebuild of a million events does.
+	spillGroupBudget, spillMoneyBudget, spillMomentBudget = 64<<10, 16<<10, 16<<10
 }
 
 // appendLives appends item lives from writers concurrent writers, until stop is closed or

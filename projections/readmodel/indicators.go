@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/dxledger/dxledger/domain/civil"
@@ -137,7 +138,12 @@ func (b *indicatorsBulk) Add(batch []eventstore.Record) error {
 	return nil
 }
 
+// AnyOrder: Write puts the events in the global order (a rebuild in stream order adds them
+// stream by stream).
+func (b *indicatorsBulk) AnyOrder() {}
+
 func (b *indicatorsBulk) Write(ctx context.Context, tx pgx.Tx) error {
+	slices.SortFunc(b.recs, func(x, y eventstore.Record) int { return comparePositions(x.Position, y.Position) })
 	return Indicators{}.Apply(ctx, tx, b.recs)
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/projections/projector"
 	"golang.org/x/text/unicode/norm"
 )
@@ -54,4 +55,15 @@ func FoldTitle(s string) string {
 		space = false
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// comparePositions orders positions in the store's global order.
+func comparePositions(a, b eventstore.Position) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,7 +121,12 @@ func (u *unitsBulk) Add(batch []eventstore.Record) error {
 	return nil
 }
 
+// AnyOrder: Write puts the events in the global order (a rebuild in stream order adds them
+// stream by stream).
+func (u *unitsBulk) AnyOrder() {}
+
 func (u *unitsBulk) Write(ctx context.Context, tx pgx.Tx) error {
+	slices.SortFunc(u.recs, func(x, y eventstore.Record) int { return comparePositions(x.Position, y.Position) })
 	return Units{}.Apply(ctx, tx, u.recs)
 }
 

@@ -128,6 +128,18 @@ type AppendOption func(*appendOptions)
 type appendOptions struct {
 	commandID   string
 	fingerprint []byte
+	head        []byte // ChainedOn
+}
+
+// ChainedOn says the caller knows the hash of the stream's event at the expected version (the
+// Result.Head of its own last append to it): the append chains on that hash, without the head
+// cache or a read of the head. The database still decides: the append inserts only if its row
+// at the expected version carries that very hash (which covers every earlier event of the
+// stream), so a caller whose knowledge is out of date (another writer was first, a database
+// restored behind it) gets a *ConflictError and nothing is appended — no second try from the
+// database's head, since the caller's decision rested on the head it named.
+func ChainedOn(hash []byte) AppendOption {
+	return func(o *appendOptions) { o.head = hash }
 }
 
 // WithCommandID makes the append idempotent: if commandID was appended before with the same
@@ -157,7 +169,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	for attempt := 1; ; attempt++ {
 		res, err := s.tryAppend(ctx, stream, expected, events, o)
 		var ce *ConflictError
-		if errors.As(err, &ce) && ce.Actual == expected && expected > 0 && attempt == 1 {
+		if errors.As(err, &ce) && ce.Actual == expected && expected > 0 && attempt == 1 && o.head == nil {
 			// The database is at the expected version but its head is not the one this
 			// append chained on (a stale cache entry, now dropped): once more, from the
 			// database's head.
@@ -212,7 +224,9 @@ func (s *Store) tryAppend(ctx context.Context, stream string, expected int64, ev
 		head int64
 		prev []byte
 	)
-	if cached, ok := s.heads.get(stream, expected); ok && expected > 0 {
+	if o.head != nil && expected > 0 {
+		head, prev = expected, o.head
+	} else if cached, ok := s.heads.get(stream, expected); ok && expected > 0 {
 		head, prev = expected, cached
 	} else if expected != NoStream {
 		var err error
@@ -308,6 +322,7 @@ func (s *Store) prepare(stream string, head int64, prev []byte, events []Event, 
 		hashes[i] = prev
 	}
 	p.last = prev
+	p.res.RecordedAt, p.res.Head = now, prev
 	p.args = []any{ids, stream, head, now, types, data, occurred, actor, role, unit, request, correlation, causation, hashes, headHash}
 	p.query, p.groupQuery = insertSQL, groupInsertSQL
 	if n == 1 {

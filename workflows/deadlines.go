@@ -52,7 +52,16 @@ func (d *Deadlines) Handle(msg *message.Message) error {
 	if !ok || (item.Kind(kind) != item.Model && item.Kind(kind) != item.Project) {
 		return nil
 	}
-	return d.checkItem(msg.Context(), item.Ref{Kind: item.Kind(kind), ID: id})
+	ref := item.Ref{Kind: item.Kind(kind), ID: id}
+	if c, ok := d.h.states.get(rec.StreamID); ok && (c.version == rec.Version && c.last == rec.ID || c.version > rec.Version && c.head != nil) {
+		// The state this process remembers is at this very event, or after it and appended
+		// by this process on top of it: no need to read the stream again. (Any write the
+		// check makes is still checked by the database; a newer event of another process
+		// comes through here too, and is read.)
+		d.h.states.unread.Add(1)
+		return d.check(msg.Context(), c.item.State)
+	}
+	return d.checkItem(msg.Context(), ref)
 }
 
 // Tick checks every item the read model says may be due today.

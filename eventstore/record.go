@@ -95,6 +95,12 @@ type Result struct {
 	// Duplicate is true when the command id had been seen: nothing was appended and the
 	// fields above are those of the first append.
 	Duplicate bool
+	// RecordedAt is when the store recorded the events appended now, and Head the hash of the
+	// stream's last event after them (the stream's new head, for ChainedOn): what a caller
+	// needs to fold the events it just appended as a read would give them back. Both are zero
+	// for a duplicate.
+	RecordedAt time.Time
+	Head       []byte
 }
 
 // Expected versions with a special meaning.

@@ -98,7 +98,16 @@ func (d *Deadlines) Handle(msg *message.Message) error {
 		// The manager's own flag: what else is due on the item is the ticks' (paced) work.
 		return nil
 	}
-	return d.checkItem(msg.Context(), item.Ref{Kind: item.Kind(kind), ID: id}, nil)
+	ref := item.Ref{Kind: item.Kind(kind), ID: id}
+	if c, ok := d.h.states.get(rec.StreamID); ok && (c.version == rec.Version && c.last == rec.ID || c.version > rec.Version && c.head != nil) {
+		// The state this process remembers is at this very event, or after it and appended
+		// by this process on top of it: no need to read the stream again. (Any write the
+		// check makes is still checked by the database; a newer event of another process
+		// comes through here too, and is read.)
+		d.h.states.unread.Add(1)
+		return d.check(msg.Context(), c.item.State, nil)
+	}
+	return d.checkItem(msg.Context(), ref, nil)
 }
 
 // Tick checks every item the read model says may be due today.

@@ -277,8 +277,8 @@ func appendOpts(a Actor, o Options) []eventstore.AppendOption {
 // appendTo appends out to stream at expected with the request's command id: a command id used
 // for another command is ErrIdempotencyMismatch, a version conflict a Conflict (which still
 // matches eventstore.ErrConflict, for callers that retry).
-func (h *Handler) appendTo(ctx context.Context, a Actor, o Options, stream string, expected int64, out []eventstore.Event) (eventstore.Result, error) {
-	res, err := h.cfg.Store.Append(ctx, stream, expected, out, appendOpts(a, o)...)
+func (h *Handler) appendTo(ctx context.Context, a Actor, o Options, stream string, expected int64, out []eventstore.Event, extra ...eventstore.AppendOption) (eventstore.Result, error) {
+	res, err := h.cfg.Store.Append(ctx, stream, expected, out, append(appendOpts(a, o), extra...)...)
 	if errors.Is(err, eventstore.ErrCommandReused) {
 		return res, ErrIdempotencyMismatch
 	}

@@ -90,6 +90,11 @@ func (h *Handler) LoadItem(ctx context.Context, k item.Kind, id string) (Item, e
 // fold applies recs (the stream's events after it.Version, in order) to it, remembers the
 // result and returns it.
 func (h *Handler) fold(k item.Kind, id, stream string, it Item, recs []eventstore.Record) (Item, error) {
+	return h.foldAs(k, id, stream, it, recs, nil)
+}
+
+// foldAs is fold, remembering head as the hash of the last of recs (nil: not known).
+func (h *Handler) foldAs(k item.Kind, id, stream string, it Item, recs []eventstore.Record, head []byte) (Item, error) {
 	s := it.State
 	for _, r := range recs {
 		if r.Version != it.Version+1 {
@@ -116,7 +121,7 @@ func (h *Handler) fold(k item.Kind, id, stream string, it Item, recs []eventstor
 	}
 	if len(recs) > 0 {
 		last := recs[len(recs)-1]
-		h.states.put(cached{stream: stream, item: it, last: last.ID, version: last.Version})
+		h.states.put(cached{stream: stream, item: it, last: last.ID, version: last.Version, head: head})
 	}
 	return it, nil
 }
@@ -160,9 +165,12 @@ func (h *Handler) Propose(ctx context.Context, a Actor, c item.Propose, o Option
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := h.appendItem(ctx, a, c.Kind, c.ID, eventstore.NoStream, events, o)
+	res, encoded, err := h.appendItem(ctx, a, c.Kind, c.ID, eventstore.NoStream, events, o, nil)
 	if err != nil {
 		return Result{}, err
+	}
+	if !res.Duplicate {
+		h.remember(c.Kind, c.ID, res.StreamID, Item{}, res, encoded)
 	}
 	return Result{ID: idOf(c.Kind, res.StreamID), Version: res.ToVersion, Created: !res.Duplicate, Duplicate: res.Duplicate,
 		Position: positionOf(res)}, nil
@@ -204,24 +212,44 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 	if res, found, err := h.previous(ctx, stream, a, o); found || err != nil {
 		return h.answer(ctx, k, id, res, true, err)
 	}
-	for attempt := 1; ; attempt++ {
-		it, err := h.LoadItem(ctx, k, id)
-		if err != nil {
-			return Result{}, err
+	trust := true // a state remembered after this process's own append may be decided on unread
+	for attempt := 1; ; {
+		var (
+			it   Item
+			head []byte // set: it is such a state, and the append must chain on this head
+		)
+		if c, ok := h.states.get(stream); ok && trust && c.head != nil && (o.IfMatch == nil || *o.IfMatch == c.version) {
+			it, head = c.item, c.head
+		} else {
+			var err error
+			if it, err = h.LoadItem(ctx, k, id); err != nil {
+				return Result{}, err
+			}
 		}
 		if err := CheckIfMatch(o, stream, it.Version); err != nil {
 			return Result{}, err
 		}
 		events, err := decide(it)
+		if head != nil && (err != nil || len(events) == 0) {
+			// A refusal, or nothing to do, is answered only from what the database holds.
+			trust = false
+			continue
+		}
 		if err != nil {
 			return Result{}, err
 		}
 		if len(events) == 0 { // nothing new: the command was already satisfied
 			return Result{ID: id, Version: it.Version}, nil
 		}
-		res, err := h.appendItem(ctx, a, k, id, it.Version, events, o)
+		res, encoded, err := h.appendItem(ctx, a, k, id, it.Version, events, o, head)
 		if errors.Is(err, eventstore.ErrConflict) {
 			h.states.drop(stream) // another writer was first: the next load reads it all
+			if head != nil {
+				// The remembered state was not the database's head: decide again on a read
+				// (If-Match is then checked against the version read).
+				trust = false
+				continue
+			}
 			if o.IfMatch == nil && attempt < h.cfg.Retries {
 				// Writers racing on one item would collide again at once: wait a random
 				// moment, longer each time, before deciding again.
@@ -230,6 +258,7 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 					return Result{}, ctx.Err()
 				case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(2*time.Millisecond)))):
 				}
+				attempt++
 				continue
 			}
 		}
@@ -237,6 +266,10 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 			return Result{}, err
 		}
 		if !res.Duplicate {
+			if head != nil {
+				h.states.unread.Add(1)
+			}
+			h.remember(k, id, stream, it, res, encoded)
 			// The answer is in the events just decided; only a retried request reads it back.
 			out := Result{ID: id, Version: res.ToVersion, Position: positionOf(res)}
 			for _, e := range events {
@@ -247,6 +280,30 @@ func (h *Handler) run(ctx context.Context, a Actor, k item.Kind, id string, o Op
 			return out, nil
 		}
 		return h.answer(ctx, k, id, res, true, nil)
+	}
+}
+
+// remember folds the events this process has just appended to stream onto it, the state they
+// were decided on, as a read would give them back (the store's ids, versions and recorded
+// time), and remembers the result with the stream's new head hash: the next command on the
+// item, and the deadline manager woken by these events, need not read them.
+func (h *Handler) remember(k item.Kind, id, stream string, it Item, res eventstore.Result, encoded []eventstore.Event) {
+	if h.states == nil || len(res.Head) == 0 || len(res.EventIDs) != len(encoded) || res.FromVersion != it.Version+1 {
+		return
+	}
+	recs := make([]eventstore.Record, len(encoded))
+	for i, e := range encoded {
+		m := e.Metadata
+		m.RecordedAt = res.RecordedAt
+		if m.OccurredOn.IsZero() { // the store's default: the recording day (UTC)
+			y, mo, d := res.RecordedAt.UTC().Date()
+			m.OccurredOn = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+		}
+		recs[i] = eventstore.Record{ID: res.EventIDs[i], StreamID: stream, Version: res.FromVersion + int64(i), Type: e.Type,
+			Data: e.Data, Metadata: m}
+	}
+	if _, err := h.foldAs(k, id, stream, it, recs, res.Head); err != nil {
+		h.states.drop(stream)
 	}
 }
 
@@ -444,16 +501,21 @@ func refusal(a Actor, action string, err error) error {
 	return err
 }
 
-func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id string, expected int64, events []item.Event, o Options) (eventstore.Result, error) {
+func (h *Handler) appendItem(ctx context.Context, a Actor, k item.Kind, id string, expected int64, events []item.Event, o Options, head []byte) (eventstore.Result, []eventstore.Event, error) {
 	out := make([]eventstore.Event, len(events))
 	for i, e := range events {
 		typ, data, err := item.Encode(k, e)
 		if err != nil {
-			return eventstore.Result{}, err
+			return eventstore.Result{}, nil, err
 		}
 		out[i] = eventstore.Event{Type: typ, Data: data, Metadata: metadata(a, e.Date(), h.cfg.Location)}
 	}
-	return h.appendTo(ctx, a, o, StreamID(k, id), expected, out)
+	var extra []eventstore.AppendOption
+	if head != nil {
+		extra = append(extra, eventstore.ChainedOn(head))
+	}
+	res, err := h.appendTo(ctx, a, o, StreamID(k, id), expected, out, extra...)
+	return res, out, err
 }
 
 // EventView is one stored event of a stream, for display.

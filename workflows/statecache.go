@@ -18,6 +18,16 @@ import (
 // went behind this process (a restore, a failover) or rewrote the stream is read again from
 // the start. The append's expected version stays the final guard; a conflict drops the entry.
 //
+// A write goes further (items.go, run): a state remembered right after this process's own
+// append carries the stream's head hash (eventstore.Result.Head), and the next command on the
+// item decides on it without reading, appending with eventstore.ChainedOn(that hash). The
+// database then checks in the append itself that the stream is still at that version with
+// that very head (the hash covers every earlier event); if not, nothing is appended, the entry
+// is dropped and the command is decided again on what the database holds. A refusal, or a
+// command with nothing to do, is never answered from such a state: it is decided again on a
+// read. The deadline manager, woken by an event this process appended, checks the state
+// remembered at (or after) that event without reading either.
+//
 // States are shared between goroutines as they are: item.Evolve copies what it changes
 // (copy-on-write slices and maps), and nothing in the handlers writes into a loaded state.
 type stateCache struct {
@@ -26,15 +36,17 @@ type stateCache struct {
 	entries map[string]*list.Element // of *cached
 	lru     list.List                // front: most recently used
 
-	hits, misses, stale atomic.Uint64
+	hits, misses, stale, unread atomic.Uint64
 }
 
-// cached is an item's state folded up to version, whose last event has id last.
+// cached is an item's state folded up to version, whose last event has id last; head is the
+// hash of that event when this process appended it (nil when the state was read).
 type cached struct {
 	stream  string
 	item    Item
 	last    ulid.ULID
 	version int64
+	head    []byte
 }
 
 // defaultStateCacheSize bounds the cache: an item's state is a few hundred bytes to a few
@@ -74,8 +86,12 @@ func (c *stateCache) put(e cached) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[e.stream]; ok {
-		if old := el.Value.(*cached); old.version > e.version {
+		old := el.Value.(*cached)
+		if old.version > e.version {
 			return
+		}
+		if old.version == e.version && old.last == e.last && e.head == nil {
+			e.head = old.head // the same event, read back: its hash is still known
 		}
 		*el.Value.(*cached) = e
 		c.lru.MoveToFront(el)
@@ -104,9 +120,13 @@ func (c *stateCache) drop(stream string) {
 
 // CacheStats are the state cache's counts since the handler started.
 type CacheStats struct {
-	Hits    uint64 // loads that read only the events after a remembered state
-	Misses  uint64 // loads that read the whole stream
-	Stale   uint64 // remembered states the database no longer held at their place (dropped; counted in Misses too)
+	Hits   uint64 // loads that read only the events after a remembered state
+	Misses uint64 // loads that read the whole stream
+	Stale  uint64 // remembered states the database no longer held at their place (dropped; counted in Misses too)
+	// Unread counts the commands decided on a state remembered after this process's own
+	// append, without reading the stream (the append itself checked the head), and the
+	// deadline checks made on such a state.
+	Unread  uint64
 	Entries int
 }
 
@@ -119,13 +139,13 @@ func (h *Handler) CacheStats() CacheStats {
 	c.mu.Lock()
 	n := len(c.entries)
 	c.mu.Unlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), Entries: n}
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), Unread: c.unread.Load(), Entries: n}
 }
 
 // cacheCollector exports the counts to Prometheus, read on each scrape (no work per command).
 type cacheCollector struct {
-	h                          *Handler
-	hits, misses, stale, count *prometheus.Desc
+	h                                  *Handler
+	hits, misses, stale, unread, count *prometheus.Desc
 }
 
 func newCacheCollector(h *Handler) *cacheCollector {
@@ -133,6 +153,7 @@ func newCacheCollector(h *Handler) *cacheCollector {
 		hits:   prometheus.NewDesc("dxledger_workflows_state_cache_hits_total", "Item loads that read only the events after a remembered state.", nil, nil),
 		misses: prometheus.NewDesc("dxledger_workflows_state_cache_misses_total", "Item loads that read the whole stream.", nil, nil),
 		stale:  prometheus.NewDesc("dxledger_workflows_state_cache_stale_total", "Remembered states the database no longer held (dropped).", nil, nil),
+		unread: prometheus.NewDesc("dxledger_workflows_state_cache_unread_total", "Commands and deadline checks decided on a state remembered after this process's own append, without reading the stream.", nil, nil),
 		count:  prometheus.NewDesc("dxledger_workflows_state_cache_entries", "Item states remembered.", nil, nil),
 	}
 }
@@ -141,6 +162,7 @@ func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.hits
 	ch <- c.misses
 	ch <- c.stale
+	ch <- c.unread
 	ch <- c.count
 }
 
@@ -149,5 +171,6 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.Hits))
 	ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(s.Misses))
 	ch <- prometheus.MustNewConstMetric(c.stale, prometheus.CounterValue, float64(s.Stale))
+	ch <- prometheus.MustNewConstMetric(c.unread, prometheus.CounterValue, float64(s.Unread))
 	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(s.Entries))
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/dxledger/dxledger/domain/money"
 	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/eventstore"
+	"github.com/dxledger/dxledger/eventstore/wmbridge"
+	"github.com/dxledger/dxledger/projections"
 	"github.com/dxledger/dxledger/workflows/definition"
 )
 
@@ -298,5 +300,155 @@ func TestStateCacheIsBounded(t *testing.T) {
 		if _, ok := h.states.get(StreamID(item.Project, id)); ok != want {
 			t.Errorf("%s remembered: %v, want %v", id, ok, want)
 		}
+	}
+}
+
+// reads counts the stream reads a handler makes.
+type reads struct {
+	*eventstore.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (r *reads) ReadStream(ctx context.Context, stream string, from int64) ([]eventstore.Record, error) {
+	r.mu.Lock()
+	r.n++
+	r.mu.Unlock()
+	return r.Store.ReadStream(ctx, stream, from)
+}
+
+func (r *reads) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// A command after this process's own write on the item decides on the state remembered with
+// that write, without reading the stream (the append checks the head in the database), and
+// the state it remembers is the one a cold load reads, the funding requests' recorded times
+// included. Another process's write makes the next such append fail, and the command is
+// decided again on a read and lands.
+func TestStateCacheDecidesAfterOwnWriteUnread(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	f.seed(item.Project, "p", inStage("p", item.StageFunded, 1)...)
+	var r *reads
+	h := f.another(0, func(s *eventstore.Store) Store { r = &reads{Store: s}; return r })
+	other, cold := f.another(0, nil), f.another(-1, nil)
+	focal := Actor{UserID: "u-focal", Role: role.FocalPoint, UnitCode: "SO-YT"}
+	act := func(h *Handler, action string, o Options) Result {
+		t.Helper()
+		res, err := h.Act(ctx, focal, item.Project, "p", action, commandFor(action), o)
+		if err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		return res
+	}
+	act(h, ActProgress, Options{}) // the first command on the item reads it whole
+	if n := r.count(); n != 1 {
+		t.Fatalf("%d stream reads for the first command, want 1", n)
+	}
+	act(h, ActRequestFunding, Options{})
+	res := act(h, ActRequestFunding, Options{})
+	v := res.Version
+	act(h, ActProgress, Options{IfMatch: &v})
+	if n := r.count(); n != 1 {
+		t.Errorf("%d stream reads after three more commands, want still 1", n)
+	}
+	if s := h.CacheStats(); s.Unread != 3 {
+		t.Errorf("unread %d, want 3", s.Unread)
+	}
+	c, _ := h.states.get(StreamID(item.Project, "p"))
+	want, err := cold.LoadItem(ctx, item.Project, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Recorded times compared as instants (a read gives them in the local zone).
+	for a, b := c.item.requested, want.requested; a != nil || b != nil; a, b = a.prev, b.prev {
+		if a == nil || b == nil || a.id != b.id || !a.at.Equal(b.at) {
+			t.Fatalf("remembered funding requests differ from the stored ones at %+v / %+v", a, b)
+		}
+	}
+	c.item.requested, want.requested = nil, nil
+	if !reflect.DeepEqual(c.item, want) {
+		t.Errorf("remembered after its own writes: version %d %+v,\nwant (cold) version %d %+v", c.item.Version, c.item.State, want.Version, want.State)
+	}
+
+	// Another process writes: the remembered head is no longer the database's.
+	act(other, ActProgress, Options{})
+	before := r.count()
+	if res := act(h, ActDisburse, Options{}); res.Version != want.Version+2 {
+		t.Errorf("after the other process's write: version %d, want %d", res.Version, want.Version+2)
+	}
+	if r.count() == before {
+		t.Error("the command after another process's write did not read the stream")
+	}
+	if it := sameAsCold(t, cold, "p", h, other); it.Disbursed != 100_000_000 {
+		t.Errorf("disbursed %d, want 100,000,000", it.Disbursed)
+	}
+	// If-Match at the version this process remembers, after another process's write: a conflict.
+	act(other, ActProgress, Options{})
+	v = sameAsCold(t, cold, "p").Version - 1
+	if _, err := h.Act(ctx, focal, item.Project, "p", ActProgress, commandFor(ActProgress), Options{IfMatch: &v}); !errors.Is(err, eventstore.ErrConflict) {
+		t.Errorf("If-Match at the remembered version after another write: %v, want a conflict", err)
+	}
+}
+
+// A refusal is never answered from a remembered state alone: here this process suspended the
+// item, another resumed it, and a progress report (refused while suspended) lands.
+func TestStateCacheRefusalDecidedOnARead(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	f.seed(item.Project, "p", inStage("p", item.StageFunded, 1)...)
+	h, other := f.another(0, nil), f.another(0, nil)
+	focal := Actor{UserID: "u-focal", Role: role.FocalPoint, UnitCode: "SO-YT"}
+	if _, err := h.Act(ctx, focal, item.Project, "p", ActSuspend, commandFor(ActSuspend), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Act(ctx, focal, item.Project, "p", ActResume, commandFor(ActResume), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Act(ctx, focal, item.Project, "p", ActProgress, commandFor(ActProgress), Options{})
+	if err != nil {
+		t.Fatalf("progress on the item another process resumed: %v", err)
+	}
+	if res.Version != 7 {
+		t.Errorf("version %d, want 7", res.Version)
+	}
+}
+
+// The deadline manager woken by an event this process appended checks the state remembered
+// with it, without reading the stream, and still records what is due (here: the item is past
+// its planned end).
+func TestDeadlinesCheckOwnWriteUnread(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	evs := inStage("late", item.StageFunded, 1)
+	evs[0].(*item.Proposed).EndDate = day("2023-12-31")
+	f.seed(item.Project, "late", evs...)
+	var r *reads
+	h := f.another(0, func(s *eventstore.Store) Store { r = &reads{Store: s}; return r })
+	cold := f.another(-1, nil)
+	d := NewDeadlines(h, projections.NewReports(f.db.Pool, func() time.Time { return now }, hcm))
+	focal := Actor{UserID: "u-focal", Role: role.FocalPoint, UnitCode: "SO-YT"}
+	if _, err := h.Act(ctx, focal, item.Project, "late", ActProgress, commandFor(ActProgress), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	n := r.count()
+	recs, err := f.store.ReadStream(ctx, StreamID(item.Project, "late"), int64(len(evs)))
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("%d new events, %v", len(recs), err)
+	}
+	if err := d.Handle(wmbridge.MessageFromRecord(recs[0])); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.count() - n; got != 0 {
+		t.Errorf("the deadline check of this process's own event read the stream %d times", got)
+	}
+	if it := sameAsCold(t, cold, "late", h); it.OverdueSince.IsZero() || it.Version != int64(len(evs))+2 {
+		t.Errorf("version %d, overdue since %s: want the overdue mark at version %d", it.Version, it.OverdueSince, len(evs)+2)
 	}
 }

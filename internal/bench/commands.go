@@ -82,8 +82,8 @@ func (r CommandsResult) Print(w io.Writer, asJSON bool) error {
 		fmt.Fprintf(w, "  items of %4d events: %d commands, p50 %.2f ms, p99 %.2f ms (each item's first command: p99 %.2f ms)\n",
 			l.Events, l.Commands, l.P50Millis, l.P99Millis, l.FirstP99Millis)
 	}
-	_, err := fmt.Fprintf(w, "  p99 ratio %d / %d events: %.2f (target ≤ 1.5); per command %.2f stream reads returning %.1f events; state cache: %d hits, %d misses, %d stale\n",
-		r.Long.Events, r.Short.Events, r.RatioP99, r.ReadsPerCommand, r.EventsReadPerCommand, r.Cache.Hits, r.Cache.Misses, r.Cache.Stale)
+	_, err := fmt.Fprintf(w, "  p99 ratio %d / %d events: %.2f (target ≤ 1.5); per command %.2f stream reads returning %.1f events; state cache: %d hits, %d misses, %d stale, %d decided unread\n",
+		r.Long.Events, r.Short.Events, r.RatioP99, r.ReadsPerCommand, r.EventsReadPerCommand, r.Cache.Hits, r.Cache.Misses, r.Cache.Stale, r.Cache.Unread)
 	return err
 }
 

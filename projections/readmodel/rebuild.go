@@ -825,25 +825,8 @@ func writeClosedSums(ctx context.Context, conn *pgx.Conn, s *rebuildSums, closed
 			if err != nil || !ok {
 				return err
 			}
-			for i, k := range own.keys {
-				addMetrics(total.at(k), &own.vals[i])
-			}
-			for i, k := range total.keys {
-				m := &total.vals[i]
-				if *m == (metrics{}) {
-					continue
-				}
-				if err := c.row(16); err != nil {
-					return err
-				}
-				d := &s.dims.keys[k.id]
-				c.int4(n)
-				c.text(d.dim)
-				c.date(int64(k.month))
-				c.text(d.kind)
-				c.text(d.key)
-				c.text(string(d.stage))
-				c.metrics(m)
+			if err := s.copyClosed(c, total, own, n); err != nil {
+				return err
 			}
 		}
 	})

@@ -164,6 +164,32 @@ func (c *copyBuf) money(m *moneySums) {
 	}
 }
 
+// copyClosed adds bucket n's own month sums to total, the running total up to n's end, and
+// copies total's rows that are not zero as bucket n's rows of pj_group_delta_sums.
+func (s *rebuildSums) copyClosed(c *copyBuf, total, own *deltaTable[monthKey, metrics], n int) error {
+	for i, k := range own.keys {
+		addMetrics(total.at(k), &own.vals[i])
+	}
+	for i, k := range total.keys {
+		m := &total.vals[i]
+		if *m == (metrics{}) {
+			continue
+		}
+		if err := c.row(16); err != nil {
+			return err
+		}
+		d := &s.dims.keys[k.id]
+		c.int4(n)
+		c.text(d.dim)
+		c.date(int64(k.month))
+		c.text(d.kind)
+		c.text(d.key)
+		c.text(string(d.stage))
+		c.metrics(m)
+	}
+	return nil
+}
+
 // write writes the buckets and the sums tables on conn.
 func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 	bk := s.bk
@@ -180,25 +206,8 @@ func (s *rebuildSums) write(ctx context.Context, conn *pgx.Conn) error {
 		total := newDeltaTable[monthKey, metrics]()
 		for n := range s.open {
 			own := s.own[n]
-			for i, k := range own.keys {
-				addMetrics(total.at(k), &own.vals[i])
-			}
-			for i, k := range total.keys {
-				m := &total.vals[i]
-				if *m == (metrics{}) {
-					continue
-				}
-				if err := c.row(16); err != nil {
-					return err
-				}
-				d := &s.dims.keys[k.id]
-				c.int4(n)
-				c.text(d.dim)
-				c.date(int64(k.month))
-				c.text(d.kind)
-				c.text(d.key)
-				c.text(string(d.stage))
-				c.metrics(m)
+			if err := s.copyClosed(c, total, own, n); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -103,7 +103,7 @@ func TestReportsEqualFilteredReplay(t *testing.T) {
 
 	r := newRunner(t, db.Pool, store)
 	// Small buckets of recording time, so that reports read the sums of closed buckets.
-	for _, p := range []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 37}} {
+	for _, p := range []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 37, History: readmodel.NewHistory(64)}} {
 		if _, err := r.Rebuild(context.Background(), p, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func TestReportsAroundEveryClose(t *testing.T) {
 		versions[key]++
 	}
 
-	ps := []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 5}}
+	ps := []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 5, History: readmodel.NewHistory(100_000)}}
 	r, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Projections: ps, BatchSize: 12})
 	if err != nil {
 		t.Fatal(err)

@@ -75,7 +75,7 @@ func TestDeltasOutOfOrderKnownAtAndOverdue(t *testing.T) {
 	}
 
 	// One event per batch: every fact after the first folds the item's earlier facts.
-	ps := []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 2}}
+	ps := []projector.Projection{readmodel.Units{}, readmodel.Items{BucketFacts: 2, History: readmodel.NewHistory(64)}}
 	r, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Projections: ps, BatchSize: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -94,7 +94,7 @@ func TestRebuildBesideLiveTraffic(t *testing.T) {
 	pjtest.SeedUnits(t, store)
 	appendLives(t, store, "a", 4, 120, 0, nil)
 	// Small buckets of recording time, so that many close while the rebuild and the follower go.
-	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 97})
+	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 97, History: NewHistory(64)})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	followed := make(chan error, 1)

@@ -323,13 +323,13 @@ func (b *buckets) open() int { return len(b.starts) - 1 }
 
 // earlierFactsSQL reads what the projection holds of the items that have facts in the batch
 // but were proposed before it: their proposal and their earlier facts (versions below the
-// batch's first for the item).
+// batch's first for the item, and above what the projection's History remembers of it).
 const earlierFactsSQL = `SELECT i.item_id, i.kind, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
 		i.proposed_on, i.recorded_at, f.fact, f.occurred_on, f.recorded_at, f.source, f.year, f.amount, f.stage,
 		f.percent, f.ref
-	FROM unnest($1::text[], $2::bigint[]) AS u(item_id, version)
+	FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(item_id, version, after)
 	JOIN pj_items i USING (item_id)
-	JOIN pj_item_facts f ON f.item_id = u.item_id AND f.version < u.version
+	JOIN pj_item_facts f ON f.item_id = u.item_id AND f.version > u.after AND f.version < u.version
 	ORDER BY f.item_id, f.version`
 
 // itemHistory is an item the batch touches: its proposal (nil when the projection never saw
@@ -366,7 +366,7 @@ type batchInput struct {
 // its first proposal: a later one (the domain refuses it; the store may hold it) is only the
 // stage fact it also is, as in the rebuild (itemsBulk.Add) — so the earlier facts are asked
 // for of the items proposed in the batch too, which finds them proposed before.
-func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, bucketSize int64) (*batchInput, error) {
+func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, bucketSize int64, remembered *History) (*batchInput, error) {
 	proposed := make(map[string]*itemInfo, len(items))
 	for i := range items {
 		if proposed[items[i].id] == nil {
@@ -378,6 +378,7 @@ func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, buck
 		order       []*itemHistory
 		oldIDs      []string
 		oldVersions []int64
+		after       []int64
 	)
 	for i := range facts {
 		f := &facts[i]
@@ -389,12 +390,17 @@ func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, buck
 		order = append(order, h)
 		oldIDs = append(oldIDs, f.item)
 		oldVersions = append(oldVersions, f.version)
+		var upTo int64
+		if e, ok := remembered.take(f.item, f.version); ok {
+			h.info, h.facts, h.nOld, upTo = e.info, e.facts, len(e.facts), e.upTo
+		}
+		after = append(after, upTo)
 	}
 
 	var b pgx.Batch
 	b.Queue(`SELECT bucket, starts_at, facts, max_recorded_at FROM pj_delta_buckets ORDER BY bucket`)
 	if len(oldIDs) > 0 {
-		b.Queue(earlierFactsSQL, oldIDs, oldVersions)
+		b.Queue(earlierFactsSQL, oldIDs, oldVersions, after)
 	}
 	res := tx.SendBatch(ctx, &b)
 	rows, err := res.Query()

@@ -30,7 +30,7 @@ func TestDemoRebuildEqualsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 40}, Indicators{})
+	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 40, History: NewHistory(100_000)}, Indicators{})
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
 	go func() { followed <- r.FollowAll(ctx) }()

@@ -25,6 +25,10 @@ type Items struct {
 	// the default, 16384. Tests make it small. A projection's buckets are cut as it counts, so
 	// a rebuild must use the size the live projection used.
 	BucketFacts int
+	// History, when not nil, remembers the facts of the items the projection touched last, so
+	// that a batch reads only their newer facts (history.go). All gives each set of
+	// projections its own.
+	History *History
 }
 
 // Name is "items".
@@ -184,7 +188,7 @@ func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record)
 	if len(facts) == 0 {
 		return nil // every item has its proposal's fact: no facts, no items
 	}
-	in, err := load(ctx, tx, items, facts, it.bucketSize())
+	in, err := load(ctx, tx, items, facts, it.bucketSize(), it.History)
 	if err != nil {
 		return err
 	}
@@ -195,7 +199,19 @@ func (it Items) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Record)
 	var b pgx.Batch
 	queueItems(&b, in.items, facts)
 	queueCurrent(&b, in.order)
-	return writeDeltas(ctx, tx, &b, <-deltas, in.bk)
+	if err := writeDeltas(ctx, tx, &b, <-deltas, in.bk); err != nil {
+		return err
+	}
+	if it.History != nil {
+		last := make(map[string]int64, len(in.order))
+		for i := range facts {
+			last[facts[i].item] = max(last[facts[i].item], facts[i].version)
+		}
+		for _, h := range in.order {
+			it.History.keep(h.id, h.info, h.facts, last[h.id])
+		}
+	}
+	return nil
 }
 
 // queueItems queues the batch's pj_items and pj_item_facts rows.

@@ -36,7 +36,7 @@ func TestLateRowsBringingClosedSumsToZeroGo(t *testing.T) {
 			Pillar: item.Government, Sector: item.DefaultSectors[0], EstimatedCost: 1_000_000_000, StartDate: day,
 			EndDate: day.AddDays(400), WorkflowVersion: 1, Stage: item.StageProposed}
 	}
-	it := Items{BucketFacts: 1} // every fact closes its bucket
+	it := Items{BucketFacts: 1, History: NewHistory(64)} // every fact closes its bucket
 	apply := func(batch ...eventstore.Record) {
 		t.Helper()
 		if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return it.Apply(ctx, tx, batch) }); err != nil {

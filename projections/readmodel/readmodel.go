@@ -18,7 +18,9 @@ import (
 var utc = time.UTC
 
 // All returns every projection, in the order they are run.
-func All() []projector.Projection { return []projector.Projection{Units{}, Items{}, Indicators{}} }
+func All() []projector.Projection {
+	return []projector.Projection{Units{}, Items{History: NewHistory(defaultHistoryFacts)}, Indicators{}}
+}
 
 // ByName returns the projection called name.
 func ByName(name string) (projector.Projection, bool) {

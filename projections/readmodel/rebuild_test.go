@@ -43,7 +43,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 	defer store.Close()
 	pjtest.SeedUnits(t, store)
 	// Small buckets of recording time, so that many close while writers commit out of order.
-	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 97})
+	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 97, History: NewHistory(64)})
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)
 	go func() { followed <- r.FollowAll(ctx) }()

@@ -921,30 +921,19 @@ type allMoneyKey struct {
 
 // addAll adds a group delta dated day to the sums of its day and of its month, per dimension.
 func addAll(dst map[allKey]*metrics, g groupKey, day int64, m *metrics) {
-	month := dayNum(monthOf(day))
-	for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
-		for _, s := range [...]struct {
-			span string
-			day  int64
-		}{{"day", day}, {"month", month}} {
-			k := allKey{x[0], s.span, s.day, g.kind, x[1], g.stage}
-			a := dst[k]
-			if a == nil {
-				a = &metrics{}
-				dst[k] = a
-			}
-			for j := range m {
-				a[j] += m[j]
-			}
-		}
-	}
+	addSpan(dst, g, "day", day, m)
+	addMonth(dst, g, day, m)
 }
 
 // addMonth adds a group delta dated day to the sums of its month alone, per dimension.
 func addMonth(dst map[allKey]*metrics, g groupKey, day int64, m *metrics) {
-	month := dayNum(monthOf(day))
+	addSpan(dst, g, "month", dayNum(monthOf(day)), m)
+}
+
+// addSpan adds a group delta to the sums of one span (its day d, or its month d), per dimension.
+func addSpan(dst map[allKey]*metrics, g groupKey, span string, d int64, m *metrics) {
 	for _, x := range [...][2]string{{"unit", g.unit}, {"pillar", g.pillar}, {"sector", g.sector}} {
-		k := allKey{x[0], "month", month, g.kind, x[1], g.stage}
+		k := allKey{x[0], span, d, g.kind, x[1], g.stage}
 		a := dst[k]
 		if a == nil {
 			a = &metrics{}

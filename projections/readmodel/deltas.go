@@ -939,23 +939,23 @@ func addSpan(dst map[allKey]*metrics, g groupKey, span string, d int64, m *metri
 			a = &metrics{}
 			dst[k] = a
 		}
-		for j := range m {
-			a[j] += m[j]
-		}
+		addMetrics(a, m)
 	}
 }
 
 // addMoneyMonth adds a money delta dated day to the sums of its month alone.
 func addMoneyMonth(dst map[allMoneyKey]*moneySums, kind, source string, year int, day int64, m *moneySums) {
-	k := allMoneyKey{"month", dayNum(monthOf(day)), kind, source, year}
+	addMoneyAt(dst, allMoneyKey{"month", dayNum(monthOf(day)), kind, source, year}, m)
+}
+
+// addMoneyAt adds a money delta to the sums of key k.
+func addMoneyAt(dst map[allMoneyKey]*moneySums, k allMoneyKey, m *moneySums) {
 	a := dst[k]
 	if a == nil {
 		a = &moneySums{}
 		dst[k] = a
 	}
-	for j := range m {
-		a[j] += m[j]
-	}
+	addMoney(a, m)
 }
 
 // queueClose queues the close of bucket n: its sums, the month rows of pj_group_all_sums and
@@ -1034,16 +1034,8 @@ func queueClose(b *pgx.Batch, n int, after map[allKey]*metrics, afterMoney map[a
 
 // addAllMoney adds a money delta dated day to the sums of its day and of its month.
 func addAllMoney(dst map[allMoneyKey]*moneySums, kind, source string, year int, day int64, m *moneySums) {
-	for _, k := range [...]allMoneyKey{{"day", day, kind, source, year}, {"month", dayNum(monthOf(day)), kind, source, year}} {
-		a := dst[k]
-		if a == nil {
-			a = &moneySums{}
-			dst[k] = a
-		}
-		for j := range m {
-			a[j] += m[j]
-		}
-	}
+	addMoneyAt(dst, allMoneyKey{"day", day, kind, source, year}, m)
+	addMoneyMonth(dst, kind, source, year, day, m)
 }
 
 // queueAllSums queues the upserts of a batch's sums into pj_group_all_sums and

@@ -18,12 +18,11 @@ import (
 // rollback, a projection reset) is read whole and remembered afresh. Bounded by the number of
 // facts it holds, least recently used first out.
 type History struct {
-	mu        sync.Mutex
-	max       int // facts
-	facts     int
-	lru       *list.List // of *historyEntry, most recent first
-	byID      map[string]*list.Element
-	hits, all int64
+	mu    sync.Mutex
+	max   int // facts
+	facts int
+	lru   *list.List // of *historyEntry, most recent first
+	byID  map[string]*list.Element
 }
 
 type historyEntry struct {
@@ -49,7 +48,6 @@ func (h *History) take(id string, from int64) (*historyEntry, bool) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.all++
 	el, ok := h.byID[id]
 	if !ok {
 		return nil, false
@@ -59,7 +57,6 @@ func (h *History) take(id string, from int64) (*historyEntry, bool) {
 		h.remove(el)
 		return nil, false
 	}
-	h.hits++
 	h.lru.MoveToFront(el)
 	return e, true
 }
@@ -86,11 +83,4 @@ func (h *History) remove(el *list.Element) {
 	e := h.lru.Remove(el).(*historyEntry)
 	delete(h.byID, e.id)
 	h.facts -= len(e.facts)
-}
-
-// Stats returns how many items h was asked for and how many it held.
-func (h *History) Stats() (asked, held int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.all, h.hits
 }

@@ -38,7 +38,4 @@ func TestHistoryRemembersBelowTheBatchAndForgetsAbove(t *testing.T) {
 	if _, ok := h.take("big", 100); ok {
 		t.Fatal("an item larger than a quarter of the bound was kept")
 	}
-	if asked, held := h.Stats(); asked == 0 || held == 0 {
-		t.Fatalf("stats %d %d", asked, held)
-	}
 }

@@ -349,7 +349,7 @@ type itemHistory struct {
 func (Items) FinishRebuild(ctx context.Context, pool *pgxpool.Pool) error {
 	_, err := pool.Exec(ctx, `VACUUM (ANALYZE) pj_group_deltas, pj_money_deltas, pj_group_delta_sums, pj_money_delta_sums,
 		pj_group_all_sums, pj_money_all_sums,
-		pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money, pj_group_open_end`)
+		pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current, pj_group_money`)
 	return err
 }
 

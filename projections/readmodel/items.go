@@ -37,7 +37,7 @@ func (Items) Name() string { return "items" }
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current,
-		pj_group_money, pj_group_open_end, pj_group_deltas, pj_money_deltas, pj_delta_buckets, pj_group_delta_sums,
+		pj_group_money, pj_group_deltas, pj_money_deltas, pj_delta_buckets, pj_group_delta_sums,
 		pj_money_delta_sums, pj_group_all_sums, pj_money_all_sums`)
 	return err
 }
@@ -285,25 +285,18 @@ type moneyGroupKey struct {
 	year      int
 }
 
-type openEndKey struct {
-	g     groupKey
-	month int64
-}
-
 // currentChange sums what a batch changes in today's group tables.
 type currentChange struct {
-	groups  map[groupKey]*metrics
-	openEnd map[openEndKey]int64
-	money   map[moneyGroupKey]*moneySums
+	groups map[groupKey]*metrics
+	money  map[moneyGroupKey]*moneySums
 }
 
 func newCurrentChange() *currentChange {
-	return &currentChange{groups: map[groupKey]*metrics{}, openEnd: map[openEndKey]int64{}, money: map[moneyGroupKey]*moneySums{}}
+	return &currentChange{groups: map[groupKey]*metrics{}, money: map[moneyGroupKey]*moneySums{}}
 }
 
 // add adds (sign 1) or takes away (sign -1) what an item folded today counts in today's group
-// tables: its group's figures, its place among the open items by month of planned end, and
-// its money under its kind and cancelled status.
+// tables: its group's figures and its money under its kind and cancelled status.
 func (c *currentChange) add(info *itemInfo, f *figures, sign int64) {
 	if !f.present {
 		return
@@ -318,9 +311,6 @@ func (c *currentChange) add(info *itemInfo, f *figures, sign int64) {
 		}
 		for j := range m {
 			acc[j] += sign * m[j]
-		}
-		if !finished(f.stage) && info.end != noEnd {
-			c.openEnd[openEndKey{g, monthOf(info.end).Unix()}] += sign
 		}
 	}
 	for _, e := range f.money {
@@ -497,39 +487,6 @@ func (c *currentChange) queue(b *pgx.Batch) {
 			WHERE d.kind = z.kind AND d.unit_code = z.unit_code AND d.pillar = z.pillar AND d.sector = z.sector
 			  AND d.stage = z.stage AND d.items = 0`,
 			g.kinds, g.units, g.pillars, g.sectors, g.stages)
-	}
-	// New slices: the statement queued above holds the others until the batch is sent.
-	kinds, units, pillars, sectors, stages = nil, nil, nil, nil, nil
-	var (
-		months, lowMonths []time.Time
-		ns                []int64
-		low               groupKeyCols
-	)
-	for k, n := range c.openEnd {
-		if n == 0 {
-			continue
-		}
-		kinds, units, pillars, sectors, stages = append(kinds, k.g.kind), append(units, k.g.unit), append(pillars, k.g.pillar),
-			append(sectors, k.g.sector), append(stages, string(k.g.stage))
-		months, ns = append(months, time.Unix(k.month, 0).UTC()), append(ns, n)
-		if n < 0 {
-			low.add(k.g)
-			lowMonths = append(lowMonths, time.Unix(k.month, 0).UTC())
-		}
-	}
-	if len(months) > 0 {
-		b.Queue(`INSERT INTO pj_group_open_end AS o (kind, unit_code, pillar, sector, stage, end_month, items)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bigint[])
-			ON CONFLICT (kind, unit_code, pillar, sector, stage, end_month) DO UPDATE SET items = o.items + EXCLUDED.items`,
-			kinds, units, pillars, sectors, stages, months, ns)
-	}
-	if len(lowMonths) > 0 {
-		b.Queue(`DELETE FROM pj_group_open_end d
-			USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
-				AS z(kind, unit_code, pillar, sector, stage, end_month)
-			WHERE d.kind = z.kind AND d.unit_code = z.unit_code AND d.pillar = z.pillar AND d.sector = z.sector
-			  AND d.stage = z.stage AND d.end_month = z.end_month AND d.items = 0`,
-			low.kinds, low.units, low.pillars, low.sectors, low.stages, lowMonths)
 	}
 	var (
 		mKinds, mSources []string

@@ -468,16 +468,27 @@ func (c *currentChange) queue(b *pgx.Batch) {
 		}
 	}
 	if len(kinds) > 0 {
-		b.Queue(`INSERT INTO pj_group_current AS g (kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap,
+		// An UPDATE of the rows there and an INSERT of the others, not INSERT … ON CONFLICT DO
+		// UPDATE, which writes a WAL record to lock each row before the one that updates it
+		// (queueAllSums in deltas.go says more).
+		b.Queue(`WITH v AS (
+				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
+					AS v(kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap, estimated_vnd, requested_vnd,
+					approved_vnd, disbursed_vnd, gap_vnd, progress)),
+			up AS (
+				UPDATE pj_group_current g SET items = g.items + v.items, distinct_models = g.distinct_models + v.distinct_models,
+					with_gap = g.with_gap + v.with_gap, estimated_vnd = g.estimated_vnd + v.estimated_vnd,
+					requested_vnd = g.requested_vnd + v.requested_vnd, approved_vnd = g.approved_vnd + v.approved_vnd,
+					disbursed_vnd = g.disbursed_vnd + v.disbursed_vnd, gap_vnd = g.gap_vnd + v.gap_vnd,
+					progress = g.progress + v.progress
+				FROM v WHERE g.kind = v.kind AND g.unit_code = v.unit_code AND g.pillar = v.pillar AND g.sector = v.sector
+				  AND g.stage = v.stage
+				RETURNING g.kind, g.unit_code, g.pillar, g.sector, g.stage)
+			INSERT INTO pj_group_current (kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap,
 				estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-				$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
-			ON CONFLICT (kind, unit_code, pillar, sector, stage) DO UPDATE SET
-				items = g.items + EXCLUDED.items, distinct_models = g.distinct_models + EXCLUDED.distinct_models,
-				with_gap = g.with_gap + EXCLUDED.with_gap, estimated_vnd = g.estimated_vnd + EXCLUDED.estimated_vnd,
-				requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
-				disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd, gap_vnd = g.gap_vnd + EXCLUDED.gap_vnd,
-				progress = g.progress + EXCLUDED.progress`,
+			SELECT * FROM v WHERE NOT EXISTS (SELECT FROM up WHERE up.kind = v.kind AND up.unit_code = v.unit_code
+				AND up.pillar = v.pillar AND up.sector = v.sector AND up.stage = v.stage)`,
 			kinds, units, pillars, sectors, stages, ms[mItems], ms[mDistinct], ms[mWithGap], ms[mEstimated], ms[mRequested],
 			ms[mApproved], ms[mDisbursed], ms[mGap], ms[mProgress])
 	}

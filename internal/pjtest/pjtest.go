@@ -131,7 +131,6 @@ func Tables(t testing.TB, pool *pgxpool.Pool) []string {
 		`SELECT row(m.*)::text FROM pj_item_current_money m ORDER BY item_id, source, year`,
 		`SELECT row(g.*)::text FROM pj_group_current g ORDER BY kind, unit_code, pillar, sector, stage`,
 		`SELECT row(g.*)::text FROM pj_group_money g ORDER BY kind, cancelled, source, year`,
-		`SELECT row(o.*)::text FROM pj_group_open_end o ORDER BY kind, unit_code, pillar, sector, stage, end_month`,
 		`SELECT row(d.*)::text FROM pj_group_deltas d ORDER BY day, recorded_at, kind, unit_code, pillar, sector, stage`,
 		`SELECT row(d.*)::text FROM pj_money_deltas d ORDER BY day, recorded_at, kind, source, year`,
 		`SELECT row(b.*)::text FROM pj_delta_buckets b ORDER BY bucket`,

@@ -37,7 +37,7 @@ func (Items) Name() string { return "items" }
 // Reset empties the tables.
 func (Items) Reset(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `TRUNCATE pj_items, pj_item_facts, pj_item_current, pj_item_current_money, pj_group_current,
-		pj_group_money, pj_group_open_end, pj_group_deltas, pj_money_deltas, pj_delta_buckets, pj_group_delta_sums,
+		pj_group_money, pj_group_deltas, pj_money_deltas, pj_delta_buckets, pj_group_delta_sums,
 		pj_money_delta_sums, pj_group_all_sums, pj_money_all_sums`)
 	return err
 }
@@ -285,25 +285,18 @@ type moneyGroupKey struct {
 	year      int
 }
 
-type openEndKey struct {
-	g     groupKey
-	month int64
-}
-
 // currentChange sums what a batch changes in today's group tables.
 type currentChange struct {
-	groups  map[groupKey]*metrics
-	openEnd map[openEndKey]int64
-	money   map[moneyGroupKey]*moneySums
+	groups map[groupKey]*metrics
+	money  map[moneyGroupKey]*moneySums
 }
 
 func newCurrentChange() *currentChange {
-	return &currentChange{groups: map[groupKey]*metrics{}, openEnd: map[openEndKey]int64{}, money: map[moneyGroupKey]*moneySums{}}
+	return &currentChange{groups: map[groupKey]*metrics{}, money: map[moneyGroupKey]*moneySums{}}
 }
 
 // add adds (sign 1) or takes away (sign -1) what an item folded today counts in today's group
-// tables: its group's figures, its place among the open items by month of planned end, and
-// its money under its kind and cancelled status.
+// tables: its group's figures and its money under its kind and cancelled status.
 func (c *currentChange) add(info *itemInfo, f *figures, sign int64) {
 	if !f.present {
 		return
@@ -318,9 +311,6 @@ func (c *currentChange) add(info *itemInfo, f *figures, sign int64) {
 		}
 		for j := range m {
 			acc[j] += sign * m[j]
-		}
-		if !finished(f.stage) && info.end != noEnd {
-			c.openEnd[openEndKey{g, monthOf(info.end).Unix()}] += sign
 		}
 	}
 	for _, e := range f.money {
@@ -478,16 +468,27 @@ func (c *currentChange) queue(b *pgx.Batch) {
 		}
 	}
 	if len(kinds) > 0 {
-		b.Queue(`INSERT INTO pj_group_current AS g (kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap,
+		// An UPDATE of the rows there and an INSERT of the others, not INSERT … ON CONFLICT DO
+		// UPDATE, which writes a WAL record to lock each row before the one that updates it
+		// (queueAllSums in deltas.go says more).
+		b.Queue(`WITH v AS (
+				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+					$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
+					AS v(kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap, estimated_vnd, requested_vnd,
+					approved_vnd, disbursed_vnd, gap_vnd, progress)),
+			up AS (
+				UPDATE pj_group_current g SET items = g.items + v.items, distinct_models = g.distinct_models + v.distinct_models,
+					with_gap = g.with_gap + v.with_gap, estimated_vnd = g.estimated_vnd + v.estimated_vnd,
+					requested_vnd = g.requested_vnd + v.requested_vnd, approved_vnd = g.approved_vnd + v.approved_vnd,
+					disbursed_vnd = g.disbursed_vnd + v.disbursed_vnd, gap_vnd = g.gap_vnd + v.gap_vnd,
+					progress = g.progress + v.progress
+				FROM v WHERE g.kind = v.kind AND g.unit_code = v.unit_code AND g.pillar = v.pillar AND g.sector = v.sector
+				  AND g.stage = v.stage
+				RETURNING g.kind, g.unit_code, g.pillar, g.sector, g.stage)
+			INSERT INTO pj_group_current (kind, unit_code, pillar, sector, stage, items, distinct_models, with_gap,
 				estimated_vnd, requested_vnd, approved_vnd, disbursed_vnd, gap_vnd, progress)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-				$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
-			ON CONFLICT (kind, unit_code, pillar, sector, stage) DO UPDATE SET
-				items = g.items + EXCLUDED.items, distinct_models = g.distinct_models + EXCLUDED.distinct_models,
-				with_gap = g.with_gap + EXCLUDED.with_gap, estimated_vnd = g.estimated_vnd + EXCLUDED.estimated_vnd,
-				requested_vnd = g.requested_vnd + EXCLUDED.requested_vnd, approved_vnd = g.approved_vnd + EXCLUDED.approved_vnd,
-				disbursed_vnd = g.disbursed_vnd + EXCLUDED.disbursed_vnd, gap_vnd = g.gap_vnd + EXCLUDED.gap_vnd,
-				progress = g.progress + EXCLUDED.progress`,
+			SELECT * FROM v WHERE NOT EXISTS (SELECT FROM up WHERE up.kind = v.kind AND up.unit_code = v.unit_code
+				AND up.pillar = v.pillar AND up.sector = v.sector AND up.stage = v.stage)`,
 			kinds, units, pillars, sectors, stages, ms[mItems], ms[mDistinct], ms[mWithGap], ms[mEstimated], ms[mRequested],
 			ms[mApproved], ms[mDisbursed], ms[mGap], ms[mProgress])
 	}
@@ -497,39 +498,6 @@ func (c *currentChange) queue(b *pgx.Batch) {
 			WHERE d.kind = z.kind AND d.unit_code = z.unit_code AND d.pillar = z.pillar AND d.sector = z.sector
 			  AND d.stage = z.stage AND d.items = 0`,
 			g.kinds, g.units, g.pillars, g.sectors, g.stages)
-	}
-	// New slices: the statement queued above holds the others until the batch is sent.
-	kinds, units, pillars, sectors, stages = nil, nil, nil, nil, nil
-	var (
-		months, lowMonths []time.Time
-		ns                []int64
-		low               groupKeyCols
-	)
-	for k, n := range c.openEnd {
-		if n == 0 {
-			continue
-		}
-		kinds, units, pillars, sectors, stages = append(kinds, k.g.kind), append(units, k.g.unit), append(pillars, k.g.pillar),
-			append(sectors, k.g.sector), append(stages, string(k.g.stage))
-		months, ns = append(months, time.Unix(k.month, 0).UTC()), append(ns, n)
-		if n < 0 {
-			low.add(k.g)
-			lowMonths = append(lowMonths, time.Unix(k.month, 0).UTC())
-		}
-	}
-	if len(months) > 0 {
-		b.Queue(`INSERT INTO pj_group_open_end AS o (kind, unit_code, pillar, sector, stage, end_month, items)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bigint[])
-			ON CONFLICT (kind, unit_code, pillar, sector, stage, end_month) DO UPDATE SET items = o.items + EXCLUDED.items`,
-			kinds, units, pillars, sectors, stages, months, ns)
-	}
-	if len(lowMonths) > 0 {
-		b.Queue(`DELETE FROM pj_group_open_end d
-			USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
-				AS z(kind, unit_code, pillar, sector, stage, end_month)
-			WHERE d.kind = z.kind AND d.unit_code = z.unit_code AND d.pillar = z.pillar AND d.sector = z.sector
-			  AND d.stage = z.stage AND d.end_month = z.end_month AND d.items = 0`,
-			low.kinds, low.units, low.pillars, low.sectors, low.stages, lowMonths)
 	}
 	var (
 		mKinds, mSources []string

@@ -144,7 +144,7 @@ func (t *deltaTable[K, V]) at(k K) *V {
 // Tables are the items' tables, those Reset empties (items.go).
 func (Items) Tables() []string {
 	return []string{"pj_items", "pj_item_facts", "pj_item_current", "pj_item_current_money", "pj_group_current",
-		"pj_group_money", "pj_group_open_end", "pj_group_deltas", "pj_money_deltas", "pj_delta_buckets", "pj_group_delta_sums",
+		"pj_group_money", "pj_group_deltas", "pj_money_deltas", "pj_delta_buckets", "pj_group_delta_sums",
 		"pj_money_delta_sums", "pj_group_all_sums", "pj_money_all_sums"}
 }
 
@@ -445,17 +445,6 @@ func (b *itemsBulk) LoadStreams(ctx context.Context, conn *pgx.Conn, next func()
 	if err := copyRows(ctx, conn, "pj_group_current", []string{"kind", "unit_code", "pillar", "sector", "stage", "items",
 		"distinct_models", "with_gap", "estimated_vnd", "requested_vnd", "approved_vnd", "disbursed_vnd", "gap_vnd", "progress"},
 		rows); err != nil {
-		return err
-	}
-	rows = rows[:0]
-	for k, n := range current.openEnd {
-		if n == 0 {
-			continue
-		}
-		rows = append(rows, []any{k.g.kind, k.g.unit, k.g.pillar, k.g.sector, string(k.g.stage), time.Unix(k.month, 0).UTC(), n})
-	}
-	if err := copyRows(ctx, conn, "pj_group_open_end", []string{"kind", "unit_code", "pillar", "sector", "stage", "end_month",
-		"items"}, rows); err != nil {
 		return err
 	}
 	rows = rows[:0]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TokenCacheMaxAge is the longest a server uses what it found a token to belong to without
@@ -87,8 +89,8 @@ func (c *tokenCache) forget(live ...bool) {
 
 // CacheTokens has Authenticate keep what it found for TokenCacheMaxAge at most, forgetting it
 // at every change to tokens or accounts (tokenCache): it holds one connection in LISTEN until
-// ctx ends, and uses no cache while that connection is down. serve calls it; a Store without
-// it reads on every request.
+// ctx ends (its own, outside the pool), and uses no cache while that connection is down.
+// serve calls it; a Store without it reads on every request.
 func (s *Store) CacheTokens(ctx context.Context) {
 	s.cache.mu.Lock()
 	if s.cache.entries == nil {
@@ -115,22 +117,20 @@ func (s *Store) CacheTokens(ctx context.Context) {
 }
 
 func (s *Store) listenChanges(ctx context.Context) error {
-	conn, err := s.pool.Acquire(ctx)
+	// A connection of its own, not one of the pool's: a small pool (db_max_conns) keeps all of
+	// its connections for the requests.
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// A connection left in LISTEN must not go back to the pool.
-		conn.Conn().Close(context.Background())
-		conn.Release()
-	}()
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+identityChannel); err != nil {
 		return err
 	}
 	// Listening from here on: anything committed before was read by no entry yet (empty).
 	s.cache.forget(true)
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
 		s.cache.forget()

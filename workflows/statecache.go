@@ -29,7 +29,9 @@ import (
 // remembered at (or after) that event without reading either.
 //
 // States are shared between goroutines as they are: item.Evolve copies what it changes
-// (copy-on-write slices and maps), and nothing in the handlers writes into a loaded state.
+// (copy-on-write slices and maps; a new funding request goes into its list's next slot only
+// for the one state that claims it, item.State.addRequest), and nothing in the handlers
+// writes into a loaded state.
 type stateCache struct {
 	mu      sync.Mutex
 	max     int

@@ -76,6 +76,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 	} else if n > 0 {
 		log.Info("accounts given their first event", "count", n)
 	}
+	ids.CacheTokens(ctx) // a token's account kept ≤ 2 s, forgotten at every change (identity/tokencache.go)
 	proxies, err := config.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
 		return err

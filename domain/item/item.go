@@ -9,6 +9,8 @@ package item
 import (
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dxledger/dxledger/domain/civil"
 	"github.com/dxledger/dxledger/domain/fault"
@@ -83,6 +85,90 @@ type State struct {
 	SameAs            string
 	FlaggedNoProgress civil.Date // the last time the no-progress flag was raised
 	OverdueSince      civil.Date
+
+	// What makes a funding request cost the same on an item with 5 requests as on one with
+	// 5,000 (issue 16: commands flat in stream length), where each used to copy the whole list
+	// and look ids up one by one. States are values shared between goroutines (the handlers'
+	// state cache), so Requests is never written where another state can see it:
+	//   - reqTail is the claimed length of the backing array of Requests: the first state of
+	//     length n to add a request claims slot n (compare-and-swap) and writes it in place;
+	//     any other state of length n that adds one copies. No state reads past its length.
+	//   - reqIndex maps an id to its position, added to by every state sharing it; an entry is
+	//     trusted only where the state's own Requests hold that id at that position, and an id
+	//     with no entry is in none of them (each index is built whole or grown with its states).
+	//   - reqScan is set once a stream names a request id twice (Decide refuses it; old streams
+	//     are folded as they are): lookups then scan, as they always did.
+	reqTail  *requestTail
+	reqIndex *requestIndex
+	reqScan  bool
+}
+
+type requestTail struct{ n atomic.Int64 }
+
+type requestIndex struct {
+	mu  sync.Mutex
+	pos map[string]int
+}
+
+// Plain is the state without the bookkeeping that makes its funding requests cheap to add and
+// find, for comparing two states field by field (reflect.DeepEqual).
+func (s State) Plain() State {
+	s.reqTail, s.reqIndex, s.reqScan = nil, nil, false
+	return s
+}
+
+// requestAt returns the position of the funding request with the given id, or -1.
+func (s State) requestAt(id string) int {
+	if s.reqIndex != nil && !s.reqScan {
+		s.reqIndex.mu.Lock()
+		i, ok := s.reqIndex.pos[id]
+		s.reqIndex.mu.Unlock()
+		if !ok {
+			return -1
+		}
+		if i < len(s.Requests) && s.Requests[i].ID == id {
+			return i
+		}
+	}
+	for i := range s.Requests {
+		if s.Requests[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// addRequest appends r to Requests without copying the list when this state may claim the
+// next slot of its backing array, and indexes it.
+func (s *State) addRequest(r Request) {
+	n := len(s.Requests)
+	if s.requestAt(r.ID) >= 0 {
+		s.reqScan = true
+	}
+	if s.reqTail != nil && n < cap(s.Requests) && s.reqTail.n.CompareAndSwap(int64(n), int64(n+1)) {
+		s.Requests = s.Requests[:n+1]
+		s.Requests[n] = r
+	} else {
+		grown := make([]Request, n+1, max(4, 2*n))
+		copy(grown, s.Requests)
+		grown[n] = r
+		s.Requests = grown
+		s.reqTail = &requestTail{}
+		s.reqTail.n.Store(int64(n + 1))
+	}
+	if s.reqScan {
+		return
+	}
+	if s.reqIndex == nil {
+		s.reqIndex = &requestIndex{pos: make(map[string]int, n+1)}
+		for i, q := range s.Requests {
+			s.reqIndex.pos[q.ID] = i
+		}
+		return
+	}
+	s.reqIndex.mu.Lock()
+	s.reqIndex.pos[r.ID] = n
+	s.reqIndex.mu.Unlock()
 }
 
 // Payment is one disbursement: money spent from a source on a day.
@@ -109,10 +195,8 @@ func (s State) Gap() money.VND {
 
 // Request returns the funding request with the given id.
 func (s State) Request(id string) (Request, bool) {
-	for _, r := range s.Requests {
-		if r.ID == id {
-			return r, true
-		}
+	if i := s.requestAt(id); i >= 0 {
+		return s.Requests[i], true
 	}
 	return Request{}, false
 }
@@ -218,7 +302,7 @@ func Evolve(s State, e Event) State {
 		s.ApprovedBySource = map[Source]money.VND{}
 		s.DisbursedBySource = map[Source]money.VND{}
 	case *FundingRequested:
-		s.Requests = append(slices.Clone(s.Requests), Request{ID: e.RequestID, Source: e.Source, Amount: e.Amount,
+		s.addRequest(Request{ID: e.RequestID, Source: e.Source, Amount: e.Amount,
 			Year: e.Year, RequestedOn: e.On, Status: RequestPending})
 		s.Requested += e.Amount
 	case *FundingEndorsed:
@@ -278,8 +362,23 @@ func Evolve(s State, e Event) State {
 	return s
 }
 
+// updateRequest changes the funding request with the given id (each of them, in a stream that
+// named one twice) in a copy of the list; positions do not move, so the index stays shared.
 func (s *State) updateRequest(id string, f func(*Request)) {
-	s.Requests = slices.Clone(s.Requests)
+	i := s.requestAt(id)
+	if i < 0 {
+		return
+	}
+	n := len(s.Requests)
+	grown := make([]Request, n, max(4, n+n/4))
+	copy(grown, s.Requests)
+	s.Requests = grown
+	s.reqTail = &requestTail{}
+	s.reqTail.n.Store(int64(n))
+	if !s.reqScan {
+		f(&s.Requests[i])
+		return
+	}
 	for i := range s.Requests {
 		if s.Requests[i].ID == id {
 			f(&s.Requests[i])

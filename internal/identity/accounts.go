@@ -176,6 +176,9 @@ func (s *Store) changeOnce(ctx context.Context, by Actor, userID, commandID stri
 		return Change{ID: userID, Version: res.ToVersion, Duplicate: true, first: res}, err
 	}
 	var ch Change
+	// What Authenticate kept is forgotten before the change's caller is answered (a revoked
+	// token or a suspended account is refused at once here; elsewhere at the notification).
+	defer s.cache.forget()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var u User
 		err := tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE user_id = $1 FOR UPDATE`, userID).Scan(u.dest()...)

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/fault"
@@ -82,10 +83,16 @@ const (
 // Store keeps users, token hashes and sessions in PostgreSQL, and each account's history in
 // the event store.
 type Store struct {
-	pool *pgxpool.Pool
-	cfg  Config
-	now  func() time.Time
+	pool  *pgxpool.Pool
+	cfg   Config
+	now   func() time.Time
+	cache tokenCache // used once CacheTokens runs
+	// lookups counts Authenticate's reads of api_tokens and users (TokenLookups).
+	lookups atomic.Int64
 }
+
+// TokenLookups is how many times Authenticate read api_tokens and users.
+func (s *Store) TokenLookups() int64 { return s.lookups.Load() }
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool, cfg Config) *Store {
@@ -349,11 +356,21 @@ func (s *Store) Authenticate(ctx context.Context, token string) (User, error) {
 	if token == "" || len(token) > 512 {
 		return User{}, ErrUnauthenticated
 	}
-	var u User
-	err := s.pool.QueryRow(ctx, `SELECT u.user_id, u.name, u.role, coalesce(u.unit_code, ''), u.created_at, u.created_by, u.suspended_at, u.version
+	key, now := sha256.Sum256([]byte(token)), s.now()
+	if u, ok := s.cache.get(key, now, time.Now()); ok {
+		return u, nil
+	}
+	gen, keep := s.cache.begin()
+	read := time.Now()
+	s.lookups.Add(1)
+	var (
+		u       User
+		expires *time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT u.user_id, u.name, u.role, coalesce(u.unit_code, ''), u.created_at, u.created_by, u.suspended_at, u.version, t.expires_at
 		FROM api_tokens t JOIN users u USING (user_id)
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.suspended_at IS NULL`,
-		hashToken(token), s.now()).Scan(u.dest()...)
+		key[:], now).Scan(append(u.dest(), &expires)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrUnauthenticated
 	}
@@ -361,5 +378,8 @@ func (s *Store) Authenticate(ctx context.Context, token string) (User, error) {
 		return User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	u.fill()
+	if keep {
+		s.cache.put(key, gen, tokenEntry{user: u, expires: expires, read: read})
+	}
 	return u, nil
 }

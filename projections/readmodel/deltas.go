@@ -324,12 +324,18 @@ func (b *buckets) open() int { return len(b.starts) - 1 }
 // earlierFactsSQL reads what the projection holds of the items that have facts in the batch
 // but were proposed before it: their proposal and their earlier facts (versions below the
 // batch's first for the item, and above what the projection's History remembers of it).
+// The facts are read in a LATERAL subquery with OFFSET 0 so that the version range is part
+// of the primary key's index condition: joined plainly, the planner parametrises the facts'
+// scan on pj_items' item_id and filters the versions after reading every fact of the item
+// (EXPLAIN on a 1 M store: 20 items, 5,780 buffers and 1.26 s cold; with the LATERAL 75
+// buffers) — a cost that grew with each item's life while the History meant to remove it.
 const earlierFactsSQL = `SELECT i.item_id, i.kind, i.unit_code, i.pillar, i.sector, i.estimated_vnd, i.end_date,
 		i.proposed_on, i.recorded_at, f.fact, f.occurred_on, f.recorded_at, f.source, f.year, f.amount, f.stage,
 		f.percent, f.ref
 	FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(item_id, version, after)
 	JOIN pj_items i USING (item_id)
-	JOIN pj_item_facts f ON f.item_id = u.item_id AND f.version > u.after AND f.version < u.version
+	CROSS JOIN LATERAL (SELECT * FROM pj_item_facts f
+		WHERE f.item_id = u.item_id AND f.version > u.after AND f.version < u.version OFFSET 0) f
 	ORDER BY f.item_id, f.version`
 
 // itemHistory is an item the batch touches: its proposal (nil when the projection never saw
@@ -388,12 +394,15 @@ func load(ctx context.Context, tx pgx.Tx, items []itemRow, facts []factRow, buck
 		h := &itemHistory{id: f.item, info: proposed[f.item]}
 		hist[f.item] = h
 		order = append(order, h)
-		oldIDs = append(oldIDs, f.item)
-		oldVersions = append(oldVersions, f.version)
 		var upTo int64
 		if e, ok := remembered.take(f.item, f.version); ok {
 			h.info, h.facts, h.nOld, upTo = e.info, e.facts, len(e.facts), e.upTo
+			if upTo == f.version-1 {
+				continue // remembered up to the batch: nothing earlier to read
+			}
 		}
+		oldIDs = append(oldIDs, f.item)
+		oldVersions = append(oldVersions, f.version)
 		after = append(after, upTo)
 	}
 

@@ -3,8 +3,9 @@
 # Exports every projection table (pj_*) of a rebuilt store as binary COPY files into DIR
 # (default /work/stores/rebuild-floor), and writes DIR/floor.sql, which loads them back with
 # psql alone — empty tables LIKE the live ones, one COPY each, the same indexes built
-# CONCURRENTLY, VACUUM (ANALYZE) of each — so no Go work is in the timing. Unlike floor.sql
-# beside this file (stop 21's tables), it follows whatever tables and indexes the store has.
+# CONCURRENTLY, VACUUM (ANALYZE) of each — so no Go work is in the timing. It follows whatever
+# tables and indexes the store has (stop 21's fixed floor.sql and export.sh named tables that
+# migrations 00041 and 00053 dropped, and are gone).
 # Then, in the lock:  psql.sh STORE -f DIR/floor.sql   (\timing per statement; pg.sh start first)
 set -e
 S=$1; D=${2:-/work/stores/rebuild-floor}; P="$(dirname "$0")/psql.sh"

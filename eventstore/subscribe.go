@@ -132,6 +132,19 @@ type SubscribeConfig struct {
 	// connection busy with one). For a few long-lived subscribers, such as the projections'
 	// follower: each one holds a connection of the pool for as long as it runs.
 	OwnConnection bool
+	// Observe, when not nil, is told of every read the subscription makes (those that find
+	// nothing too), on the subscription's goroutine, before the batch goes to the handler: the
+	// lag benchmark splits each event's wait with it (read by a later read than the first after
+	// its commit = hidden meanwhile by an older transaction still open, the fence).
+	Observe func(Read)
+}
+
+// Read is one read of a subscription: when it was sent, when its rows were all in, and how
+// many events it returned (full: as many as the batch size allows, so more may be waiting).
+type Read struct {
+	Start, End time.Time
+	Events     int
+	Full       bool
 }
 
 // Subscribe calls fn with every event after position after, in commit-safe global order,
@@ -186,7 +199,14 @@ func (s *Store) Subscribe(ctx context.Context, after Position, cfg SubscribeConf
 	retry := s.cfg.PollInterval
 	for {
 		woken := s.wake.wait()
+		var began time.Time
+		if cfg.Observe != nil {
+			began = time.Now()
+		}
 		batch, err := read()
+		if cfg.Observe != nil {
+			cfg.Observe(Read{Start: began, End: time.Now(), Events: len(batch), Full: len(batch) == cfg.BatchSize})
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

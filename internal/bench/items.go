@@ -213,6 +213,12 @@ type LagStats struct {
 	// BucketsClosed is how many buckets of recording time the items projection closed while the
 	// counted events were sent (the batch that closes one copies the month sums: deltas.go).
 	BucketsClosed int64 `json:"buckets_closed"`
+	// BusyPercent is the share of the time, from the first counted event's slot to the last
+	// batch, in which the follower was reading or applying a batch: near 100 it has no
+	// spare capacity, and any slow batch leaves a backlog that drains slowly.
+	BusyPercent float64 `json:"follower_busy_pct,omitempty"`
+	// Split is where each event's wait went (lagsplit.go); absent with ItemsAlone.
+	Split *LagSplit `json:"split,omitempty"`
 }
 
 // walStats is what PostgreSQL wrote so far, server-wide.
@@ -266,29 +272,40 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
-	type applied struct {
-		pos  eventstore.Position
-		at   time.Time
-		n    int
-		took time.Duration
-	}
 	var (
-		mu   sync.Mutex
-		seen []applied
+		mu    sync.Mutex
+		seen  []applied
+		reads []eventstore.Read
+		cur   eventstore.Read // the read whose batch is being applied
 	)
-	note := func(last eventstore.Position, n int, took time.Duration) {
+	note := func(last eventstore.Position) {
 		at := time.Now()
 		mu.Lock()
-		seen = append(seen, applied{last, at, n, took})
+		seen = append(seen, applied{pos: last, at: at})
 		mu.Unlock()
+	}
+	obs := &projector.Observer{
+		Read: func(r eventstore.Read) {
+			mu.Lock()
+			reads = append(reads, r)
+			if r.Events > 0 {
+				cur = r
+			}
+			mu.Unlock()
+		},
+		Applied: func(b projector.Batch) {
+			mu.Lock()
+			seen = append(seen, applied{pos: b.Last, at: b.Committed, n: b.Events, took: b.Committed.Sub(b.Began), read: cur, batch: b})
+			mu.Unlock()
+		},
 	}
 	followed := make(chan error, 1)
 	go func() {
 		if o.ItemsAlone {
-			followed <- runner.FollowWith(fctx, readmodel.Items{}, func(last eventstore.Position) { note(last, 0, 0) })
+			followed <- runner.FollowWith(fctx, readmodel.Items{}, note)
 			return
 		}
-		followed <- runner.FollowAllWith(fctx, func(last eventstore.Position, n int, took time.Duration) { note(last, n, took) })
+		followed <- runner.FollowAllWith(fctx, obs)
 	}()
 	// Catch up with what is there before measuring.
 	target, err := store.LastCommitted(ctx)
@@ -314,14 +331,9 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	}
 	time.Sleep(500 * time.Millisecond)
 	mu.Lock()
-	seen = seen[:0]
+	seen, reads = seen[:0], reads[:0]
 	mu.Unlock()
 	rng := rand.New(rand.NewPCG(1, 2))
-	type sent struct {
-		stream string
-		at     time.Time
-		took   time.Duration // the append's own latency
-	}
 	warm := rate * o.Warmup // sent first, at the same rate, and not counted
 	total := warm + rate*seconds
 	var (
@@ -355,11 +367,12 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 			defer inField.Done()
 			stream := string(kind) + "-" + id
 			t0 := time.Now()
-			if _, err := store.Append(ctx, stream, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}}); err != nil {
+			res, err := store.Append(ctx, stream, eventstore.NoStream, []eventstore.Event{{Type: typ, Data: data}})
+			if err != nil {
 				failed.Store(&err)
 				return
 			}
-			sents[i], ok[i] = sent{stream, t0, time.Since(t0)}, true
+			sents[i], ok[i] = sent{stream: stream, pos: res.Position, at: t0, took: time.Since(t0)}, true
 		}()
 	}
 	sendTime := time.Since(measured)
@@ -388,17 +401,23 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 	mu.Lock()
 	defer mu.Unlock()
 	// Match each sent event to the first batch at or after its position.
-	var lat, appends []time.Duration
+	var (
+		lat, appends []time.Duration
+		splits       []lagSplit
+	)
 	for i, s := range sents {
 		if !ok[i] || i < warm {
 			continue
 		}
 		appends = append(appends, s.took)
-		recs, err := store.ReadStream(ctx, s.stream, 0)
-		if err != nil || len(recs) == 0 {
-			return Result{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
+		pos := s.pos
+		if pos == (eventstore.Position{}) {
+			recs, err := store.ReadStream(ctx, s.stream, 0)
+			if err != nil || len(recs) == 0 {
+				return Result{}, fmt.Errorf("lag: %s not stored: %v", s.stream, err)
+			}
+			pos = recs[0].Position
 		}
-		pos := recs[0].Position
 		j, _ := slices.BinarySearchFunc(seen, pos, func(a applied, p eventstore.Position) int {
 			if a.pos.Less(p) {
 				return -1
@@ -409,6 +428,9 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 			return Result{}, fmt.Errorf("lag: %s never applied", s.stream)
 		}
 		lat = append(lat, seen[j].at.Sub(s.at))
+		if !o.ItemsAlone {
+			splits = append(splits, split(s, seen[j], reads))
+		}
 	}
 	first, _ := slices.BinarySearchFunc(seen, measured, func(a applied, t time.Time) int { return a.at.Compare(t) })
 	seen = seen[first:] // the batches committed from the start of the counted events on
@@ -417,13 +439,14 @@ func Lag(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o Lag
 		WALBytes: walAfter.bytes - walBefore.bytes, WALFPI: walAfter.fpi - walBefore.fpi,
 		WALSyncs: walAfter.syncs - walBefore.syncs, WALSyncMillis: walAfter.syncMillis - walBefore.syncMillis,
 		Checkpoints: walAfter.checkpoints - walBefore.checkpoints, BackendWrites: walAfter.backend - walBefore.backend,
-		BucketsClosed: walAfter.buckets - walBefore.buckets}
+		BucketsClosed: walAfter.buckets - walBefore.buckets, Split: summarise(splits, names)}
 	st.AppendP50Millis, st.AppendP99Millis = percentiles(appends)
 	if len(lat) > 0 {
 		st.MaxMillis = float64(lat[len(lat)-1].Microseconds()) / 1000 // percentiles sorted lat
 	}
 	if len(seen) > 0 {
 		st.EventsPerBatch = float64(len(lat)) / float64(len(seen))
+		st.BusyPercent = busy(seen, measured)
 		took := make([]time.Duration, len(seen))
 		for i, a := range seen {
 			took[i] = a.took
@@ -442,13 +465,20 @@ func printLag(w io.Writer, r Result) {
 		st.Path, r.Events, r.Seconds, r.EventsPerSec, st.Warmup, r.P50Millis, r.P99Millis, st.MaxMillis)
 	fmt.Fprintf(w, "of which the append itself: p50 %.1f ms, p99 %.1f ms\n", st.AppendP50Millis, st.AppendP99Millis)
 	if st.BatchP50Millis > 0 {
-		fmt.Fprintf(w, "batches: %d, %.1f events each; transaction p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		fmt.Fprintf(w, "batches: %d, %.1f events each; transaction p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 			st.Batches, st.EventsPerBatch, st.BatchP50Millis, st.BatchP99Millis, st.BatchMaxMillis)
+		if st.BusyPercent > 0 {
+			fmt.Fprintf(w, "; the follower busy %.0f%% of the time", st.BusyPercent)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "PostgreSQL meanwhile: WAL %.1f MB (%.0f bytes/event), %d full-page images, %d WAL syncs (%.0f ms), %d checkpoints, %d buffers written by backends\n",
 		float64(st.WALBytes)/1e6, float64(st.WALBytes)/float64(max(1, r.Events)), st.WALFPI, st.WALSyncs, st.WALSyncMillis,
 		st.Checkpoints, st.BackendWrites)
 	fmt.Fprintf(w, "buckets of recording time closed meanwhile: %d\n", st.BucketsClosed)
+	if st.Split != nil {
+		st.Split.print(w)
+	}
 }
 
 // ReportsOptions configures Reports.
@@ -596,11 +626,11 @@ func CatchUp(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, o
 		start := time.Now()
 		checked := start
 		go func() {
-			followed <- runner.FollowAllWith(fctx, func(p eventstore.Position, _ int, d time.Duration) {
+			followed <- runner.FollowAllWith(fctx, &projector.Observer{Applied: func(b projector.Batch) {
 				mu.Lock()
-				took, last = append(took, d), p
+				took, last = append(took, b.Committed.Sub(b.Began)), b.Last
 				mu.Unlock()
-			})
+			}})
 		}()
 		for {
 			select {

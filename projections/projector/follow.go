@@ -82,18 +82,41 @@ func (r *Runner) Status() []Status {
 // rather than stopping it. It returns nil when ctx ends.
 func (r *Runner) FollowAll(ctx context.Context) error { return r.FollowAllWith(ctx, nil) }
 
-// Applied is told of each batch a follower has committed: the batch's last position, how many
-// events it held, and how long its transaction took (begin to commit).
-type Applied func(last eventstore.Position, events int, took time.Duration)
+// Observer is told, on the follower's goroutine, of every read of the store the follower makes
+// (eventstore.SubscribeConfig.Observe) and of each batch it commits: the lag benchmark measures
+// what serve runs with it, and splits each event's wait between them.
+type Observer struct {
+	Read    func(eventstore.Read)
+	Applied func(Batch)
+}
 
-// FollowAllWith is FollowAll calling applied (when not nil) after each committed batch, on the
-// follower's goroutine: the lag benchmark measures what serve runs with it.
-func (r *Runner) FollowAllWith(ctx context.Context, applied Applied) error {
+// Batch is one committed batch: its last position, how many events it held, when the follower
+// began it (before taking the lead's connection), when it had the connection (the lease check
+// may hold it a moment) and when its commit was answered.
+type Batch struct {
+	Last                     eventstore.Position
+	Events                   int
+	Began, Locked, Committed time.Time
+	// Steps is where the transaction's time went: BEGIN with the checkpoints' lock, each
+	// projection's Apply (in RunnerConfig.Projections' order; 0 when the batch held nothing for
+	// it), and the checkpoints' move with COMMIT.
+	Steps Steps
+}
+
+// Steps is the time of each step of a batch's transaction.
+type Steps struct {
+	Lock   time.Duration
+	Apply  []time.Duration
+	Commit time.Duration
+}
+
+// FollowAllWith is FollowAll telling obs (when not nil) of the follower's reads and batches.
+func (r *Runner) FollowAllWith(ctx context.Context, obs *Observer) error {
 	names := r.names()
 	pause := 100 * time.Millisecond
 	for {
 		started := time.Now()
-		err := r.leadAndFollow(ctx, names, applied)
+		err := r.leadAndFollow(ctx, names, obs)
 		if ctx.Err() != nil {
 			r.status.set(names, StateStopped, nil)
 			return nil
@@ -125,7 +148,7 @@ func (r *Runner) names() []string {
 // leadAndFollow waits until this process holds every projection's lock, then follows until an
 // error (or ctx's end). The locks live on one connection held for the whole time: if it
 // breaks, PostgreSQL frees them and following stops, since another process may take over.
-func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Applied) error {
+func (r *Runner) leadAndFollow(ctx context.Context, names []string, obs *Observer) error {
 	conn, err := r.lead(ctx, names)
 	if err != nil {
 		return err
@@ -192,7 +215,7 @@ func (r *Runner) leadAndFollow(ctx context.Context, names []string, applied Appl
 	r.status.set(names, StateFollowing, nil)
 	r.metrics.leading(names, true)
 	defer r.metrics.leading(names, false)
-	err = r.follow(fctx, lc, applied)
+	err = r.follow(fctx, lc, obs)
 	if cause := context.Cause(fctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
@@ -253,7 +276,7 @@ const batchHung = time.Minute
 
 // follow reads the store once for all projections, from the oldest checkpoint: each batch goes
 // to every projection whose checkpoint it passes, in one transaction with their checkpoints.
-func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) error {
+func (r *Runner) follow(ctx context.Context, lc *leadConn, obs *Observer) error {
 	ps := r.cfg.Projections
 	names := r.names()
 	if _, err := r.pool.Exec(ctx, `INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, names); err != nil {
@@ -272,15 +295,24 @@ func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) erro
 		}
 		r.log.Info("projection following", "projection", p.Name(), "position", cp.Position.String())
 	}
-	return r.store.Subscribe(ctx, from, eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize, OwnConnection: true},
+	sc := eventstore.SubscribeConfig{BatchSize: r.cfg.BatchSize, OwnConnection: true}
+	if obs != nil {
+		sc.Observe = obs.Read
+	}
+	return r.store.Subscribe(ctx, from, sc,
 		func(ctx context.Context, b []eventstore.Record) error {
 			t0 := time.Now()
-			lc.busySince.Store(time.Now().UnixNano()) // before taking mu: whoever finds mu taken reads it fresh
+			lc.busySince.Store(t0.UnixNano()) // before taking mu: whoever finds mu taken reads it fresh
 			lc.mu.Lock()
-			err := r.applyBatch(ctx, lc.conn, ps, names, cps, b, false)
+			locked := time.Now()
+			var steps *Steps
+			if obs != nil && obs.Applied != nil {
+				steps = &Steps{Apply: make([]time.Duration, len(ps))}
+			}
+			err := r.applyBatch(ctx, lc.conn, ps, names, cps, b, false, steps)
 			if err != nil && !transient(err) && !errors.Is(err, errLostLead) {
 				// One of the events cannot be applied: find it, event by event, and set it aside.
-				err = r.applyBatch(ctx, lc.conn, ps, names, cps, b, true)
+				err = r.applyBatch(ctx, lc.conn, ps, names, cps, b, true, steps)
 			}
 			lc.mu.Unlock()
 			if err != nil {
@@ -293,8 +325,8 @@ func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) erro
 				}
 			}
 			r.metrics.applied(names, last)
-			if applied != nil {
-				applied(last, len(b), time.Since(t0))
+			if obs != nil && obs.Applied != nil {
+				obs.Applied(Batch{Last: last, Events: len(b), Began: t0, Locked: locked, Committed: time.Now(), Steps: *steps})
 			}
 			return nil
 		})
@@ -314,7 +346,14 @@ func (r *Runner) follow(ctx context.Context, lc *leadConn, applied Applied) erro
 // those events again from the store, which keeps every acknowledged append durable. The rows
 // are derived; the events are the record.
 func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projection, names []string, cps []eventstore.Position,
-	b []eventstore.Record, carefully bool) (err error) {
+	b []eventstore.Record, carefully bool, steps *Steps) (err error) {
+	mark := time.Now()
+	step := func(d *time.Duration) {
+		if steps != nil {
+			now := time.Now()
+			*d, mark = now.Sub(mark), now
+		}
+	}
 	last := b[len(b)-1].Position
 	var newly []setAside // logged once the transaction that sets them aside has committed
 	defer func() {
@@ -333,6 +372,9 @@ func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projecti
 	if err != nil {
 		return err
 	}
+	var lockTook, commitTook time.Duration
+	applyTook := make([]time.Duration, len(ps))
+	step(&lockTook)
 	moved, counts := make([]string, 0, len(ps)), make([]int64, 0, len(ps))
 	for i, p := range ps {
 		todo := after(b, cps[i])
@@ -366,6 +408,7 @@ func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projecti
 			}
 		}
 		moved, counts = append(moved, p.Name()), append(counts, int64(len(todo)))
+		step(&applyTook[i])
 	}
 	// The checkpoints' move and the COMMIT in one round trip.
 	var end pgx.Batch
@@ -374,6 +417,11 @@ func (r *Runner) applyBatch(ctx context.Context, db *pgxpool.Conn, ps []Projecti
 	}
 	if err := tx.commitWith(ctx, &end); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	step(&commitTook)
+	if steps != nil {
+		steps.Lock, steps.Commit = lockTook, commitTook
+		copy(steps.Apply, applyTook)
 	}
 	return nil
 }

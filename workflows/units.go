@@ -24,7 +24,8 @@ const unitsMaxAge = time.Second
 // first use, then kept current by this handler's own unit commands and, when it is older
 // than maxAge, by the unit events written since the last look (any process's): those of the
 // transactions ended since (eventstore ReadPrefixSince), a few index entries a second
-// whatever the store's size. The caller holds unitsMu.
+// whatever the store's size; with maxAge 0 (a unit command deciding) also those committed
+// past the horizon (ReadPrefixCommitted). The caller holds unitsMu.
 func (h *Handler) directory(ctx context.Context, maxAge time.Duration) (*unit.Directory, error) {
 	if h.dir != nil && time.Since(h.unitsSeen) < maxAge {
 		return h.dir, nil
@@ -37,6 +38,17 @@ func (h *Handler) directory(ctx context.Context, maxAge time.Duration) (*unit.Di
 		ok, err := catchUp(h.dir, recs)
 		if err != nil {
 			return nil, err
+		}
+		if ok && maxAge == 0 {
+			// A unit command decides on every unit event committed now: those past the
+			// horizon too (an unrelated transaction may hold it back), read again next time
+			// and skipped by version.
+			if recs, err = h.cfg.Store.ReadPrefixCommitted(ctx, "unit-", horizon); err != nil {
+				return nil, err
+			}
+			if ok, err = catchUp(h.dir, recs); err != nil {
+				return nil, err
+			}
 		}
 		if ok {
 			h.unitsHorizon, h.unitsSeen = horizon, time.Now()
@@ -126,6 +138,10 @@ func (h *Handler) RegisterUnit(ctx context.Context, a Actor, c unit.Register, o 
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
+	return h.serialUnits(ctx, func() (Result, error) { return h.registerUnit(ctx, a, c, o) })
+}
+
+func (h *Handler) registerUnit(ctx context.Context, a Actor, c unit.Register, o Options) (Result, error) {
 	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
@@ -152,6 +168,10 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
+	return h.serialUnits(ctx, func() (Result, error) { return h.mergeUnit(ctx, a, c, o) })
+}
+
+func (h *Handler) mergeUnit(ctx context.Context, a Actor, c unit.Merge, o Options) (Result, error) {
 	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
@@ -167,7 +187,8 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 }
 
 // unitCommand decides and appends a unit command, updating the directory. Unit commands are
-// serialised by the directory lock, so the version read is the version written.
+// serialised (serialUnits: in this process, and across processes with Config.UnitsLock), so
+// the directory read is the directory the command is appended onto.
 func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, c unit.Command, o Options) (Result, error) {
 	stream := unit.StreamID(c.UnitCode())
 	h.unitsMu.Lock()
@@ -218,6 +239,10 @@ func (h *Handler) SplitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Op
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
+	return h.serialUnits(ctx, func() (Result, error) { return h.splitUnit(ctx, a, c, o) })
+}
+
+func (h *Handler) splitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Options) (Result, error) {
 	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err

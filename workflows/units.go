@@ -180,7 +180,7 @@ func (h *Handler) mergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if !ok {
 		return Result{}, fmt.Errorf("unit %s: %w", c.Code, ErrNotFound)
 	}
-	if err := d.CheckMerge(c.Code, c.IntoCode, c.EffectiveDate); err != nil {
+	if err := checkSuccessor(d, "into_code", c.Code, c.IntoCode, c.EffectiveDate); err != nil {
 		return Result{}, err
 	}
 	return h.unitCommand(ctx, a, current, c, o)
@@ -254,8 +254,13 @@ func (h *Handler) splitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Op
 	if _, err := unit.Decide(current, c); err != nil { // the fields first, then what spans streams
 		return Result{}, err
 	}
-	if err := d.CheckSplit(c.Code, c.Parts, c.RestIntoCode, c.EffectiveDate); err != nil {
+	if err := checkSuccessor(d, "rest_into_code", c.Code, c.RestIntoCode, c.EffectiveDate); err != nil {
 		return Result{}, err
+	}
+	for i, p := range c.Parts { // Directory.CheckSplit, each refusal naming its field
+		if err := checkSuccessor(d, fmt.Sprintf("parts[%d].into_code", i), c.Code, p.IntoCode, c.EffectiveDate); err != nil {
+			return Result{}, err
+		}
 	}
 	before := c.EffectiveDate.AddDays(-1)
 	for i, p := range c.Parts {

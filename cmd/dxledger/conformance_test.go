@@ -1,0 +1,97 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dxledger/dxledger/internal/pgtest"
+)
+
+// problemFields returns the fields a problem's errors name, in order.
+func problemFields(r reply) []string {
+	var out []string
+	errs, _ := r.body["errors"].([]any)
+	for _, e := range errs {
+		m, _ := e.(map[string]any)
+		f, _ := m["field"].(string)
+		out = append(out, f)
+	}
+	return out
+}
+
+// An outside acceptance tester's bad input, as API.md writes the calls (Conventions: "for bad
+// fields errors: [{field, message}]"): every refusal names the field the client sent, in the
+// API's words — never a Go type — and a successor of a merge or split that does not exist or
+// cannot take the unit in is a 422 naming into_code, rest_into_code or parts[i].into_code, as
+// an unknown parent_code is (it was a 404 naming nothing; the unit of the path exists).
+func TestRefusalsNameTheFieldSent(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	const token = "conformance-bootstrap-token-01"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	admin := client{t, base, token}
+	for _, u := range []struct{ code, kind, parent string }{{"DT", "province", ""}, {"SO-A", "department", "DT"},
+		{"SO-B", "department", "DT"}, {"SO-C", "department", "DT"}} {
+		body := map[string]any{"code": u.code, "name": "Đơn vị " + u.code, "kind": u.kind, "occurred_on": "2024-01-01"}
+		if u.parent != "" {
+			body["parent_code"] = u.parent
+		}
+		admin.do("POST", "/api/v1/units", body).must(t, 201, "register "+u.code)
+	}
+	admin.do("POST", "/api/v1/units/SO-A/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-06-01"}).must(t, 200, "merge SO-A into SO-B")
+
+	goType := regexp.MustCompile(`\[\]|map\[|httpapi\.|json\.|\bstruct\b|\bint64\b|\bfloat64\b`)
+	check := func(r reply, want int, what string, fields ...string) {
+		t.Helper()
+		if r.code != want {
+			t.Errorf("%s: status %d, want %d: %s", what, r.code, want, r.raw)
+			return
+		}
+		if got := problemFields(r); strings.Join(got, ",") != strings.Join(fields, ",") {
+			t.Errorf("%s: the problem names %q, want %q: %s", what, got, fields, r.raw)
+		}
+		if goType.MatchString(r.raw) {
+			t.Errorf("%s: the problem shows a Go type: %s", what, r.raw)
+		}
+	}
+
+	// A merge's successor.
+	check(admin.do("POST", "/api/v1/units/SO-B/merge", map[string]any{"into_code": "NOPE", "effective_date": "2024-07-01"}),
+		422, "merge into a unit never registered", "into_code")
+	check(admin.do("POST", "/api/v1/units/SO-B/merge", map[string]any{"into_code": "SO-A", "effective_date": "2024-07-01"}),
+		422, "merge into a unit merged away", "into_code")
+	check(admin.do("POST", "/api/v1/units/SO-B/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-07-01"}),
+		422, "merge into itself", "into_code")
+	check(admin.do("POST", "/api/v1/units/NOPE/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-07-01"}),
+		404, "merge of a unit never registered (the path)")
+	// A split's successors.
+	check(admin.do("POST", "/api/v1/units/SO-B/split", map[string]any{"effective_date": "2024-07-01", "parts": []any{},
+		"rest_into_code": "NOPE"}), 422, "split, the rest into a unit never registered", "rest_into_code")
+	m1 := admin.do("POST", "/api/v1/models", map[string]any{"title": "Mô hình một", "unit_code": "SO-B", "pillar": "economy",
+		"sector": "commerce", "occurred_on": "2024-02-01"}).must(t, 201, "a model of SO-B").str("id")
+	m2 := admin.do("POST", "/api/v1/models", map[string]any{"title": "Mô hình hai", "unit_code": "SO-B", "pillar": "society",
+		"sector": "health", "occurred_on": "2024-02-01"}).must(t, 201, "a model of SO-B").str("id")
+	check(admin.do("POST", "/api/v1/units/SO-B/split", map[string]any{"effective_date": "2024-07-01",
+		"parts": []any{map[string]any{"into_code": "SO-C", "item_ids": []string{m1}}, map[string]any{"into_code": "SO-A", "item_ids": []string{m2}}},
+		"rest_into_code": "SO-C"}), 422, "split, a part into a unit merged away", "parts[1].into_code")
+	// Wrong JSON types are 400 naming the field in the API's words.
+	check(admin.do("POST", "/api/v1/units/SO-B/split", `{"effective_date":"2024-07-01","parts":"x","rest_into_code":"SO-C"}`),
+		400, "split with parts a string", "parts")
+	check(admin.do("POST", "/api/v1/dti/score", `{"framework":"922/QĐ-BTTTT","values":[1,2]}`),
+		400, "DTI score with values a list", "values")
+	check(admin.do("POST", "/api/v1/units", `{"code":"SO-D","name":7,"kind":"department"}`),
+		400, "unit name a number", "name")
+	// Nothing of the refused commands was recorded.
+	units := admin.do("GET", "/api/v1/units", nil).must(t, 200, "units")
+	if strings.Contains(units.raw, `"SO-D"`) || strings.Count(units.raw, `"successor_code"`) != 1 || strings.Contains(units.raw, `"successors"`) {
+		t.Errorf("units after the refusals: %s", units.raw)
+	}
+
+	// A bad read-your-writes position names what carried it: the header, or the parameter.
+	check(admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", "not-a-position"),
+		400, "a bad Dxledger-Min-Position header", "Dxledger-Min-Position")
+	check(admin.do("GET", "/api/v1/reports/model-counts?group_by=unit&min_position=not-a-position", nil),
+		400, "a bad min_position parameter", "min_position")
+}

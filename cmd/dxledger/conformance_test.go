@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgtest"
 )
 
@@ -94,4 +95,38 @@ func TestRefusalsNameTheFieldSent(t *testing.T) {
 		400, "a bad Dxledger-Min-Position header", "Dxledger-Min-Position")
 	check(admin.do("GET", "/api/v1/reports/model-counts?group_by=unit&min_position=not-a-position", nil),
 		400, "a bad min_position parameter", "min_position")
+}
+
+// A replayed POST /api/v1/users/{id}/tokens (Idempotency-Key) returns the first answer without
+// the secret (API.md, Conventions): the same token_id, name, created_at and expires_at as the
+// first answer and the token list — created_at was the time its event was recorded instead.
+func TestTokenReplayIsTheFirstAnswer(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	const token = "conformance-bootstrap-token-02"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	admin := client{t, base, token}
+	id := admin.do("POST", "/api/v1/users", map[string]any{"name": "Phạm Văn Thử", "role": "steering_committee"}).must(t, 201, "a user").str("id")
+	path := "/api/v1/users/" + id + "/tokens"
+	first := admin.do("POST", path, map[string]any{"name": "laptop", "expires_in_days": 30}, "Idempotency-Key", "token-once").must(t, 201, "issue")
+	again := admin.do("POST", path, map[string]any{"name": "laptop", "expires_in_days": 30}, "Idempotency-Key", "token-once").must(t, 201, "replay")
+	if first.str("token") == "" || again.str("token") != "" {
+		t.Fatalf("the first answer carries the secret, the replay not: %s / %s", first.raw, again.raw)
+	}
+	for _, k := range []string{"token_id", "name", "created_at", "expires_at", "id"} {
+		if first.str(k) != again.str(k) {
+			t.Errorf("%s: first %q, replay %q", k, first.str(k), again.str(k))
+		}
+	}
+	p1, err1 := eventstore.ParsePosition(first.header.Get("Dxledger-Position"))
+	p2, err2 := eventstore.ParsePosition(again.header.Get("Dxledger-Position"))
+	if first.num("version") != again.num("version") || err1 != nil || err2 != nil || p2.TxID < p1.TxID || p2.TxID == p1.TxID && p2.Seq < p1.Seq {
+		t.Errorf("replay: version %d, position %q; first %d, %q", again.num("version"), again.header.Get("Dxledger-Position"),
+			first.num("version"), first.header.Get("Dxledger-Position"))
+	}
+	list := admin.do("GET", path, nil).must(t, 200, "tokens")
+	if !strings.Contains(list.raw, `"created_at":"`+first.str("created_at")+`"`) {
+		t.Errorf("the list's created_at is not the first answer's %s: %s", first.str("created_at"), list.raw)
+	}
 }

@@ -285,6 +285,12 @@ func (s *Store) IssueTokenOnce(ctx context.Context, by Actor, userID, name strin
 				t = Token{ID: ti.TokenID, Name: ti.Name, CreatedAt: r.Metadata.RecordedAt, ExpiresAt: ti.ExpiresAt}
 			}
 		}
+		// created_at as the first answer gave it and the list gives it: the token's row, not
+		// when its event was recorded (they differ by the transaction's own work).
+		err = s.pool.QueryRow(ctx, `SELECT created_at FROM api_tokens WHERE user_id = $1 AND token_id = $2`, userID, t.ID).Scan(&t.CreatedAt)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return Token{}, "", Change{}, fmt.Errorf("issue token: %w", err)
+		}
 		return t, "", ch, nil
 	}
 	return t, secret, ch, nil

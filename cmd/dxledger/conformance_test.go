@@ -90,6 +90,11 @@ func TestRefusalsNameTheFieldSent(t *testing.T) {
 		t.Errorf("units after the refusals: %s", units.raw)
 	}
 
+	// A report's bad parameter is named: kind is not group_by.
+	check(admin.do("GET", "/api/v1/reports/completion?group_by=unit&kind=widget", nil), 400, "completion of kind widget", "kind")
+	check(admin.do("GET", "/api/v1/reports/completion?group_by=colour&kind=model", nil), 400, "completion by colour", "group_by")
+	check(admin.do("GET", "/api/v1/reports/model-counts?group_by=source", nil), 400, "model counts by source", "group_by")
+
 	// A bad read-your-writes position names what carried it: the header, or the parameter.
 	check(admin.do("GET", "/api/v1/reports/model-counts?group_by=unit", nil, "Dxledger-Min-Position", "not-a-position"),
 		400, "a bad Dxledger-Min-Position header", "Dxledger-Min-Position")

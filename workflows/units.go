@@ -146,8 +146,13 @@ func (h *Handler) registerUnit(ctx context.Context, a Actor, c unit.Register, o 
 	if err != nil {
 		return Result{}, err
 	}
-	if c.On.IsZero() {
-		c.On = h.Today()
+	if today := h.Today(); c.On.IsZero() {
+		c.On = today
+	} else if c.On.After(today) {
+		// occurred_on, the registration's business date, is never in the future (API.md,
+		// Conventions), as for every other write.
+		return Result{}, &unit.FieldError{Field: "occurred_on", Code: "item.in_future", Args: []any{today},
+			Reason: fmt.Sprintf("must not be in the future (today is %s)", today)}
 	}
 	if c.ParentCode != "" {
 		parent, ok := d.Lookup(c.ParentCode)

@@ -77,6 +77,9 @@ func TestRefusalsNameTheFieldSent(t *testing.T) {
 	check(admin.do("POST", "/api/v1/units/SO-B/split", map[string]any{"effective_date": "2024-07-01",
 		"parts": []any{map[string]any{"into_code": "SO-C", "item_ids": []string{m1}}, map[string]any{"into_code": "SO-A", "item_ids": []string{m2}}},
 		"rest_into_code": "SO-C"}), 422, "split, a part into a unit merged away", "parts[1].into_code")
+	// occurred_on is never in the future (API.md, Conventions), a unit's registration too.
+	check(admin.do("POST", "/api/v1/units", map[string]any{"code": "SO-F", "name": "Sở tương lai", "kind": "department",
+		"parent_code": "DT", "occurred_on": "2099-01-01"}), 422, "a unit registered in 2099", "occurred_on")
 	// Wrong JSON types are 400 naming the field in the API's words.
 	check(admin.do("POST", "/api/v1/units/SO-B/split", `{"effective_date":"2024-07-01","parts":"x","rest_into_code":"SO-C"}`),
 		400, "split with parts a string", "parts")
@@ -86,7 +89,7 @@ func TestRefusalsNameTheFieldSent(t *testing.T) {
 		400, "unit name a number", "name")
 	// Nothing of the refused commands was recorded.
 	units := admin.do("GET", "/api/v1/units", nil).must(t, 200, "units")
-	if strings.Contains(units.raw, `"SO-D"`) || strings.Count(units.raw, `"successor_code"`) != 1 || strings.Contains(units.raw, `"successors"`) {
+	if strings.Contains(units.raw, `"SO-D"`) || strings.Contains(units.raw, `"SO-F"`) || strings.Count(units.raw, `"successor_code"`) != 1 || strings.Contains(units.raw, `"successors"`) {
 		t.Errorf("units after the refusals: %s", units.raw)
 	}
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -136,5 +137,68 @@ func TestTokenReplayIsTheFirstAnswer(t *testing.T) {
 	list := admin.do("GET", path, nil).must(t, 200, "tokens")
 	if !strings.Contains(list.raw, `"created_at":"`+first.str("created_at")+`"`) {
 		t.Errorf("the list's created_at is not the first answer's %s: %s", first.str("created_at"), list.raw)
+	}
+}
+
+// API.md, Conventions: "Every write accepts an optional occurred_on (YYYY-MM-DD, not in the
+// future)" — the account writes too (they refused it as an unknown field, 400). It is kept as
+// the change's business date and shown in the account's history; one in the future is a 422
+// naming it and changes nothing.
+func TestAccountWritesTakeOccurredOn(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	const token = "conformance-bootstrap-token-03"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	admin := client{t, base, token}
+	const on = "2024-03-01"
+	id := admin.do("POST", "/api/v1/users", map[string]any{"name": "Võ Thị Ngày", "role": "steering_committee", "occurred_on": on}).
+		must(t, 201, "create with occurred_on").str("id")
+	u := "/api/v1/users/" + id
+	admin.do("POST", u+"/grant", map[string]any{"role": "finance_officer", "occurred_on": on}).must(t, 200, "grant with occurred_on")
+	tok := admin.do("POST", u+"/tokens", map[string]any{"name": "x", "occurred_on": on}).must(t, 201, "token with occurred_on").str("token_id")
+	admin.do("POST", u+"/suspend", map[string]any{"reason": "nghỉ", "occurred_on": on}).must(t, 200, "suspend with occurred_on")
+	admin.do("POST", u+"/reactivate", map[string]any{"occurred_on": on}).must(t, 200, "reactivate with occurred_on")
+	admin.do("POST", u+"/password", map[string]any{"password": "mat-khau-rat-dai-01", "occurred_on": on}).must(t, 200, "password with occurred_on")
+	if tok == "" {
+		t.Fatal("no token_id")
+	}
+	before := admin.do("GET", u+"/events", nil).must(t, 200, "history").raw
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/v1/users", map[string]any{"name": "Ngày mai", "role": "steering_committee"}},
+		{u + "/grant", map[string]any{"role": "steering_committee"}},
+		{u + "/tokens", map[string]any{"name": "y"}},
+		{u + "/suspend", map[string]any{"reason": "x"}},
+		{u + "/reactivate", map[string]any{}},
+		{u + "/password", map[string]any{"password": "mat-khau-rat-dai-02"}},
+	} {
+		c.body["occurred_on"] = "2099-01-01"
+		r := admin.do("POST", c.path, c.body)
+		if r.code != 422 || strings.Join(problemFields(r), ",") != "occurred_on" {
+			t.Errorf("POST %s dated 2099: %d %s, want 422 naming occurred_on", c.path, r.code, r.raw)
+		}
+		c.body["occurred_on"] = "2024-02-30"
+		if r := admin.do("POST", c.path, c.body); r.code != 400 || strings.Join(problemFields(r), ",") != "occurred_on" {
+			t.Errorf("POST %s dated 2024-02-30: %d %s, want 400 naming occurred_on", c.path, r.code, r.raw)
+		}
+	}
+	hist := admin.do("GET", u+"/events", nil).must(t, 200, "history")
+	if hist.raw != before {
+		t.Errorf("the refused changes changed the history:\n%s\n%s", before, hist.raw)
+	}
+	var events []map[string]any
+	if err := json.Unmarshal([]byte(hist.raw), &events); err != nil || len(events) < 7 {
+		t.Fatalf("history: %v %s", err, hist.raw)
+	}
+	for _, e := range events {
+		if e["occurred_on"] != on {
+			t.Errorf("%v v%v: occurred_on %v, want %s", e["type"], e["version"], e["occurred_on"], on)
+		}
+	}
+	if users := admin.do("GET", "/api/v1/users", nil).must(t, 200, "users").raw; strings.Contains(users, "Ngày mai") {
+		t.Errorf("a user dated 2099 was created: %s", users)
 	}
 }

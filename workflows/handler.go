@@ -203,6 +203,10 @@ type Config struct {
 	// UnitsLock serialises unit commands across processes (unitlock.go; AdvisoryLock); nil
 	// serialises them within this process only.
 	UnitsLock CrossLock
+	// SameAsLock serialises same-as markings across processes likewise (two markings in two
+	// processes could together close a loop that each alone would not); nil: this process
+	// only.
+	SameAsLock CrossLock
 }
 
 // Handler executes commands.

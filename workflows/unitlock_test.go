@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
+	"github.com/dxledger/dxledger/domain/item"
+	"github.com/dxledger/dxledger/domain/role"
 	"github.com/dxledger/dxledger/domain/unit"
 	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/workflows/definition"
@@ -116,5 +118,84 @@ func TestUnitMergesSerialisedAcrossProcesses(t *testing.T) {
 				t.Errorf("the store holds %s → %s → %s", u.Code, u.MergedInto, u.Code)
 			}
 		}
+	}
+}
+
+// Same-as markings likewise (DESIGN.md invariant 14): two processes marking A the same as B
+// and B the same as A at one moment — with the advisory lock exactly one marking lands and
+// the other is refused as a loop; without it both landed.
+func TestSameAsSerialisedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	handler := func(lock bool) *Handler {
+		pool, err := pgxpool.New(ctx, f.db.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		store, err := eventstore.New(pool, eventstore.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(store.Close)
+		reg, err := definition.NewRegistry(definition.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Store: store, Definitions: reg, Now: func() time.Time { return now }, Location: hcm}
+		if lock {
+			cfg.SameAsLock = AdvisoryLock(pool, "same-as markings")
+		}
+		h, err := NewHandler(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	p, q := handler(true), handler(true)
+	const rounds = 8
+	secretariat := Actor{UserID: "u-bcd", Role: role.SteeringCommittee}
+	model := func(title string) string {
+		res, err := f.h.Propose(ctx, f.admin, item.Propose{Kind: item.Model, Title: title, UnitCode: "SO-YT", Pillar: item.Society,
+			Sector: "health"}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	loops := 0
+	for i := range rounds {
+		a, b := model(fmt.Sprintf("A%d", i)), model(fmt.Sprintf("B%d", i))
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+			errs  [2]error
+		)
+		for j, h := range []*Handler{p, q} {
+			id, other := a, b
+			if j == 1 {
+				id, other = b, a
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[j] = h.Act(ctx, secretariat, item.Model, id, ActSameAs, &item.MarkSameAs{ModelID: other}, Options{})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		switch {
+		case errs[0] == nil && errs[1] == nil:
+			loops++
+		case (errs[0] == nil) == (errs[1] == nil):
+			t.Errorf("round %d: both markings refused: %v; %v", i, errs[0], errs[1])
+		case !errors.Is(errors.Join(errs[0], errs[1]), ErrSameAsLoop):
+			t.Errorf("round %d: the losing marking was refused with %v / %v, want a loop", i, errs[0], errs[1])
+		}
+	}
+	if loops > 0 {
+		t.Fatalf("%d of %d rounds: A same as B and B same as A both marked from two processes: a loop", loops, rounds)
 	}
 }

@@ -185,6 +185,9 @@ func (h *Handler) mergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if !ok {
 		return Result{}, fmt.Errorf("unit %s: %w", c.Code, ErrNotFound)
 	}
+	if _, err := unit.Decide(current, c); err != nil { // the unit's own fields first, as a split's
+		return Result{}, onDecideField(err, c)
+	}
 	if err := checkSuccessor(d, "into_code", c.Code, c.IntoCode, c.EffectiveDate); err != nil {
 		return Result{}, err
 	}
@@ -203,7 +206,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	}
 	events, err := unit.Decide(current, c)
 	if err != nil {
-		return Result{}, err
+		return Result{}, onDecideField(err, c)
 	}
 	if len(events) == 0 {
 		return Result{ID: c.UnitCode(), Version: current.Version}, nil
@@ -257,7 +260,7 @@ func (h *Handler) splitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Op
 		return Result{}, fmt.Errorf("unit %s: %w", c.Code, ErrNotFound)
 	}
 	if _, err := unit.Decide(current, c); err != nil { // the fields first, then what spans streams
-		return Result{}, err
+		return Result{}, onDecideField(err, c)
 	}
 	if err := checkSuccessor(d, "rest_into_code", c.Code, c.RestIntoCode, c.EffectiveDate); err != nil {
 		return Result{}, err

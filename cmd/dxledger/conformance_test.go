@@ -66,6 +66,10 @@ func TestRefusalsNameTheFieldSent(t *testing.T) {
 		422, "merge into a unit merged away", "into_code")
 	check(admin.do("POST", "/api/v1/units/SO-B/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-07-01"}),
 		422, "merge into itself", "into_code")
+	check(admin.do("POST", "/api/v1/units/SO-C/merge", map[string]any{"into_code": "SO-B", "effective_date": "2023-06-01"}),
+		422, "merge dated before the unit's registration", "effective_date")
+	check(admin.do("POST", "/api/v1/units/SO-C/split", map[string]any{"effective_date": "2023-06-01", "parts": []any{}, "rest_into_code": "SO-B"}),
+		422, "split dated before the unit's registration", "effective_date")
 	check(admin.do("POST", "/api/v1/units/NOPE/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-07-01"}),
 		404, "merge of a unit never registered (the path)")
 	// A split's successors.

@@ -104,6 +104,10 @@ type Config struct {
 	// TrustedProxies are the comma-separated addresses or CIDR ranges of proxies whose
 	// X-Forwarded-For names the client (key trusted_proxies); from anyone else it is ignored.
 	TrustedProxies string
+	// RebuildTempDir is where `dxledger rebuild` spills its sorts (about 160 bytes an event
+	// of the store at most); empty means <data_dir>/rebuild-tmp, or the system's temporary
+	// directory when there is no data directory (key rebuild_temp_dir). See SpillDir.
+	RebuildTempDir string
 	// File is the config file Load read, or "" if it read none. It is not a setting.
 	File string
 }
@@ -187,6 +191,22 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.MetricsToken }, check: checkMetricsToken},
 	{key: "trusted_proxies", flag: "trusted-proxies", usage: "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed",
 		field: func(c *Config) any { return &c.TrustedProxies }, check: checkTrustedProxies},
+	{key: "rebuild_temp_dir", flag: "rebuild-temp-dir", usage: "where rebuild spills its sorts; empty: <data-dir>/rebuild-tmp (the system temp dir without a data dir)",
+		field: func(c *Config) any { return &c.RebuildTempDir }},
+}
+
+// SpillDir is where a rebuild spills its sorts: RebuildTempDir, else the data directory's
+// rebuild-tmp when the data directory exists (the embedded cluster's home), else "" (the
+// system's temporary directory: with an external database_url and no data directory there
+// is no better place to assume).
+func (c Config) SpillDir() string {
+	if c.RebuildTempDir != "" {
+		return c.RebuildTempDir
+	}
+	if fi, err := os.Stat(c.DataDir); err == nil && fi.IsDir() {
+		return filepath.Join(c.DataDir, "rebuild-tmp")
+	}
+	return ""
 }
 
 func checkDeadlineFlags(c Config) error {
@@ -844,6 +864,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("workflow_file", c.WorkflowFile),
 		slog.String("dti_frameworks_dir", c.DTIFrameworksDir),
 		slog.Int("db_max_conns", c.DBMaxConns),
+		slog.String("rebuild_temp_dir", c.RebuildTempDir),
 	)
 }
 

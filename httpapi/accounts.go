@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/role"
@@ -16,23 +17,27 @@ import (
 // (identity), answered with {id, version} and its position.
 
 type suspendBody struct {
-	Reason string `json:"reason" api:"required;maxlen=2000;example=left the department"`
+	Reason     string `json:"reason" api:"required;maxlen=2000;example=left the department"`
+	OccurredOn string `json:"occurred_on" api:"format=date;desc=the business date of the change (not in the future), by default today"`
 }
 
 type passwordBody struct {
 	Password string `json:"password" api:"required;minlen=password_min;maxlen=password_max"`
 	// CurrentPassword is required of a person changing their own password.
 	CurrentPassword string `json:"current_password" api:"desc=the current password: required of the account's owner changing their own"`
+	OccurredOn      string `json:"occurred_on" api:"format=date;desc=the business date of the change (not in the future), by default today"`
 }
 
 type tokenBody struct {
 	Name          string `json:"name" api:"maxlen=200;example=báo cáo tự động"`
 	ExpiresInDays *int   `json:"expires_in_days" api:"min=1;max=token_days;desc=days until the token ends (by default the server's token lifetime)"`
+	OccurredOn    string `json:"occurred_on" api:"format=date;desc=the business date of the change (not in the future), by default today"`
 }
 
 type grantBody struct {
-	Role     string `json:"role" api:"required;enum=role;example=focal_point"`
-	UnitCode string `json:"unit_code" api:"desc=a focal point's unit (only a focal point has one);example=SO-CT"`
+	Role       string `json:"role" api:"required;enum=role;example=focal_point"`
+	UnitCode   string `json:"unit_code" api:"desc=a focal point's unit (only a focal point has one);example=SO-CT"`
+	OccurredOn string `json:"occurred_on" api:"format=date;desc=the business date of the change (not in the future), by default today"`
 }
 
 // issuedToken is POST /users/{id}/tokens's answer: the secret is shown once.
@@ -77,7 +82,7 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b suspendBody
-		ctx, err := accountRequest(w, r, &b, true)
+		ctx, err := a.accountRequest(w, r, &b, true)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -90,7 +95,7 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b reactivateBody
-		ctx, err := accountRequest(w, r, &b, true)
+		ctx, err := a.accountRequest(w, r, &b, true)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -105,7 +110,7 @@ func (a *api) accountRoutes(rt *router) {
 		var b passwordBody
 		// Idempotency-Key is not honoured here: its fingerprint of the body would keep a hash
 		// of the password in the store; setting the same password twice is harmless.
-		ctx, err := accountRequest(w, r, &b, false)
+		ctx, err := a.accountRequest(w, r, &b, false)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -137,7 +142,12 @@ func (a *api) accountRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		ctx, err := withIfMatch(r, identity.Request{})
+		on, err := a.occurredOn(&b)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		ctx, err := withIfMatch(r, identity.Request{OccurredOn: on})
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -199,7 +209,7 @@ func (a *api) accountRoutes(rt *router) {
 			return
 		}
 		var b grantBody
-		ctx, err := accountRequest(w, r, &b, true)
+		ctx, err := a.accountRequest(w, r, &b, true)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -220,18 +230,22 @@ func (a *api) accountRoutes(rt *router) {
 
 // reactivateBody is POST /users/{id}/reactivate's (API.md: note?).
 type reactivateBody struct {
-	Note string `json:"note" api:"maxlen=2000"`
+	Note       string `json:"note" api:"maxlen=2000"`
+	OccurredOn string `json:"occurred_on" api:"format=date;desc=the business date of the change (not in the future), by default today"`
 }
 
 // accountRequest decodes an account change's body into b (its api tags: 422 naming the
 // field) and returns the context the change runs with: If-Match, and Idempotency-Key when
 // once (identity.WithRequest).
-func accountRequest(w http.ResponseWriter, r *http.Request, b any, once bool) (context.Context, error) {
+func (a *api) accountRequest(w http.ResponseWriter, r *http.Request, b any, once bool) (context.Context, error) {
 	fp, err := decode(w, r, b)
 	if err != nil {
 		return nil, err
 	}
 	var req identity.Request
+	if req.OccurredOn, err = a.occurredOn(b); err != nil {
+		return nil, err
+	}
 	if once {
 		if req.Once, err = onceOf(r, fp); err != nil {
 			return nil, err
@@ -283,4 +297,23 @@ func (a *api) checkRole(r *http.Request, roleName, unitCode string) (role.Role, 
 		}
 	}
 	return rl, bad, nil
+}
+
+// occurredOn reads the optional occurred_on of an account change's body b (its OccurredOn
+// field): a real day, not in the future (API.md, Conventions), as the midnight its events
+// keep; zero when none is given.
+func (a *api) occurredOn(b any) (time.Time, error) {
+	v := reflect.Indirect(reflect.ValueOf(b)).FieldByName("OccurredOn")
+	if !v.IsValid() || v.String() == "" {
+		return time.Time{}, nil
+	}
+	var f fields
+	on := f.date("occurred_on", v.String())
+	if today := a.Handler.Today(); f == nil && on.After(today) {
+		f.rule("occurred_on", "must not be in the future (today is "+today.String()+")")
+	}
+	if err := f.err(); err != nil {
+		return time.Time{}, err
+	}
+	return time.Date(on.Year, on.Month, on.Day, 0, 0, 0, 0, time.UTC), nil
 }

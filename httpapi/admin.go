@@ -144,10 +144,11 @@ func (a *api) unitRoutes(rt *router) {
 }
 
 type userBody struct {
-	Name     string `json:"name" api:"required;maxlen=200;example=Nguyễn Văn An"`
-	Role     string `json:"role" api:"required;enum=role;example=focal_point"`
-	UnitCode string `json:"unit_code" api:"desc=a focal point's unit (only a focal point has one);example=SO-CT"`
-	Password string `json:"password" api:"minlen=password_min;maxlen=password_max;desc=for signing in to the web pages"`
+	Name       string `json:"name" api:"required;maxlen=200;example=Nguyễn Văn An"`
+	Role       string `json:"role" api:"required;enum=role;example=focal_point"`
+	UnitCode   string `json:"unit_code" api:"desc=a focal point's unit (only a focal point has one);example=SO-CT"`
+	Password   string `json:"password" api:"minlen=password_min;maxlen=password_max;desc=for signing in to the web pages"`
+	OccurredOn string `json:"occurred_on" api:"format=date;desc=the business date of the account's creation (not in the future), by default today"`
 }
 
 func (a *api) userRoutes(rt *router) {
@@ -163,6 +164,11 @@ func (a *api) userRoutes(rt *router) {
 			return
 		}
 		once, err := onceOf(r, fp)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		on, err := a.occurredOn(&b)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -199,7 +205,7 @@ func (a *api) userRoutes(rt *router) {
 			a.fail(w, r, &unprocessable{fields: bad})
 			return
 		}
-		created, token, err := a.Users.Create(r.Context(), identity.ActorOf(u, requestID(r.Context())),
+		created, token, err := a.Users.Create(identity.WithRequest(r.Context(), identity.Request{OccurredOn: on}), identity.ActorOf(u, requestID(r.Context())),
 			identity.NewUser{Name: b.Name, Role: string(rl), UnitCode: b.UnitCode, Password: b.Password, TokenName: "first", Once: once})
 		if err != nil {
 			a.fail(w, r, err)

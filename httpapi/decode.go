@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/dxledger/dxledger/domain/fault"
@@ -118,12 +119,9 @@ func decodeError(err error) error {
 		if field == "" {
 			return &badRequest{detail: "the body must be a JSON object"}
 		}
-		want := typeErr.Type.String()
-		switch {
-		case strings.HasSuffix(field, "_vnd"):
+		want := jsonKind(typeErr.Type)
+		if strings.HasSuffix(field, "_vnd") {
 			want = "a whole number of đồng (no fractions, no quotes), at most 10^15"
-		case want == "int":
-			want = "a whole number"
 		}
 		return fieldErr(field, "must be "+want)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -132,4 +130,28 @@ func decodeError(err error) error {
 		return fieldErr(name, "unknown field")
 	}
 	return &badRequest{detail: "the body could not be read as JSON: " + err.Error()}
+}
+
+// jsonKind says what JSON value a field of Go type t takes, in the API's words: never the Go
+// type's name (a client sent "parts": "x" and read "must be []httpapi.splitPartBody").
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list (JSON array) of " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(t.Elem()), "a "), "an ") + "s"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "of another JSON type"
 }

@@ -182,9 +182,9 @@ func (a *api) authed(h func(http.ResponseWriter, *http.Request, identity.User)) 
 // min_position) wait until the read models include that write: up to MinPositionWait, then
 // 503 with Retry-After. It reports whether the read may go on.
 func (a *api) caughtUp(w http.ResponseWriter, r *http.Request) bool {
-	pos := r.Header.Get(MinPositionHeader)
+	pos, field := r.Header.Get(MinPositionHeader), MinPositionHeader
 	if q := r.URL.Query(); q.Has("min_position") {
-		pos = q.Get("min_position")
+		pos, field = q.Get("min_position"), "min_position"
 		q.Del("min_position")
 		r.URL.RawQuery = q.Encode()
 	}
@@ -197,8 +197,9 @@ func (a *api) caughtUp(w http.ResponseWriter, r *http.Request) bool {
 	case err == nil:
 		return true
 	case errors.Is(err, projections.ErrBadQuery):
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Detail: "min_position is not a position this server answered with",
-			Errors: []FieldError{{Field: "min_position", Message: "must be a Dxledger-Position value"}}})
+		// The problem names what the client sent: the header, or the query parameter.
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Detail: field + " is not a position this server answered with",
+			Errors: []FieldError{{Field: field, Message: "must be a Dxledger-Position value"}}})
 	case errors.As(err, &stale):
 		w.Header().Set("Retry-After", "1")
 		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Title: "Reports not yet current", Detail: stale.Error()})

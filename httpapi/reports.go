@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dxledger/dxledger/domain/civil"
@@ -129,7 +130,7 @@ func (a *api) reportRoutes(rt *router) {
 			}
 			out, err := run(r, q)
 			if errors.Is(err, projections.ErrBadQuery) {
-				err = &badRequest{detail: err.Error(), fields: []FieldError{{Field: "group_by", Message: err.Error()}}}
+				err = badReportQuery(err)
 			}
 			if err != nil {
 				a.fail(w, r, err)
@@ -187,4 +188,15 @@ func (a *api) reportRoutes(rt *router) {
 	rt.handle("GET /api/v1/reports/completion", serve(func(r *http.Request, q projections.Query) (any, error) {
 		return a.Reports.Completion(r.Context(), r.URL.Query().Get("kind"), r.URL.Query().Get("group_by"), q)
 	}))
+}
+
+// badReportQuery is the 400 of a report's bad parameter, naming the one the projections
+// refused: they say `kind "widget": want model or project` or `group_by "colour": …`.
+func badReportQuery(err error) error {
+	msg := strings.TrimSuffix(err.Error(), ": "+projections.ErrBadQuery.Error())
+	field := "group_by"
+	if name, _, ok := strings.Cut(msg, " "); ok && (name == "kind" || name == "group_by") {
+		field = name
+	}
+	return &badRequest{detail: msg, fields: []FieldError{{Field: field, Message: msg}}}
 }

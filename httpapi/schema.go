@@ -83,7 +83,7 @@ var foreign = map[reflect.Type]map[string]string{
 	reflect.TypeFor[projections.DuplicateCandidate](): {"score": "min=0;max=1"},
 	reflect.TypeFor[workflows.EventView]():            {"data": "desc=the event's fields, as the event type defines them"},
 	reflect.TypeFor[identity.Token]():                 {"token_id": "desc=the token's id (tok_ and a ULID), never its secret"},
-	reflect.TypeFor[identity.HistoryEvent]():          {"id": "format=ulid", "actor_role": "enum=role", "data": "desc=the change's fields, as its event type defines them"},
+	reflect.TypeFor[identity.HistoryEvent]():          {"id": "format=ulid", "actor_role": "enum=role", "occurred_on": "format=date", "data": "desc=the change's fields, as its event type defines them"},
 	reflect.TypeFor[indicator.Definition](): {"measure": "enum=measure", "direction": "enum=direction", "pillar": "enum=pillar",
 		"unit_code": "desc=the responsible unit"},
 	reflect.TypeFor[projections.IndicatorDefinition](): {"revisions": "min=0"},

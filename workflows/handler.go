@@ -30,6 +30,7 @@ type Store interface {
 	ReadStream(ctx context.Context, stream string, from int64) ([]eventstore.Record, error)
 	ReadPrefix(ctx context.Context, prefix string) ([]eventstore.Record, error)
 	ReadPrefixSince(ctx context.Context, prefix string, from uint64) ([]eventstore.Record, uint64, error)
+	ReadPrefixCommitted(ctx context.Context, prefix string, from uint64) ([]eventstore.Record, error)
 	Horizon(ctx context.Context) (uint64, error)
 	Append(ctx context.Context, stream string, expected int64, events []eventstore.Event, opts ...eventstore.AppendOption) (eventstore.Result, error)
 	Previous(ctx context.Context, stream, commandID string, fingerprint []byte) (eventstore.Result, bool, error)
@@ -199,6 +200,13 @@ type Config struct {
 	// Registerer receives the state cache's counts (dxledger_workflows_state_cache_*); nil
 	// registers nothing.
 	Registerer prometheus.Registerer
+	// UnitsLock serialises unit commands across processes (unitlock.go; AdvisoryLock); nil
+	// serialises them within this process only.
+	UnitsLock CrossLock
+	// SameAsLock serialises same-as markings across processes likewise (two markings in two
+	// processes could together close a loop that each alone would not); nil: this process
+	// only.
+	SameAsLock CrossLock
 }
 
 // Handler executes commands.
@@ -206,6 +214,9 @@ type Handler struct {
 	cfg Config
 
 	unitsMu sync.Mutex
+	// unitCmdMu serialises unit commands in this process (serialUnits), from the directory
+	// read they decide on to their append.
+	unitCmdMu sync.Mutex
 	// sameAsMu serialises same-as markings in this process, so that two markings made at once
 	// cannot together close a loop that each alone would not.
 	sameAsMu sync.Mutex

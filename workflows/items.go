@@ -200,6 +200,13 @@ func (h *Handler) Act(ctx context.Context, a Actor, k item.Kind, id, action stri
 	if _, ok := cmd.(*item.MarkSameAs); ok {
 		h.sameAsMu.Lock()
 		defer h.sameAsMu.Unlock()
+		if h.cfg.SameAsLock != nil {
+			unlock, err := h.cfg.SameAsLock(ctx)
+			if err != nil {
+				return Result{}, err
+			}
+			defer unlock()
+		}
 	}
 	return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) { return h.decide(ctx, a, it, action, cmd) })
 }

@@ -24,7 +24,8 @@ const unitsMaxAge = time.Second
 // first use, then kept current by this handler's own unit commands and, when it is older
 // than maxAge, by the unit events written since the last look (any process's): those of the
 // transactions ended since (eventstore ReadPrefixSince), a few index entries a second
-// whatever the store's size. The caller holds unitsMu.
+// whatever the store's size; with maxAge 0 (a unit command deciding) also those committed
+// past the horizon (ReadPrefixCommitted). The caller holds unitsMu.
 func (h *Handler) directory(ctx context.Context, maxAge time.Duration) (*unit.Directory, error) {
 	if h.dir != nil && time.Since(h.unitsSeen) < maxAge {
 		return h.dir, nil
@@ -37,6 +38,17 @@ func (h *Handler) directory(ctx context.Context, maxAge time.Duration) (*unit.Di
 		ok, err := catchUp(h.dir, recs)
 		if err != nil {
 			return nil, err
+		}
+		if ok && maxAge == 0 {
+			// A unit command decides on every unit event committed now: those past the
+			// horizon too (an unrelated transaction may hold it back), read again next time
+			// and skipped by version.
+			if recs, err = h.cfg.Store.ReadPrefixCommitted(ctx, "unit-", horizon); err != nil {
+				return nil, err
+			}
+			if ok, err = catchUp(h.dir, recs); err != nil {
+				return nil, err
+			}
 		}
 		if ok {
 			h.unitsHorizon, h.unitsSeen = horizon, time.Now()
@@ -126,12 +138,21 @@ func (h *Handler) RegisterUnit(ctx context.Context, a Actor, c unit.Register, o 
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
+	return h.serialUnits(ctx, func() (Result, error) { return h.registerUnit(ctx, a, c, o) })
+}
+
+func (h *Handler) registerUnit(ctx context.Context, a Actor, c unit.Register, o Options) (Result, error) {
 	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	if c.On.IsZero() {
-		c.On = h.Today()
+	if today := h.Today(); c.On.IsZero() {
+		c.On = today
+	} else if c.On.After(today) {
+		// occurred_on, the registration's business date, is never in the future (API.md,
+		// Conventions), as for every other write.
+		return Result{}, &unit.FieldError{Field: "occurred_on", Code: "item.in_future", Args: []any{today},
+			Reason: fmt.Sprintf("must not be in the future (today is %s)", today)}
 	}
 	if c.ParentCode != "" {
 		parent, ok := d.Lookup(c.ParentCode)
@@ -152,6 +173,10 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
+	return h.serialUnits(ctx, func() (Result, error) { return h.mergeUnit(ctx, a, c, o) })
+}
+
+func (h *Handler) mergeUnit(ctx context.Context, a Actor, c unit.Merge, o Options) (Result, error) {
 	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
@@ -160,14 +185,18 @@ func (h *Handler) MergeUnit(ctx context.Context, a Actor, c unit.Merge, o Option
 	if !ok {
 		return Result{}, fmt.Errorf("unit %s: %w", c.Code, ErrNotFound)
 	}
-	if err := d.CheckMerge(c.Code, c.IntoCode, c.EffectiveDate); err != nil {
+	if _, err := unit.Decide(current, c); err != nil { // the unit's own fields first, as a split's
+		return Result{}, onDecideField(err, c)
+	}
+	if err := checkSuccessor(d, "into_code", c.Code, c.IntoCode, c.EffectiveDate); err != nil {
 		return Result{}, err
 	}
 	return h.unitCommand(ctx, a, current, c, o)
 }
 
 // unitCommand decides and appends a unit command, updating the directory. Unit commands are
-// serialised by the directory lock, so the version read is the version written.
+// serialised (serialUnits: in this process, and across processes with Config.UnitsLock), so
+// the directory read is the directory the command is appended onto.
 func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, c unit.Command, o Options) (Result, error) {
 	stream := unit.StreamID(c.UnitCode())
 	h.unitsMu.Lock()
@@ -177,7 +206,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	}
 	events, err := unit.Decide(current, c)
 	if err != nil {
-		return Result{}, err
+		return Result{}, onDecideField(err, c)
 	}
 	if len(events) == 0 {
 		return Result{ID: c.UnitCode(), Version: current.Version}, nil
@@ -218,6 +247,10 @@ func (h *Handler) SplitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Op
 	if res, found, err := h.previous(ctx, unit.StreamID(c.Code), a, o); found || err != nil {
 		return Result{ID: c.Code, Version: res.ToVersion, Duplicate: true}, err
 	}
+	return h.serialUnits(ctx, func() (Result, error) { return h.splitUnit(ctx, a, c, o) })
+}
+
+func (h *Handler) splitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Options) (Result, error) {
 	d, err := h.currentUnits(ctx)
 	if err != nil {
 		return Result{}, err
@@ -227,10 +260,15 @@ func (h *Handler) SplitUnit(ctx context.Context, a Actor, c unit.SplitUnit, o Op
 		return Result{}, fmt.Errorf("unit %s: %w", c.Code, ErrNotFound)
 	}
 	if _, err := unit.Decide(current, c); err != nil { // the fields first, then what spans streams
+		return Result{}, onDecideField(err, c)
+	}
+	if err := checkSuccessor(d, "rest_into_code", c.Code, c.RestIntoCode, c.EffectiveDate); err != nil {
 		return Result{}, err
 	}
-	if err := d.CheckSplit(c.Code, c.Parts, c.RestIntoCode, c.EffectiveDate); err != nil {
-		return Result{}, err
+	for i, p := range c.Parts { // Directory.CheckSplit, each refusal naming its field
+		if err := checkSuccessor(d, fmt.Sprintf("parts[%d].into_code", i), c.Code, p.IntoCode, c.EffectiveDate); err != nil {
+			return Result{}, err
+		}
 	}
 	before := c.EffectiveDate.AddDays(-1)
 	for i, p := range c.Parts {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,6 +149,14 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 	total, err := store.Count(ctx)
 	if err != nil {
 		return err
+	}
+	// The items' rebuild sorts on disk: under the data directory (or rebuild_temp_dir), not
+	// the system's temporary directory, and only with room for it.
+	readmodel.SetSpillRoot(cfg.SpillDir())
+	if slices.ContainsFunc(todo, func(p projector.Projection) bool { return p.Name() == "items" }) {
+		if err := readmodel.CheckSpillSpace(total); err != nil {
+			return fmt.Errorf("rebuild: %w", err)
+		}
 	}
 	runner, err := projector.NewRunner(projector.RunnerConfig{Pool: db.Pool, Store: store, Logger: log,
 		Projections: todo})

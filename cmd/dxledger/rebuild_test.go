@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -126,8 +128,23 @@ func TestRebuildStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("after the first rebuild: %+v", before)
 	}
 
+	// Its sorts spill under rebuild_temp_dir, not the system's temporary directory, in a
+	// directory of their own, removed on SIGTERM; one a killed rebuild left (its process is
+	// gone) is removed by this one.
+	spillRoot, sysTmp := filepath.Join(t.TempDir(), "spill"), t.TempDir()
+	stale := filepath.Join(spillRoot, "dxledger-rebuild-999999999-left")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "group-0"), make([]byte, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spills := func(dir string) []string {
+		m, _ := filepath.Glob(filepath.Join(dir, "dxledger-rebuild-*"))
+		return m
+	}
 	cmd := exec.Command(bin, "rebuild")
-	cmd.Env = env
+	cmd.Env = append(slices.Clone(env), "DXLEDGER_REBUILD_TEMP_DIR="+spillRoot, "TMPDIR="+sysTmp)
 	var log lockedBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -139,6 +156,16 @@ func TestRebuildStopsOnSIGTERM(t *testing.T) {
 	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(log.String(), `msg=rebuilding`); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the rebuild did not start loading within 60 s:\n%s", log.String())
+		}
+	}
+	own := fmt.Sprintf("dxledger-rebuild-%d-", cmd.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		got := spills(spillRoot)
+		if len(got) == 1 && strings.HasPrefix(filepath.Base(got[0]), own) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spill directories under rebuild_temp_dir while it folds: %v, want its own (%s…) alone, the stale one removed", got, own)
 		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -164,6 +191,9 @@ func TestRebuildStopsOnSIGTERM(t *testing.T) {
 	}
 	if strings.Contains(out, `step=swap`) {
 		t.Fatalf("the rebuild swapped its tables in after SIGTERM:\n%s", out)
+	}
+	if left := append(spills(spillRoot), spills(sysTmp)...); len(left) > 0 {
+		t.Fatalf("spill directories left after SIGTERM: %v", left)
 	}
 	if after := read(); after != before {
 		t.Fatalf("live tables or checkpoints changed by the stopped rebuild:\n before %+v\n after  %+v", before, after)

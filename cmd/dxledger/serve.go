@@ -82,7 +82,8 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		return err
 	}
 	handler, err := workflows.NewHandler(workflows.Config{Store: store, Definitions: defs, Frameworks: frameworks, Location: cfg.Location, Logger: log, Duties: ids,
-		Registerer: reg})
+		Registerer: reg, UnitsLock: workflows.AdvisoryLock(db.Pool, "unit commands"),
+		SameAsLock: workflows.AdvisoryLock(db.Pool, "same-as markings")})
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,10 @@ func cases() []Case {
 			Reason: "unit H-A no longer exists from 2025-07-01 (successor: H-B)", Args: []any{"H-A", day, "H-B"}},
 			Status: rule, Form: true, Fields: []string{"unit_code"}},
 
+		{Name: "workflows.FieldRefusal", Err: &workflows.FieldRefusal{Field: "into_code", Err: &unit.NotRegisteredError{Code: "XA-KHONG"}},
+			Status: rule, Form: true, Fields: []string{"into_code"}},
+		{Name: "workflows.FieldRefusal merged", Err: &workflows.FieldRefusal{Field: "parts[1].into_code", Err: &unit.AlreadyMergedError{Code: "SO-KHDT", Into: "SO-TC", On: day}},
+			Status: rule, Form: true, Fields: []string{"parts[1].into_code"}},
 		{Name: "workflows.ErrForbidden", Err: wrap(workflows.ErrForbidden), Status: forbidden},
 		{Name: "workflows.ErrNotFound", Err: wrap(workflows.ErrNotFound), Status: notFound},
 		{Name: "workflows.ErrSameAsLoop", Err: workflows.ErrSameAsLoop, Status: conflict, Form: true},

@@ -108,7 +108,8 @@ func (s *Store) appendEvents(ctx context.Context, by Actor, userID string, expec
 		if err != nil {
 			return eventstore.Result{}, err
 		}
-		out[i] = eventstore.Event{Type: e.typ, Data: b, Metadata: eventstore.Metadata{Actor: by.UserID, Role: by.Role, RequestID: by.RequestID}}
+		out[i] = eventstore.Event{Type: e.typ, Data: b, Metadata: eventstore.Metadata{Actor: by.UserID, Role: by.Role, RequestID: by.RequestID,
+			OccurredOn: requestOf(ctx).OccurredOn}}
 	}
 	if expected == 0 {
 		expected = eventstore.NoStream
@@ -142,6 +143,10 @@ type Change struct {
 type Request struct {
 	IfMatch *int64
 	Once    Once
+	// OccurredOn is the change's business date (API.md: every write takes occurred_on), kept
+	// as its events' OccurredOn; zero: none given. Who may take part in a two-person rule is
+	// decided on recorded times, never on it (DESIGN.md invariant 15).
+	OccurredOn time.Time
 }
 
 type requestKey struct{}
@@ -287,6 +292,12 @@ func (s *Store) IssueTokenOnce(ctx context.Context, by Actor, userID, name strin
 			if r.Type == EvTokenIssued && r.Version <= ch.first.ToVersion && json.Unmarshal(r.Data, &ti) == nil {
 				t = Token{ID: ti.TokenID, Name: ti.Name, CreatedAt: r.Metadata.RecordedAt, ExpiresAt: ti.ExpiresAt}
 			}
+		}
+		// created_at as the first answer gave it and the list gives it: the token's row, not
+		// when its event was recorded (they differ by the transaction's own work).
+		err = s.pool.QueryRow(ctx, `SELECT created_at FROM api_tokens WHERE user_id = $1 AND token_id = $2`, userID, t.ID).Scan(&t.CreatedAt)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return Token{}, "", Change{}, fmt.Errorf("issue token: %w", err)
 		}
 		return t, "", ch, nil
 	}
@@ -434,6 +445,7 @@ type HistoryEvent struct {
 	Type       string          `json:"type"`
 	Version    int64           `json:"version"`
 	RecordedAt time.Time       `json:"recorded_at"`
+	OccurredOn string          `json:"occurred_on,omitempty"` // the business date (YYYY-MM-DD) the change was given, if any
 	Actor      string          `json:"actor"`
 	ActorRole  string          `json:"actor_role,omitempty"`
 	Data       json.RawMessage `json:"data"`
@@ -450,8 +462,12 @@ func (s *Store) History(ctx context.Context, userID string) ([]HistoryEvent, err
 	}
 	out := make([]HistoryEvent, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, HistoryEvent{ID: r.ID.String(), Type: r.Type, Version: r.Version, RecordedAt: r.Metadata.RecordedAt,
-			Actor: r.Metadata.Actor, ActorRole: r.Metadata.Role, Data: json.RawMessage(r.Data)})
+		e := HistoryEvent{ID: r.ID.String(), Type: r.Type, Version: r.Version, RecordedAt: r.Metadata.RecordedAt,
+			Actor: r.Metadata.Actor, ActorRole: r.Metadata.Role, Data: json.RawMessage(r.Data)}
+		if !r.Metadata.OccurredOn.IsZero() {
+			e.OccurredOn = r.Metadata.OccurredOn.Format(time.DateOnly)
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }

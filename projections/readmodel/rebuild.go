@@ -212,7 +212,7 @@ const itemBatch = 256
 // recording, their sums and today's group tables.
 func (b *itemsBulk) LoadStreams(ctx context.Context, conn *pgx.Conn, next func() ([]eventstore.Record, error)) (err error) {
 	b.t0 = time.Now()
-	dir, err := os.MkdirTemp("", "dxledger-rebuild-")
+	dir, err := newSpillDir()
 	if err != nil {
 		return err
 	}

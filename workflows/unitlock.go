@@ -1,0 +1,65 @@
+package workflows
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// CrossLock takes a lock that every process on the database shares, and returns how to
+// free it. Config.UnitsLock is one: unit commands (register, merge, split) decide on the
+// whole unit directory — a merge checks that its successor is alive and that no loop closes,
+// a split that its successors live — so two of them, in two processes on one database, must
+// not decide at once, or both pass their checks (A into B beside B into A) and the store
+// holds a loop that neither alone would have been allowed. A stream's expected version
+// guards one unit only.
+type CrossLock func(ctx context.Context) (unlock func(), err error)
+
+// AdvisoryLock is a CrossLock on pool: a PostgreSQL session-level advisory lock named name
+// (the key (hashtext('dxledger'), hashtext(name))), held on a connection of its own for as
+// long as the caller holds it. A process that dies frees it with its session.
+func AdvisoryLock(pool *pgxpool.Pool, name string) CrossLock {
+	return func(ctx context.Context) (func(), error) {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('dxledger'), hashtext($1))`, name); err != nil {
+			// Cancelled while waiting, the lock may yet have been granted: the session ends
+			// rather than go back to the pool holding it.
+			c := conn.Hijack()
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c.Close(cctx)
+			return nil, err
+		}
+		return func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			var freed bool
+			if err := conn.QueryRow(cctx, `SELECT pg_advisory_unlock(hashtext('dxledger'), hashtext($1))`, name).Scan(&freed); err != nil || !freed {
+				c := conn.Hijack()
+				c.Close(cctx)
+				return
+			}
+			conn.Release()
+		}, nil
+	}
+}
+
+// serialUnits runs a unit command's decide and append alone: alone in this process, and
+// alone across every process on the database when Config.UnitsLock is set. fn reads the
+// directory afresh (currentUnits), so it decides on every unit command appended before it.
+func (h *Handler) serialUnits(ctx context.Context, fn func() (Result, error)) (Result, error) {
+	h.unitCmdMu.Lock()
+	defer h.unitCmdMu.Unlock()
+	if h.cfg.UnitsLock != nil {
+		unlock, err := h.cfg.UnitsLock(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		defer unlock()
+	}
+	return fn()
+}

@@ -197,18 +197,13 @@ func (h *Handler) sectors() []string {
 // cmd is the command with the caller's fields; Meta, the stage the definition leads to and the
 // guard thresholds are filled here.
 func (h *Handler) Act(ctx context.Context, a Actor, k item.Kind, id, action string, cmd item.Command, o Options) (Result, error) {
-	if _, ok := cmd.(*item.MarkSameAs); ok {
-		h.sameAsMu.Lock()
-		defer h.sameAsMu.Unlock()
-		if h.cfg.SameAsLock != nil {
-			unlock, err := h.cfg.SameAsLock(ctx)
-			if err != nil {
-				return Result{}, err
-			}
-			defer unlock()
-		}
+	act := func() (Result, error) {
+		return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) { return h.decide(ctx, a, it, action, cmd) })
 	}
-	return h.run(ctx, a, k, id, o, func(it Item) ([]item.Event, error) { return h.decide(ctx, a, it, action, cmd) })
+	if _, ok := cmd.(*item.MarkSameAs); ok {
+		return alone(ctx, &h.sameAsMu, h.cfg.SameAsLock, act)
+	}
+	return act()
 }
 
 // run is the write loop every item command goes through: answer a retried request from the

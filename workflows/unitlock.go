@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,10 +53,16 @@ func AdvisoryLock(pool *pgxpool.Pool, name string) CrossLock {
 // alone across every process on the database when Config.UnitsLock is set. fn reads the
 // directory afresh (currentUnits), so it decides on every unit command appended before it.
 func (h *Handler) serialUnits(ctx context.Context, fn func() (Result, error)) (Result, error) {
-	h.unitCmdMu.Lock()
-	defer h.unitCmdMu.Unlock()
-	if h.cfg.UnitsLock != nil {
-		unlock, err := h.cfg.UnitsLock(ctx)
+	return alone(ctx, &h.unitCmdMu, h.cfg.UnitsLock, fn)
+}
+
+// alone runs fn holding mu (this process) and, when cross is set, cross's lock (every process
+// on the database).
+func alone(ctx context.Context, mu *sync.Mutex, cross CrossLock, fn func() (Result, error)) (Result, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if cross != nil {
+		unlock, err := cross(ctx)
 		if err != nil {
 			return Result{}, err
 		}

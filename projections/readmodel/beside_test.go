@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,14 +144,7 @@ func TestRebuildBesideLiveTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	rebuilt := pjtest.Tables(t, db.Pool)
-	if !reflect.DeepEqual(live, rebuilt) {
-		for i := range min(len(live), len(rebuilt)) {
-			if live[i] != rebuilt[i] {
-				t.Fatalf("row %d differs:\n live    %s\n rebuilt %s", i, live[i], rebuilt[i])
-			}
-		}
-		t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
-	}
+	sameRows(t, live, rebuilt)
 	t.Logf("%d fact rows, %d rows in all, live and rebuilt from zero equal", facts, len(live))
 }
 

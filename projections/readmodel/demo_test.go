@@ -2,7 +2,6 @@ package readmodel
 
 import (
 	"context"
-	"reflect"
 	"testing"
 	"time"
 
@@ -65,13 +64,6 @@ func TestDemoRebuildEqualsLive(t *testing.T) {
 		}
 	}
 	rebuilt := pjtest.Tables(t, db.Pool)
-	if !reflect.DeepEqual(live, rebuilt) {
-		for i := range min(len(live), len(rebuilt)) {
-			if live[i] != rebuilt[i] {
-				t.Fatalf("row %d differs:\n live    %s\n rebuilt %s", i, live[i], rebuilt[i])
-			}
-		}
-		t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
-	}
+	sameRows(t, live, rebuilt)
 	t.Logf("%d rows, live and rebuilt equal", len(live))
 }

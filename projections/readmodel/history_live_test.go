@@ -3,7 +3,6 @@ package readmodel
 import (
 	"context"
 	"math/rand/v2"
-	"reflect"
 	"testing"
 	"time"
 
@@ -56,12 +55,5 @@ func TestHistoryStaleEntryReadsTheFactsBetween(t *testing.T) {
 		}
 	}
 	rebuilt := pjtest.Tables(t, db.Pool)
-	if !reflect.DeepEqual(live, rebuilt) {
-		for i := range min(len(live), len(rebuilt)) {
-			if live[i] != rebuilt[i] {
-				t.Fatalf("row %d differs:\n live    %s\n rebuilt %s", i, live[i], rebuilt[i])
-			}
-		}
-		t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
-	}
+	sameRows(t, live, rebuilt)
 }

@@ -107,14 +107,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 		}
 	}
 	rebuilt := pjtest.Tables(t, db.Pool)
-	if !reflect.DeepEqual(live, rebuilt) {
-		for i := range min(len(live), len(rebuilt)) {
-			if live[i] != rebuilt[i] {
-				t.Fatalf("row %d differs:\n live    %s\n rebuilt %s", i, live[i], rebuilt[i])
-			}
-		}
-		t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
-	}
+	sameRows(t, live, rebuilt)
 	// The rebuild writes the all-days sums in their primary key's order (the month rows of a
 	// dimension that a report reads lie together: migration 00045).
 	for _, q := range []string{
@@ -178,4 +171,19 @@ func TestFollowAllFromDifferentCheckpoints(t *testing.T) {
 	if rebuilt := pjtest.Tables(t, db.Pool); !reflect.DeepEqual(live, rebuilt) {
 		t.Fatalf("after following from different checkpoints: %d rows, rebuilt %d, or rows differ", len(live), len(rebuilt))
 	}
+}
+
+// sameRows fails t at the first row where a live projection's tables (pjtest.Tables) differ
+// from a rebuild's.
+func sameRows(t *testing.T, live, rebuilt []string) {
+	t.Helper()
+	if reflect.DeepEqual(live, rebuilt) {
+		return
+	}
+	for i := range min(len(live), len(rebuilt)) {
+		if live[i] != rebuilt[i] {
+			t.Fatalf("row %d differs:\n live    %s\n rebuilt %s", i, live[i], rebuilt[i])
+		}
+	}
+	t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -17,35 +18,30 @@ import (
 // guards one unit only.
 type CrossLock func(ctx context.Context) (unlock func(), err error)
 
-// AdvisoryLock is a CrossLock on pool: a PostgreSQL session-level advisory lock named name
-// (the key (hashtext('dxledger'), hashtext(name))), held on a connection of its own for as
-// long as the caller holds it. A process that dies frees it with its session.
+// AdvisoryLock is a CrossLock on pool's database: a PostgreSQL session-level advisory lock
+// named name (the key (hashtext('dxledger'), hashtext(name))), held for as long as the caller
+// holds it on a connection of its own, opened for it and outside the pool: the command under
+// the lock needs the pool's connections for its own reads and append, and a small pool (the
+// configuration accepts db_max_conns 1) whose connection held the lock would leave it none —
+// the command would wait until its deadline. Closing the session frees the lock, however the
+// command ended; a process that dies frees it with its session. Unit commands and same-as
+// markings are rare, so the connection's set-up (a few ms) is paid seldom.
 func AdvisoryLock(pool *pgxpool.Pool, name string) CrossLock {
 	return func(ctx context.Context) (func(), error) {
-		conn, err := pool.Acquire(ctx)
+		conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 		if err != nil {
 			return nil, err
 		}
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('dxledger'), hashtext($1))`, name); err != nil {
-			// Cancelled while waiting, the lock may yet have been granted: the session ends
-			// rather than go back to the pool holding it.
-			c := conn.Hijack()
+		closeConn := func() {
 			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			c.Close(cctx)
+			conn.Close(cctx)
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('dxledger'), hashtext($1))`, name); err != nil {
+			closeConn() // cancelled while waiting, the lock may yet have been granted: the session ends
 			return nil, err
 		}
-		return func() {
-			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			var freed bool
-			if err := conn.QueryRow(cctx, `SELECT pg_advisory_unlock(hashtext('dxledger'), hashtext($1))`, name).Scan(&freed); err != nil || !freed {
-				c := conn.Hijack()
-				c.Close(cctx)
-				return
-			}
-			conn.Release()
-		}, nil
+		return closeConn, nil
 	}
 }
 

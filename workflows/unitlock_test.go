@@ -199,3 +199,63 @@ func TestSameAsSerialisedAcrossProcesses(t *testing.T) {
 		t.Fatalf("%d of %d rounds: A same as B and B same as A both marked from two processes: a loop", loops, rounds)
 	}
 }
+
+// The cross-process lock does not take a connection of the pool the command itself needs:
+// with a pool of one connection (db_max_conns 1 is accepted), a command under the lock still
+// reads and writes; and a wait cancelled on a lock another process holds leaves no session
+// holding it behind (found by review: the lock's pooled connection left the command none).
+func TestAdvisoryLockLeavesThePoolToTheCommand(t *testing.T) {
+	f := newFixture(t)
+	cfg, err := pgxpool.ParseConfig(f.db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	if _, err := alone(ctx, &mu, AdvisoryLock(pool, "pool of one"), func() (Result, error) {
+		_, err := pool.Exec(ctx, `SELECT 1`)
+		return Result{}, err
+	}); err != nil {
+		t.Fatalf("a command under the lock, pool of one connection: %v", err)
+	}
+
+	other, err := pgxpool.New(context.Background(), f.db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	unlock, err := AdvisoryLock(pool, "held")(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait, cancelWait := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelWait()
+	if _, err := AdvisoryLock(other, "held")(wait); err == nil {
+		t.Fatal("took a lock another session holds")
+	}
+	unlock()
+	again, cancelAgain := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelAgain()
+	u, err := AdvisoryLock(pool, "held")(again)
+	if err != nil {
+		t.Fatalf("the lock is held by the cancelled waiter's session: %v", err)
+	}
+	u()
+	// A closed session's backend ends a moment after its client has gone.
+	held := -1
+	for end := time.Now().Add(3 * time.Second); held != 0 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held != 0 {
+		t.Fatalf("%d advisory locks still held after every unlock", held)
+	}
+}

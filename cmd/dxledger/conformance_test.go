@@ -80,7 +80,7 @@ func TestRefusalsNameTheFieldSent(t *testing.T) {
 	m2 := admin.do("POST", "/api/v1/models", map[string]any{"title": "Mô hình hai", "unit_code": "SO-B", "pillar": "society",
 		"sector": "health", "occurred_on": "2024-02-01"}).must(t, 201, "a model of SO-B").str("id")
 	check(admin.do("POST", "/api/v1/units/SO-B/split", map[string]any{"effective_date": "2024-07-01",
-		"parts": []any{map[string]any{"into_code": "SO-C", "item_ids": []string{m1}}, map[string]any{"into_code": "SO-A", "item_ids": []string{m2}}},
+		"parts":          []any{map[string]any{"into_code": "SO-C", "item_ids": []string{m1}}, map[string]any{"into_code": "SO-A", "item_ids": []string{m2}}},
 		"rest_into_code": "SO-C"}), 422, "split, a part into a unit merged away", "parts[1].into_code")
 	// occurred_on is never in the future (API.md, Conventions), a unit's registration too.
 	check(admin.do("POST", "/api/v1/units", map[string]any{"code": "SO-F", "name": "Sở tương lai", "kind": "department",

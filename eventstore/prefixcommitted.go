@@ -13,13 +13,9 @@ import (
 // lock its peers append under reads: every event they appended before letting the lock go,
 // however long an unrelated transaction keeps the horizon back.
 func (s *Store) ReadPrefixCommitted(ctx context.Context, prefix string, from uint64) ([]Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+	recs, err := s.queryRecords(ctx, 0, `SELECT `+recordColumns+` FROM events
 		WHERE tx_id >= $1::xid8 AND left(stream_id, length($2)) = $2
 		ORDER BY tx_id, seq`, from, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("read %s* committed since %d: %w", prefix, from, err)
-	}
-	recs, err := scanRecords(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s* committed since %d: %w", prefix, from, err)
 	}

@@ -555,12 +555,8 @@ const recordColumns = `seq, tx_id, event_id, stream_id, version, event_type, dat
 // ReadStream returns the stream's events after version from, in version order. An unknown
 // stream has no events.
 func (s *Store) ReadStream(ctx context.Context, stream string, from int64) ([]Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+	recs, err := s.queryRecords(ctx, 0, `SELECT `+recordColumns+` FROM events
 		WHERE stream_id = $1 AND version > $2 ORDER BY version`, stream, from)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
-	}
-	recs, err := scanRecords(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
@@ -574,12 +570,8 @@ func (s *Store) ReadAt(ctx context.Context, at []Position) ([]Record, error) {
 	for i, p := range at {
 		txs[i], seqs[i] = p.TxID, p.Seq
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+	recs, err := s.queryRecords(ctx, len(at), `SELECT `+recordColumns+` FROM events
 		WHERE (tx_id, seq) IN (SELECT * FROM unnest($1::xid8[], $2::bigint[])) ORDER BY tx_id, seq`, txs, seqs)
-	if err != nil {
-		return nil, fmt.Errorf("read %d positions: %w", len(at), err)
-	}
-	recs, err := scanRecords(rows, len(at))
 	if err != nil {
 		return nil, fmt.Errorf("read %d positions: %w", len(at), err)
 	}
@@ -589,12 +581,8 @@ func (s *Store) ReadAt(ctx context.Context, at []Position) ([]Record, error) {
 // ReadPrefix returns the events of every stream whose id starts with prefix, stream by stream
 // in version order. It scans the table: meant for small categories read once (units).
 func (s *Store) ReadPrefix(ctx context.Context, prefix string) ([]Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+	recs, err := s.queryRecords(ctx, 0, `SELECT `+recordColumns+` FROM events
 		WHERE left(stream_id, length($1)) = $1 ORDER BY stream_id, version`, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("read %s*: %w", prefix, err)
-	}
-	recs, err := scanRecords(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s*: %w", prefix, err)
 	}
@@ -627,13 +615,9 @@ func (s *Store) ReadPrefixSince(ctx context.Context, prefix string, from uint64)
 		return nil, from, nil
 	}
 	// Every transaction below to has ended before this statement's snapshot: it sees them all.
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events
+	recs, err := s.queryRecords(ctx, 0, `SELECT `+recordColumns+` FROM events
 		WHERE tx_id >= $1::xid8 AND tx_id < $2::xid8 AND left(stream_id, length($3)) = $3
 		ORDER BY tx_id, seq`, from, to, prefix)
-	if err != nil {
-		return nil, from, fmt.Errorf("read %s* since %d: %w", prefix, from, err)
-	}
-	recs, err := scanRecords(rows, 0)
 	if err != nil {
 		return nil, from, fmt.Errorf("read %s* since %d: %w", prefix, from, err)
 	}
@@ -647,11 +631,7 @@ func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Recor
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.pool.Query(ctx, readAllSQL, after.TxID, after.Seq, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read all after %s: %w", after, err)
-	}
-	recs, err := scanRecords(rows, limit)
+	recs, err := s.queryRecords(ctx, limit, readAllSQL, after.TxID, after.Seq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}
@@ -667,6 +647,16 @@ WHERE (tx_id, seq) > ($1::xid8, $2)
   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY tx_id, seq
 LIMIT $3`
+
+// queryRecords runs query, which selects recordColumns, and reads its rows (capacity as
+// scanRecords); the caller says in its error what the read was.
+func (s *Store) queryRecords(ctx context.Context, capacity int, query string, args ...any) ([]Record, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRecords(rows, capacity)
+}
 
 // scanRecords reads rows by hand rather than with pgx.RowToStructByName: replay reads
 // millions of rows and reflection per row was the bottleneck.

@@ -24,11 +24,7 @@ func (s *Store) ReadInStreamOrder(ctx context.Context, from StreamPos, upTo Posi
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.pool.Query(ctx, readInStreamOrderSQL, from.Stream, from.Version, upTo.TxID, upTo.Seq, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read in stream order after %s v%d: %w", from.Stream, from.Version, err)
-	}
-	recs, err := scanRecords(rows, limit)
+	recs, err := s.queryRecords(ctx, limit, readInStreamOrderSQL, from.Stream, from.Version, upTo.TxID, upTo.Seq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read in stream order after %s v%d: %w", from.Stream, from.Version, err)
 	}

@@ -75,16 +75,21 @@ func (c *tokenCache) put(key [32]byte, gen uint64, e tokenEntry) {
 	c.entries[key] = e
 }
 
-// forget drops every entry and every answer being read; setLive says whether entries may be
-// used from now on.
-func (c *tokenCache) forget(live ...bool) {
+// forget drops every entry and every answer being read.
+func (c *tokenCache) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.entries)
-	if len(live) > 0 {
-		c.live = live[0]
-	}
+}
+
+// reset forgets, and says whether entries may be used from now on (the LISTEN connection up).
+func (c *tokenCache) reset(live bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+	c.live = live
 }
 
 // CacheTokens has Authenticate keep what it found for TokenCacheMaxAge at most, forgetting it
@@ -101,7 +106,7 @@ func (s *Store) CacheTokens(ctx context.Context) {
 		backoff := 100 * time.Millisecond
 		for ctx.Err() == nil {
 			err := s.listenChanges(ctx)
-			s.cache.forget(false)
+			s.cache.reset(false)
 			if ctx.Err() != nil {
 				return
 			}
@@ -128,7 +133,7 @@ func (s *Store) listenChanges(ctx context.Context) error {
 		return err
 	}
 	// Listening from here on: anything committed before was read by no entry yet (empty).
-	s.cache.forget(true)
+	s.cache.reset(true)
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err

@@ -22,7 +22,7 @@ func TestTokenCacheForgetsItsOwnChangeAtOnce(t *testing.T) {
 	t.Cleanup(es.Close)
 	s := New(db.Pool, Config{Events: es})
 	s.cache.entries = map[[32]byte]tokenEntry{}
-	s.cache.forget(true)
+	s.cache.reset(true)
 	ctx := context.Background()
 	admin, _, err := s.Create(ctx, System, NewUser{Name: "Quản trị", Role: RoleAdmin})
 	if err != nil {

@@ -151,8 +151,7 @@ func (h *Handler) registerUnit(ctx context.Context, a Actor, c unit.Register, o 
 	} else if c.On.After(today) {
 		// occurred_on, the registration's business date, is never in the future (API.md,
 		// Conventions), as for every other write.
-		return Result{}, &unit.FieldError{Field: "occurred_on", Code: "item.in_future", Args: []any{today},
-			Reason: fmt.Sprintf("must not be in the future (today is %s)", today)}
+		return Result{}, occurredInFuture(today)
 	}
 	if c.ParentCode != "" {
 		parent, ok := d.Lookup(c.ParentCode)
@@ -214,8 +213,7 @@ func (h *Handler) unitCommand(ctx context.Context, a Actor, current unit.State, 
 	on := h.Today()
 	if !o.OccurredOn.IsZero() {
 		if o.OccurredOn.After(on) {
-			return Result{}, &unit.FieldError{Field: "occurred_on", Code: "item.in_future", Args: []any{on},
-				Reason: fmt.Sprintf("must not be in the future (today is %s)", on)}
+			return Result{}, occurredInFuture(on)
 		}
 		on = o.OccurredOn
 	}
@@ -400,4 +398,11 @@ func checkSourceLive(source string, on civil.Date, year int) error {
 			Reason: fmt.Sprintf("the source %s no longer exists from %s", source, life.Until)}
 	}
 	return nil
+}
+
+// occurredInFuture refuses a unit command's occurred_on after today, in the words an item
+// command's refusal uses (item.in_future).
+func occurredInFuture(today civil.Date) error {
+	return &unit.FieldError{Field: "occurred_on", Code: "item.in_future", Args: []any{today},
+		Reason: fmt.Sprintf("must not be in the future (today is %s)", today)}
 }

@@ -28,26 +28,7 @@ func TestUnitMergesSerialisedAcrossProcesses(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	other := func() *Handler {
-		pool, err := pgxpool.New(ctx, f.db.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
-		store, err := eventstore.New(pool, eventstore.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(store.Close)
-		reg, err := definition.NewRegistry(definition.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := NewHandler(Config{Store: store, Definitions: reg, Now: func() time.Time { return now }, Location: hcm,
-			UnitsLock: AdvisoryLock(pool, "unit commands")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
+		return f.process(t, func(c *Config, pool *pgxpool.Pool) { c.UnitsLock = AdvisoryLock(pool, "unit commands") })
 	}
 	p, q := other(), other()
 	const rounds = 8
@@ -129,29 +110,11 @@ func TestSameAsSerialisedAcrossProcesses(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	handler := func(lock bool) *Handler {
-		pool, err := pgxpool.New(ctx, f.db.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
-		store, err := eventstore.New(pool, eventstore.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(store.Close)
-		reg, err := definition.NewRegistry(definition.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := Config{Store: store, Definitions: reg, Now: func() time.Time { return now }, Location: hcm}
-		if lock {
-			cfg.SameAsLock = AdvisoryLock(pool, "same-as markings")
-		}
-		h, err := NewHandler(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
+		return f.process(t, func(c *Config, pool *pgxpool.Pool) {
+			if lock {
+				c.SameAsLock = AdvisoryLock(pool, "same-as markings")
+			}
+		})
 	}
 	p, q := handler(true), handler(true)
 	const rounds = 8
@@ -258,4 +221,31 @@ func TestAdvisoryLockLeavesThePoolToTheCommand(t *testing.T) {
 	if held != 0 {
 		t.Fatalf("%d advisory locks still held after every unlock", held)
 	}
+}
+
+// process is a handler as another process on f's database has it: its own pool and store, set
+// by with before the handler is made.
+func (f *fixture) process(t *testing.T, with func(*Config, *pgxpool.Pool)) *Handler {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), f.db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	store, err := eventstore.New(pool, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	reg, err := definition.NewRegistry(definition.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Store: store, Definitions: reg, Now: func() time.Time { return now }, Location: hcm}
+	with(&cfg, pool)
+	h, err := NewHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -37,7 +37,7 @@ type Query struct {
 
 // Reports answers the report calls of API.md from the read models.
 type Reports struct {
-	pool *pgxpool.Pool
+	pool querier // the serving pool; one connection while WarmUp runs on it
 	now  func() time.Time
 	loc  *time.Location
 	// quadrant, when set ('A'..'D'), is the quadrant a report known at a past moment reads

@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/dxledger/dxledger/internal/bench"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
 )
 
@@ -26,7 +27,7 @@ const benchUsage = `Usage:
   dxledger bench catchup  [--events 5000] [--batch 10] [--json]
                           the projections' cost per event at a fixed batch size: append, then
                           follow as serve does until caught up
-  dxledger bench reports  [--iterations 200] [--json]        report latency, today and as of
+  dxledger bench reports  [--iterations 200] [--no-warmup] [--json]  report latency, today and as of
   dxledger bench http     [--rate 200] [--seconds 20] [--path P ...] | [--commands 16] | [--waited 4 [--path P]]
                           over real HTTP against DXLEDGER_API_URL with DXLEDGER_TOKEN
   dxledger bench commands [--writers 16] [--events 2000] [--no-cache] [--json]
@@ -58,6 +59,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		warmup                 int
 		cpuProfile             string
 		noCache                bool
+		noWarmup               bool
 	)
 	cfg, _, err := loadConfig("bench "+kind, args[1:], environ, stderr, func(fs *pflag.FlagSet) {
 		fs.IntVar(&writers, "writers", 16, "concurrent writers, each on its own stream")
@@ -75,6 +77,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		fs.BoolVar(&bulk, "bulk", false, "generate: write the rows with COPY in committed chunks instead of one append per life")
 		fs.IntVar(&chunk, "chunk", 20000, "generate --bulk: events per committed COPY")
 		fs.Uint64Var(&seed, "seed", 0, "generate: seed of the lives' random choices (0: the clock)")
+		fs.BoolVar(&noWarmup, "no-warmup", false, "reports: the pool without serve's connection warm-up (as before stop 24)")
 		fs.BoolVar(&noCache, "no-cache", false, "commands: the handler without its state cache (every command loads the whole stream)")
 	})
 	if err != nil {
@@ -94,7 +97,12 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		cfg.DBMaxConns = writers + 2
 	}
 	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log, false) // a benchmark writes: never into a serving store
+	var tune []func(*pgxpool.Config)
+	warm := reportsWarmer(cfg, log) // reports: serve's pool, its connections warmed (warmpool.go)
+	if kind == "reports" && !noWarmup {
+		tune = append(tune, warm.tune)
+	}
+	db, store, err := openStore(ctx, cfg, log, false, tune...) // a benchmark writes: never into a serving store
 	if err != nil {
 		return err
 	}
@@ -138,7 +146,13 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		if err != nil {
 			return err
 		}
-		return timings.Print(stdout, asJSON)
+		if err := timings.Print(stdout, asJSON); err != nil || asJSON {
+			return err
+		}
+		for _, u := range warm.all() {
+			fmt.Fprintf(stdout, "connection warm-up %.1f ms (err %v)\n", float64(u.Took.Microseconds())/1000, u.Err)
+		}
+		return nil
 	case "commands":
 		r, err := bench.Commands(ctx, store, bench.CommandsOptions{Clients: writers, Commands: events, NoCache: noCache})
 		if err != nil {

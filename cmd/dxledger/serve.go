@@ -46,7 +46,7 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log, false)
+	db, err := openDatabase(ctx, cfg, log, false, reportsWarmer(cfg, log).tune)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,11 @@ type database struct {
 // <data-dir>/pg and creates its database, then applies the migrations. With share, a command
 // run beside a serving process on the same data directory uses that process's running
 // cluster (API.md, "Operations"); serve owns its cluster and refuses a second owner.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, share bool) (_ *database, err error) {
+//
+// With tune (serve, bench reports: warmer.tune), the pool returned is made once the schema is
+// in place, with those settings, and its first connection is made (and warmed) before
+// openDatabase returns; the migrations ran on a plain pool, closed by then.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, share bool, tune ...func(*pgxpool.Config)) (_ *database, err error) {
 	db := &database{URL: cfg.DatabaseURL}
 	defer func() {
 		if err != nil {
@@ -104,7 +108,7 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, shar
 		if current < latest {
 			return nil, fmt.Errorf("the serving process's database is at migration %d, this binary needs %d: run this command with the same version as serve, or upgrade serve first", current, latest)
 		}
-		return db, nil
+		return db, db.retune(ctx, pcfg, tune)
 	}
 	n, err := migrations.Up(ctx, db.Pool)
 	if err != nil {
@@ -113,12 +117,35 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, shar
 	if n > 0 {
 		log.Info("migrations applied", "count", n)
 	}
-	return db, nil
+	return db, db.retune(ctx, pcfg, tune)
+}
+
+// retune replaces the pool by one made from pcfg with tune applied, when there is any tune,
+// and makes its first connection.
+func (db *database) retune(ctx context.Context, pcfg *pgxpool.Config, tune []func(*pgxpool.Config)) error {
+	if len(tune) == 0 {
+		return nil
+	}
+	tuned := pcfg.Copy()
+	for _, t := range tune {
+		t(tuned)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, tuned)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
+	db.Pool.Close()
+	db.Pool = pool
+	return nil
 }
 
 // openStore opens the database (see openDatabase) and the event store on it.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, share bool) (*database, *eventstore.Store, error) {
-	db, err := openDatabase(ctx, cfg, log, share)
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, share bool, tune ...func(*pgxpool.Config)) (*database, *eventstore.Store, error) {
+	db, err := openDatabase(ctx, cfg, log, share, tune...)
 	if err != nil {
 		return nil, nil, err
 	}

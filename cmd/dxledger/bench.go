@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"time"
 
 	"github.com/dxledger/dxledger/internal/bench"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -142,6 +143,7 @@ func cmdBench(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	case "catchup":
 		res, err = bench.CatchUp(ctx, db.Pool, store, bench.CatchUpOptions{Events: events, Batch: batch})
 	case "reports":
+		settle(ctx, db.Pool, 30*time.Second) // serve's pool once started: its connections made and warmed
 		timings, err := bench.Reports(ctx, db.Pool, bench.ReportsOptions{Iterations: iters, Location: cfg.Location})
 		if err != nil {
 			return err

@@ -96,6 +96,20 @@ func (w *warmer) forget(conn *pgx.Conn) {
 	w.mu.Unlock()
 }
 
+// settle waits (up to limit) until pool holds its MinConns connections, all made and warmed
+// in the background, as a serving process's pool does once it has started: a benchmark then
+// times the reports, not the start's warm-ups beside them.
+func settle(ctx context.Context, pool *pgxpool.Pool, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		st := pool.Stat()
+		if st.TotalConns() >= pool.Config().MinConns && st.ConstructingConns() == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // of returns the warm-up of the connection to backend pid, and whether it ran.
 func (w *warmer) of(pid uint32) (warmUp, bool) {
 	w.mu.Lock()

@@ -198,3 +198,23 @@ func TestWarmUpFailureKeepsTheConnection(t *testing.T) {
 		t.Error("a connection closed by its warm-up was handed out")
 	}
 }
+
+// serve itself opens the warmed pool: its log names each connection it warmed, at least the
+// MinConns it keeps, and no failed warm-up.
+func TestServeWarmsItsConnections(t *testing.T) {
+	db := pgtest.New(t)
+	var logs lockedBuffer
+	startServeTo(t, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "debug"}, []string{"DXLEDGER_DATABASE_URL=" + db.URL}, &logs)
+	warmed := 0
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if warmed = strings.Count(logs.String(), `msg="connection warmed"`); warmed >= servingMinConns {
+			break
+		}
+	}
+	if warmed < servingMinConns {
+		t.Errorf("serve warmed %d connections, want at least %d (MinConns)", warmed, servingMinConns)
+	}
+	if strings.Contains(logs.String(), "warm-up failed") {
+		t.Errorf("serve's log: %s", logs.String())
+	}
+}

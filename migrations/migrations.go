@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,6 +29,13 @@ func up(ctx context.Context, db *sql.DB) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	if latest := latestOf(p); current > latest {
+		return 0, newerError(current, latest)
+	}
 	res, err := p.Up(ctx)
 	if err != nil {
 		return len(res), fmt.Errorf("migrations: %w", err)
@@ -47,9 +55,34 @@ func Status(ctx context.Context, pool *pgxpool.Pool) (current, latest int64, err
 	if err != nil {
 		return 0, 0, fmt.Errorf("migrations: %w", err)
 	}
+	return current, latestOf(p), nil
+}
+
+// latestOf is the newest migration p knows.
+func latestOf(p *goose.Provider) int64 {
 	srcs := p.ListSources()
 	if n := len(srcs); n > 0 {
-		latest = srcs[n-1].Version
+		return srcs[n-1].Version
 	}
-	return current, latest, nil
+	return 0
+}
+
+// ErrNewerDatabase is a database migrated further than this binary knows: a newer version of
+// dxledger opened it. Goose's Up applies nothing to it and says nothing; but this binary's
+// projections and reports would read and write tables whose meaning has changed (a table
+// split in two, sums kept another way) and answer wrong figures without an error. So it
+// refuses to run on it.
+var ErrNewerDatabase = errors.New("the database is newer than this binary")
+
+func newerError(current, latest int64) error {
+	return fmt.Errorf("%w: it is at migration %d, this binary knows up to %d; run the version of dxledger that migrated it (or a newer one)",
+		ErrNewerDatabase, current, latest)
+}
+
+// CheckNotNewer returns ErrNewerDatabase when the database is at a migration past latest.
+func CheckNotNewer(current, latest int64) error {
+	if current > latest {
+		return newerError(current, latest)
+	}
+	return nil
 }

@@ -105,6 +105,9 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, shar
 		if err != nil {
 			return nil, err
 		}
+		if err := migrations.CheckNotNewer(current, latest); err != nil {
+			return nil, fmt.Errorf("the serving process's database: %w", err)
+		}
 		if current < latest {
 			return nil, fmt.Errorf("the serving process's database is at migration %d, this binary needs %d: run this command with the same version as serve, or upgrade serve first", current, latest)
 		}

@@ -372,7 +372,14 @@ func (a *api) indicatorRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		rep, err := reports.Indicators(r.Context(), projections.IndicatorQuery{Year: year, Scope: r.URL.Query().Get("unit_code"), Query: q})
+		scope := r.URL.Query().Get("unit_code")
+		if scope != "" && scope != indicator.Province { // "province": the province's own targets, as the report names them
+			if _, err := a.knownUnit(r.Context(), scope); err != nil {
+				a.fail(w, r, err)
+				return
+			}
+		}
+		rep, err := reports.Indicators(r.Context(), projections.IndicatorQuery{Year: year, Scope: scope, Query: q})
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -385,7 +392,14 @@ func (a *api) indicatorRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		items, err := reports.IndicatorDefinitions(r.Context(), r.URL.Query().Get("unit_code"), q)
+		scope := r.URL.Query().Get("unit_code")
+		if scope != "" && scope != indicator.Province { // "province": the province's own targets, as the report names them
+			if _, err := a.knownUnit(r.Context(), scope); err != nil {
+				a.fail(w, r, err)
+				return
+			}
+		}
+		items, err := reports.IndicatorDefinitions(r.Context(), scope, q)
 		if err != nil {
 			a.fail(w, r, err)
 			return

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"github.com/dxledger/dxledger/domain/unit"
 	"net/http"
 	"strconv"
 	"strings"
@@ -78,7 +79,7 @@ func (a *api) unitFamily(ctx context.Context, q *projections.ListQuery) error {
 	if q.UnitCode == "" {
 		return nil
 	}
-	d, err := a.Handler.Units(ctx)
+	d, err := a.knownUnit(ctx, q.UnitCode)
 	if err != nil {
 		return err
 	}
@@ -89,6 +90,23 @@ func (a *api) unitFamily(ctx context.Context, q *projections.ListQuery) error {
 	fam := d.FamilyAsOf(q.UnitCode, day)
 	q.Units, q.ExceptItems, q.ItemIDs, q.UnitCode = fam.Units, fam.Except, fam.Items, ""
 	return nil
+}
+
+// knownUnit returns the units' directory when code is a unit that was ever registered (one
+// merged, split or dissolved since included), and otherwise a 400 naming unit_code: a filter
+// by a mistyped code answered an empty list or no targets, which an official reads as "this
+// unit has none" (every item's and target's unit is a registered one: workflows refuse others).
+func (a *api) knownUnit(ctx context.Context, code string) (*unit.Directory, error) {
+	d, err := a.Handler.Units(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.Lookup(code); !ok {
+		var f fields
+		f.add("unit_code", "no such unit")
+		return nil, f.err()
+	}
+	return d, nil
 }
 
 // reportQuery reads as_of and known_at; a bad one is a 400 naming the parameter.

@@ -85,7 +85,7 @@ var (
 	groupParam   = param{"group_by", "grouping", nil}
 	asOfParam    = param{"as_of", "the programme at the end of this day (YYYY-MM-DD)", nil}
 	knownAtParam = param{"known_at", "only what had been recorded by then (RFC 3339 or YYYY-MM-DD)", nil}
-	listParams   = []param{{"unit_code", "unit", nil}, {"stage", "stage", enums["stage"]},
+	listParams   = []param{{"unit_code", "a registered unit (400 when no unit ever had the code)", nil}, {"stage", "stage", enums["stage"]},
 		{"pillar", "pillar", enums["pillar"]}, {"sector", "sector code", nil},
 		{"q", "search in titles, tone marks ignored", nil}, {"limit", "page size, 1 to 200", nil}, {"cursor", "next_cursor of the previous page", nil},
 		{"as_of", "only items proposed by the end of this day; unit_code follows the successors of that day", nil}}
@@ -240,8 +240,8 @@ var docs = map[string]doc{
 		op: "linkDTIGain", resp: writeResponse{}, ifMatch: ifMatchStream, idem: idemStore},
 	"GET /api/v1/reports/indicators": {summary: "indicators with a target for the year: target, actual, status (met, exceeded, missed, no_data for an ended year; on_track, at_risk, off_track, no_data for the year in progress)", who: "any", status: 200,
 		op: "getIndicatorReport", resp: projections.IndicatorReport{}, requiredQuery: []string{"year"},
-		query: []param{{"year", "the target year, 2000 to 2100", nil}, asOfParam, knownAtParam, {"unit_code", "a unit's own targets instead of the province's", nil}}},
-	"GET /api/v1/indicators": {summary: "the indicators' definitions in force", who: "any", status: 200, query: []param{{"unit_code", "the responsible unit", nil}, asOfParam, knownAtParam},
+		query: []param{{"year", "the target year, 2000 to 2100", nil}, asOfParam, knownAtParam, {"unit_code", "a unit's own targets instead of the province's (400 when no unit ever had the code)", nil}}},
+	"GET /api/v1/indicators": {summary: "the indicators' definitions in force", who: "any", status: 200, query: []param{{"unit_code", "the responsible unit (400 when no unit ever had the code)", nil}, asOfParam, knownAtParam},
 		op: "listIndicators", resp: list[projections.IndicatorDefinition]{}},
 	"POST /api/v1/indicators": {summary: "define an indicator", who: "steering_committee, admin", body: definitionBody{}, status: 201,
 		op: "defineIndicator", resp: writeResponse{}, ifMatch: ifMatchNew, idem: idemStore},

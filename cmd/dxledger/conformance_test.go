@@ -206,3 +206,36 @@ func TestAccountWritesTakeOccurredOn(t *testing.T) {
 		t.Errorf("a user dated 2099 was created: %s", users)
 	}
 }
+
+// A list or an indicators report filtered by a unit code that no unit ever had is a 400
+// naming unit_code, not an empty answer an official would read as "this unit has none"; a
+// unit merged away since, and the province's own scope, still answer.
+func TestUnknownUnitFilterIsRefused(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	const token = "conformance-bootstrap-token-02"
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	admin := client{t, base, token}
+	for _, u := range []struct{ code, kind, parent string }{{"DT", "province", ""}, {"SO-A", "department", "DT"},
+		{"SO-B", "department", "DT"}} {
+		body := map[string]any{"code": u.code, "name": "Đơn vị " + u.code, "kind": u.kind, "occurred_on": "2024-01-01"}
+		if u.parent != "" {
+			body["parent_code"] = u.parent
+		}
+		admin.do("POST", "/api/v1/units", body).must(t, 201, "register "+u.code)
+	}
+	admin.do("POST", "/api/v1/units/SO-A/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-06-01"}).must(t, 200, "merge SO-A into SO-B")
+	for _, path := range []string{"/api/v1/models?unit_code=SO-X", "/api/v1/projects?unit_code=so-b",
+		"/api/v1/reports/indicators?year=2025&unit_code=SO-X", "/api/v1/indicators?unit_code=SO-X"} {
+		r := admin.do("GET", path, nil)
+		if r.code != 400 || strings.Join(problemFields(r), ",") != "unit_code" {
+			t.Errorf("GET %s: %d naming %q, want 400 naming unit_code: %s", path, r.code, problemFields(r), r.raw)
+		}
+	}
+	for _, path := range []string{"/api/v1/models?unit_code=SO-B", "/api/v1/projects?unit_code=SO-A",
+		"/api/v1/reports/indicators?year=2025&unit_code=SO-A", "/api/v1/indicators?unit_code=province",
+		"/api/v1/reports/indicators?year=2025&unit_code=DT"} {
+		admin.do("GET", path, nil).must(t, 200, path)
+	}
+}

@@ -22,6 +22,25 @@ func problemFields(r reply) []string {
 	return out
 }
 
+// mergedUnitsServe starts serve on a fresh database and registers, on 2024-01-01, the province
+// DT and its departments SO-A, SO-B and extra, then merges SO-A into SO-B on 2024-06-01; it
+// returns the bootstrap admin's client.
+func mergedUnitsServe(t *testing.T, token string, extra ...string) client {
+	t.Helper()
+	db := pgtest.New(t)
+	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
+		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
+	admin := client{t, base, token}
+	admin.do("POST", "/api/v1/units", map[string]any{"code": "DT", "name": "Đơn vị DT", "kind": "province",
+		"occurred_on": "2024-01-01"}).must(t, 201, "register DT")
+	for _, code := range append([]string{"SO-A", "SO-B"}, extra...) {
+		admin.do("POST", "/api/v1/units", map[string]any{"code": code, "name": "Đơn vị " + code, "kind": "department",
+			"parent_code": "DT", "occurred_on": "2024-01-01"}).must(t, 201, "register "+code)
+	}
+	admin.do("POST", "/api/v1/units/SO-A/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-06-01"}).must(t, 200, "merge SO-A into SO-B")
+	return admin
+}
+
 // An outside acceptance tester's bad input, as API.md writes the calls (Conventions: "for bad
 // fields errors: [{field, message}]"): every refusal names the field the client sent, in the
 // API's words — never a Go type — and a successor of a merge or split that does not exist or
@@ -29,20 +48,7 @@ func problemFields(r reply) []string {
 // an unknown parent_code is (it was a 404 naming nothing; the unit of the path exists).
 func TestRefusalsNameTheFieldSent(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t)
-	const token = "conformance-bootstrap-token-01"
-	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
-		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
-	admin := client{t, base, token}
-	for _, u := range []struct{ code, kind, parent string }{{"DT", "province", ""}, {"SO-A", "department", "DT"},
-		{"SO-B", "department", "DT"}, {"SO-C", "department", "DT"}} {
-		body := map[string]any{"code": u.code, "name": "Đơn vị " + u.code, "kind": u.kind, "occurred_on": "2024-01-01"}
-		if u.parent != "" {
-			body["parent_code"] = u.parent
-		}
-		admin.do("POST", "/api/v1/units", body).must(t, 201, "register "+u.code)
-	}
-	admin.do("POST", "/api/v1/units/SO-A/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-06-01"}).must(t, 200, "merge SO-A into SO-B")
+	admin := mergedUnitsServe(t, "conformance-bootstrap-token-01", "SO-C")
 
 	goType := regexp.MustCompile(`\[\]|map\[|httpapi\.|json\.|\bstruct\b|\bint64\b|\bfloat64\b`)
 	check := func(r reply, want int, what string, fields ...string) {
@@ -212,20 +218,7 @@ func TestAccountWritesTakeOccurredOn(t *testing.T) {
 // unit merged away since, and the province's own scope, still answer.
 func TestUnknownUnitFilterIsRefused(t *testing.T) {
 	t.Parallel()
-	db := pgtest.New(t)
-	const token = "conformance-bootstrap-token-02"
-	base, _ := startServe(t, []string{"serve", "--addr", "127.0.0.1:0"},
-		[]string{"DXLEDGER_DATABASE_URL=" + db.URL, "DXLEDGER_BOOTSTRAP_TOKEN=" + token})
-	admin := client{t, base, token}
-	for _, u := range []struct{ code, kind, parent string }{{"DT", "province", ""}, {"SO-A", "department", "DT"},
-		{"SO-B", "department", "DT"}} {
-		body := map[string]any{"code": u.code, "name": "Đơn vị " + u.code, "kind": u.kind, "occurred_on": "2024-01-01"}
-		if u.parent != "" {
-			body["parent_code"] = u.parent
-		}
-		admin.do("POST", "/api/v1/units", body).must(t, 201, "register "+u.code)
-	}
-	admin.do("POST", "/api/v1/units/SO-A/merge", map[string]any{"into_code": "SO-B", "effective_date": "2024-06-01"}).must(t, 200, "merge SO-A into SO-B")
+	admin := mergedUnitsServe(t, "conformance-bootstrap-token-02")
 	for _, path := range []string{"/api/v1/models?unit_code=SO-X", "/api/v1/projects?unit_code=so-b",
 		"/api/v1/reports/indicators?year=2025&unit_code=SO-X", "/api/v1/indicators?unit_code=SO-X"} {
 		r := admin.do("GET", path, nil)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/demo"
 	"github.com/dxledger/dxledger/internal/identity"
 	"github.com/dxledger/dxledger/internal/pgtest"
@@ -24,11 +23,7 @@ func init() { identity.SetPasswordCostForTests(bcrypt.MinCost) }
 func TestDemoRebuildEqualsLive(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	store, err := eventstore.New(db.Pool, eventstore.Config{PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := newStore(t, db.Pool)
 	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 40, History: NewHistory(100_000)}, Indicators{})
 	ctx, cancel := context.WithCancel(context.Background())
 	followed := make(chan error, 1)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/dxledger/dxledger/domain/item"
-	"github.com/dxledger/dxledger/eventstore"
 	"github.com/dxledger/dxledger/internal/pgtest"
 	"github.com/dxledger/dxledger/internal/pjtest"
 )
@@ -21,11 +19,7 @@ import (
 func TestHistoryStaleEntryReadsTheFactsBetween(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	store, err := eventstore.New(db.Pool, eventstore.Config{PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := newStore(t, db.Pool)
 	pjtest.SeedUnits(t, store)
 	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 3, History: NewHistory(8)})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dxledger/dxledger/domain/item"
 	"github.com/dxledger/dxledger/domain/unit"
@@ -36,11 +35,7 @@ func newRunner(t *testing.T, pool *pgxpool.Pool, store *eventstore.Store, ps ...
 func TestRebuildEqualsLive(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	store, err := eventstore.New(db.Pool, eventstore.Config{PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := newStore(t, db.Pool)
 	pjtest.SeedUnits(t, store)
 	// Small buckets of recording time, so that many close while writers commit out of order.
 	r := newRunner(t, db.Pool, store, Units{}, Items{BucketFacts: 97, History: NewHistory(64)})
@@ -132,11 +127,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 func TestFollowAllFromDifferentCheckpoints(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	store, err := eventstore.New(db.Pool, eventstore.Config{PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := newStore(t, db.Pool)
 	pjtest.SeedUnits(t, store)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for i := range 20 {

@@ -372,12 +372,10 @@ func (a *api) indicatorRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		scope := r.URL.Query().Get("unit_code")
-		if scope != "" && scope != indicator.Province { // "province": the province's own targets, as the report names them
-			if _, err := a.knownUnit(r.Context(), scope); err != nil {
-				a.fail(w, r, err)
-				return
-			}
+		scope, err := a.indicatorScope(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
 		}
 		rep, err := reports.Indicators(r.Context(), projections.IndicatorQuery{Year: year, Scope: scope, Query: q})
 		if err != nil {
@@ -392,12 +390,10 @@ func (a *api) indicatorRoutes(rt *router) {
 			a.fail(w, r, err)
 			return
 		}
-		scope := r.URL.Query().Get("unit_code")
-		if scope != "" && scope != indicator.Province { // "province": the province's own targets, as the report names them
-			if _, err := a.knownUnit(r.Context(), scope); err != nil {
-				a.fail(w, r, err)
-				return
-			}
+		scope, err := a.indicatorScope(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
 		}
 		items, err := reports.IndicatorDefinitions(r.Context(), scope, q)
 		if err != nil {
@@ -490,4 +486,16 @@ func (a *api) whatIf(r *http.Request, reports IndicatorReports, b whatIfBody, ba
 	return whatIfView{Framework: f.Code, BaseFrom: baseFrom, BaseTotal: wi.Base.Total, NewTotal: wi.New.Total,
 		Gain: wi.Gain, Target: wi.Target, TargetFrom: targetFrom, Distance: wi.Distance, Reached: wi.Reached,
 		Links: links, ByIndex: viewScore(wi.New).ByIndex}, nil
+}
+
+// indicatorScope reads an indicators call's unit_code: "" or "province" for the province's own
+// targets (the report names them so), otherwise a registered unit (knownUnit: a 400 naming
+// unit_code when no unit ever had the code).
+func (a *api) indicatorScope(r *http.Request) (string, error) {
+	scope := r.URL.Query().Get("unit_code")
+	if scope == "" || scope == indicator.Province {
+		return scope, nil
+	}
+	_, err := a.knownUnit(r.Context(), scope)
+	return scope, err
 }

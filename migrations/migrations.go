@@ -33,8 +33,8 @@ func up(ctx context.Context, db *sql.DB) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
-	if latest := latestOf(p); current > latest {
-		return 0, newerError(current, latest)
+	if err := CheckNotNewer(current, latestOf(p)); err != nil {
+		return 0, err
 	}
 	res, err := p.Up(ctx)
 	if err != nil {

@@ -147,6 +147,16 @@ func runServer(ctx context.Context, name string, args, environ []string, stdout,
 			return fmt.Errorf("demo: %w", err)
 		}
 		sum.Print(stdout, cfg.HTTPAddr)
+		// A visitor's first look at the demo is its reports: the server listens once the
+		// projections have applied the history just loaded (bounded), so that the first page
+		// does not show half of it (a report read at once counted 4 of the 15 indicators).
+		if head, err := store.LastCommitted(ctx); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		} else if head != eventstore.Start {
+			if err := reports.WaitFor(ctx, head.String(), 2*time.Minute); err != nil {
+				log.Warn("demo: the projections had not applied the loaded history after 2 minutes; serving anyway", "err", err)
+			}
+		}
 	}
 	// The API and the pages read reports through a cache that answers from memory while the
 	// projections' checkpoints stand still.

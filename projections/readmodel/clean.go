@@ -85,7 +85,29 @@ func year(y int) int {
 }
 
 // stage is s made storable.
-func stage(s item.Stage) item.Stage { return item.Stage(line(string(s))) }
+func stage(s item.Stage) item.Stage { return canonical(knownStages, item.Stage(line(string(s)))) }
+
+// source makes a funding source storable and canonical (below).
+func source(s item.Source) string {
+	return string(canonical(item.Sources, item.Source(line(string(s)))))
+}
+
+var knownStages = []item.Stage{item.StageProposed, item.StageFunded, item.StageImplemented, item.StageEvaluated,
+	item.StageSuspended, item.StageCancelled}
+
+// canonical returns the copy of s held in known when s is one of them, else s. An item's facts
+// are folded again for every point of the reports' grid a batch touches, comparing their
+// sources and stages each time (fold); two strings that share their bytes compare without
+// reading them, and an item with thousands of funding requests spent a fifth of serve's CPU
+// comparing "provincial_budget" byte by byte (BENCHMARKS.md, stop 25).
+func canonical[S ~string](known []S, s S) S {
+	for _, k := range known {
+		if k == s {
+			return k
+		}
+	}
+	return s
+}
 
 // knownItemType reports whether the item codec knows the event type typ. Every type it knows
 // decodes an empty object (no field is required), so a type whose empty object does not

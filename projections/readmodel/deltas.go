@@ -454,14 +454,14 @@ func loadEarlier(res pgx.BatchResults, hist map[string]*itemHistory) error {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id, kind, unit, pillar, sector, name, source, stage, ref string
-			estimated, amount                                        int64
-			end                                                      *time.Time
-			proposedOn, day, at, rec                                 time.Time
-			year, percent                                            int
+			id, kind, unit, pillar, sector, name, src, stg, ref string
+			estimated, amount                                   int64
+			end                                                 *time.Time
+			proposedOn, day, at, rec                            time.Time
+			year, percent                                       int
 		)
 		if err := rows.Scan(&id, &kind, &unit, &pillar, &sector, &estimated, &end, &proposedOn, &at, &name, &day, &rec,
-			&source, &year, &amount, &stage, &percent, &ref); err != nil {
+			&src, &year, &amount, &stg, &percent, &ref); err != nil {
 			return err
 		}
 		fk, err := parseFactKind(name)
@@ -476,7 +476,7 @@ func loadEarlier(res pgx.BatchResults, hist map[string]*itemHistory) error {
 				h.info.end = dayNum(*end)
 			}
 		}
-		h.facts = append(h.facts, fact{kind: fk, source: source, stage: item.Stage(stage), ref: ref, year: year,
+		h.facts = append(h.facts, fact{kind: fk, source: source(item.Source(src)), stage: canonical(knownStages, item.Stage(stg)), ref: ref, year: year,
 			percent: percent, amount: amount, day: dayNum(day), rec: micros(rec)})
 		h.nOld++
 	}

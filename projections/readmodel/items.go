@@ -129,10 +129,10 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 				model: line(e.ModelID), folded: FoldTitle(line(e.Title)), start: dayOr(e.StartDate, noDay)})
 			add(fact{kind: factStage, stage: stage(e.Stage)})
 		case *item.FundingRequested:
-			add(fact{kind: factRequested, source: line(string(e.Source)), year: year(e.Year), amount: amount(e.Amount),
+			add(fact{kind: factRequested, source: source(e.Source), year: year(e.Year), amount: amount(e.Amount),
 				ref: line(e.RequestID)})
 		case *item.FundingApproved:
-			add(fact{kind: factApproved, source: line(string(e.Source)), year: year(e.Year), amount: amount(e.Amount),
+			add(fact{kind: factApproved, source: source(e.Source), year: year(e.Year), amount: amount(e.Amount),
 				stage: stage(e.Stage), ref: line(e.RequestID)})
 		case *item.Disbursed:
 			// The budget year of the request the payment drew on; a payment recorded before
@@ -141,7 +141,7 @@ func itemRows(batch []eventstore.Record) (items []itemRow, facts []factRow, err 
 			if y == 0 {
 				y = on.Year
 			}
-			add(fact{kind: factDisbursed, source: line(string(e.Source)), year: year(y), amount: amount(e.Amount),
+			add(fact{kind: factDisbursed, source: source(e.Source), year: year(y), amount: amount(e.Amount),
 				ref: line(e.RequestID)})
 		case *item.ProgressReported:
 			add(fact{kind: factProgress, percent: percent(e.Percent)})

@@ -598,10 +598,11 @@ const checkpointSQL = `INSERT INTO projection_checkpoints (name, tx_id, seq, eve
 const (
 	shadowSchema = "pj_rebuild"
 	oldSchema    = "pj_rebuild_old"
-	// rebuildLock is the advisory lock a rebuild beside live traffic holds: one at a time
-	// per database, since they share shadowSchema.
-	rebuildLock = 0x64786c7262 // "dxlrb"
 )
+
+// RebuildLock is the session advisory lock a rebuild beside live traffic holds: one at a time
+// per database, since they share shadowSchema.
+const RebuildLock int64 = 0x64786c7262 // "dxlrb"
 
 // besideAble returns the bulks as ChunkLoaders when every projection names its tables and
 // every bulk loads in chunks.
@@ -793,12 +794,16 @@ func (r *Runner) rebuildBeside(ctx context.Context, ps []Projection, loaders []C
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var locked bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(rebuildLock)).Scan(&locked); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, RebuildLock).Scan(&locked); err != nil {
 		return err
 	}
 	if !locked {
 		return errors.New("another rebuild is writing beside the live tables of this database")
 	}
+	// Let go of the lock before the connection closes: a closed connection's server process
+	// releases it only when it has exited, which on a busy machine is after this rebuild has
+	// returned and the next one has been refused.
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, RebuildLock) }()
 	defer func() {
 		if err != nil { // the live tables are as they were; what was built beside them goes
 			_, _ = conn.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+shadowSchema+` CASCADE`)

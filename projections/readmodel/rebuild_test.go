@@ -178,3 +178,36 @@ func sameRows(t *testing.T, live, rebuilt []string) {
 	}
 	t.Fatalf("live has %d rows, rebuilt %d", len(live), len(rebuilt))
 }
+
+// A rebuild lets go of its lock before it returns, so the next one — a deadline tick's, a
+// second command — is not refused as "another rebuild": closing the connection alone left the
+// lock to a server process still exiting, and a clean CI run failed TestDeadlinesTickPaced on
+// it. Each time a rebuild returns, another session takes the lock at once.
+func TestRebuildLetsGoOfItsLockBeforeItReturns(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	store := newStore(t, db.Pool)
+	pjtest.SeedUnits(t, store)
+	r := newRunner(t, db.Pool, store, All()...)
+	ctx := context.Background()
+	other, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	for i := range 30 {
+		if _, err := r.RebuildAll(ctx, All(), nil); err != nil {
+			t.Fatalf("rebuild %d: %v", i+1, err)
+		}
+		var locked bool
+		if err := other.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, projector.RebuildLock).Scan(&locked); err != nil {
+			t.Fatal(err)
+		}
+		if !locked {
+			t.Fatalf("rebuild %d returned still holding its lock", i+1)
+		}
+		if _, err := other.Exec(ctx, `SELECT pg_advisory_unlock($1)`, projector.RebuildLock); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -43,10 +43,14 @@ type contribution struct {
 // contributionAt folds the item at (d, k), its money appended to buf.
 func contributionAt(info *itemInfo, facts []fact, d, k int64, buf []moneyEntry) (contribution, []moneyEntry) {
 	f, buf := fold(info, facts, d, k, buf)
+	return contributionOf(info, &f, d), buf
+}
+
+func contributionOf(info *itemInfo, f *figures, d int64) contribution {
 	if !f.present {
-		return contribution{}, buf
+		return contribution{}
 	}
-	return contribution{present: true, key: f.group(info), m: f.metrics(info, d), money: f.countedMoney()}, buf
+	return contribution{present: true, key: f.group(info), m: f.metrics(info, d), money: f.countedMoney()}
 }
 
 type groupDeltaKey struct {
@@ -125,8 +129,12 @@ func (s *deltaSet) item(info *itemInfo, all []fact, nOld int) {
 	}
 	// Below the earliest day, and before the earliest new moment, before and after agree.
 	days, recs := s.days[:0], s.recs[:0]
+	lastOld := int64(math.MinInt64) // the latest moment of the facts before the batch
 	for i := range all {
 		f := &all[i]
+		if i < nOld {
+			lastOld = max(lastOld, f.rec)
+		}
 		if !f.kind.counted() {
 			continue
 		}
@@ -150,11 +158,38 @@ func (s *deltaSet) item(info *itemInfo, all []fact, nOld int) {
 		before = grow(s.before, nd*len(recs))
 	}
 	buf := s.buf[:0]
-	for j, k := range recs {
+	if nOld > 0 && lastOld <= recs[0] && info.recorded <= recs[0] && inRecordingOrder(all[nOld:]) {
+		// The usual batch: the item's earlier facts were all recorded before its new ones, and
+		// the new ones in order. Then before the batch the item is the same at every moment of
+		// recs, and after it is that fold gone on with the new facts recorded by each moment in
+		// turn: the earlier facts are folded once a day instead of twice a point (an item with
+		// thousands of funding requests made fold a third of serve's CPU; BENCHMARKS.md, stop 25).
 		for i, d := range days {
-			after[j*nd+i], buf = contributionAt(info, all, d, k, buf)
-			if nOld > 0 {
-				before[j*nd+i], buf = contributionAt(info, all[:nOld], d, k, buf)
+			f, p := blankFigures(), nOld
+			if info.proposed <= d {
+				f.present = true
+				f, buf = foldOn(f, all[:nOld], d, recs[0], buf)
+			}
+			b := contributionOf(info, &f, d)
+			for j, k := range recs {
+				q := p
+				for q < len(all) && all[q].rec <= k {
+					q++
+				}
+				if f.present {
+					f, buf = foldOn(f, all[p:q], d, k, buf)
+				}
+				p = q
+				before[j*nd+i], after[j*nd+i] = b, contributionOf(info, &f, d)
+			}
+		}
+	} else {
+		for j, k := range recs {
+			for i, d := range days {
+				after[j*nd+i], buf = contributionAt(info, all, d, k, buf)
+				if nOld > 0 {
+					before[j*nd+i], buf = contributionAt(info, all[:nOld], d, k, buf)
+				}
 			}
 		}
 	}
@@ -182,6 +217,16 @@ func (s *deltaSet) item(info *itemInfo, all []fact, nOld int) {
 			s.addCell(c, info.kind, d, k)
 		}
 	}
+}
+
+// inRecordingOrder reports whether facts were recorded in their stream order.
+func inRecordingOrder(facts []fact) bool {
+	for i := 1; i < len(facts); i++ {
+		if facts[i].rec < facts[i-1].rec {
+			return false
+		}
+	}
+	return true
 }
 
 // grow returns s resliced to n elements, reallocated only when too small.

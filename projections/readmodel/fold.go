@@ -114,14 +114,27 @@ type figures struct {
 // money, which fold returns grown: a caller that passes its buffer back folds without
 // allocating.
 func fold(info *itemInfo, facts []fact, d, k int64, money []moneyEntry) (figures, []moneyEntry) {
-	f := figures{firstFunded: noDay, lastProgress: noDay, flagged: noDay, overdue: noDay}
+	f := blankFigures()
 	if info != nil {
 		if info.proposed > d || info.recorded > k {
 			return f, money
 		}
 		f.present = true
 	}
+	return foldOn(f, facts, d, k, money)
+}
+
+// blankFigures is an item before its first fact.
+func blankFigures() figures {
+	return figures{firstFunded: noDay, lastProgress: noDay, flagged: noDay, overdue: noDay}
+}
+
+// foldOn goes on folding f, the item folded at (d, k) on the facts before these, with facts:
+// the same as folding them all at once. Its money is copied to the end of money first, so a
+// window of money that f or an earlier fold returned stays as it was.
+func foldOn(f figures, facts []fact, d, k int64, money []moneyEntry) (figures, []moneyEntry) {
 	base := len(money)
+	money = append(money, f.money...)
 	for i := range facts {
 		x := &facts[i]
 		if x.day > d || x.rec > k {

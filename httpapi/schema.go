@@ -43,7 +43,7 @@ var enums = map[string][]string{
 	"pillar":         strs([]item.Pillar{item.Government, item.Economy, item.Society}),
 	"source":         strs(item.Sources),
 	"rating":         strs(item.Ratings),
-	"stage":          strs([]item.Stage{item.StageProposed, item.StageFunded, item.StageImplemented, item.StageEvaluated, item.StageSuspended, item.StageCancelled}),
+	"stage":          strs(item.Stages),
 	"role":           strs(role.All),
 	"unit_kind":      strs([]unit.Kind{unit.Province, unit.Department, unit.District, unit.Commune}),
 	"item_kind":      {"model", "project"},

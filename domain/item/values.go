@@ -76,6 +76,9 @@ const (
 	StageCancelled   Stage = "cancelled"
 )
 
+// Stages is every stage of the default definition.
+var Stages = []Stage{StageProposed, StageFunded, StageImplemented, StageEvaluated, StageSuspended, StageCancelled}
+
 // Limits on free text, so a runaway client cannot store a novel in a title.
 const (
 	MaxTitle = 500

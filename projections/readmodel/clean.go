@@ -85,15 +85,12 @@ func year(y int) int {
 }
 
 // stage is s made storable.
-func stage(s item.Stage) item.Stage { return canonical(knownStages, item.Stage(line(string(s)))) }
+func stage(s item.Stage) item.Stage { return canonical(item.Stages, item.Stage(line(string(s)))) }
 
 // source makes a funding source storable and canonical (below).
 func source(s item.Source) string {
 	return string(canonical(item.Sources, item.Source(line(string(s)))))
 }
-
-var knownStages = []item.Stage{item.StageProposed, item.StageFunded, item.StageImplemented, item.StageEvaluated,
-	item.StageSuspended, item.StageCancelled}
 
 // canonical returns the copy of s held in known when s is one of them, else s. An item's facts
 // are folded again for every point of the reports' grid a batch touches, comparing their

@@ -521,8 +521,8 @@ func loadEarlier(res pgx.BatchResults, hist map[string]*itemHistory) error {
 				h.info.end = dayNum(*end)
 			}
 		}
-		h.facts = append(h.facts, fact{kind: fk, source: source(item.Source(src)), stage: canonical(knownStages, item.Stage(stg)), ref: ref, year: year,
-			percent: percent, amount: amount, day: dayNum(day), rec: micros(rec)})
+		h.facts = append(h.facts, fact{kind: fk, source: source(item.Source(src)), stage: stage(item.Stage(stg)), ref: ref,
+			year: year, percent: percent, amount: amount, day: dayNum(day), rec: micros(rec)})
 		h.nOld++
 	}
 	return rows.Err()
